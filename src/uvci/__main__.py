@@ -1,0 +1,3 @@
+from uvci.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Command-line entry point: turns arguments into typed values and dispatches.
+
+Every command lives in ``uvci.commands.<name>`` and exposes ``SUMMARY`` (one line),
+``DESCRIPTION`` (the --help text), ``add_arguments(parser)`` and ``run(args) -> int``.
+The one top-level handler below turns :class:`FatalError` into one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from uvci import __version__
+from uvci.errors import EXIT_INTERRUPTED, FatalError
+
+COMMANDS = ("plan", "generate", "doctor", "prefetch", "run")
+
+DESCRIPTION = """\
+Fast, correct GitLab CI for uv projects tested across a Python matrix.
+
+  uvci plan       what every matrix cell installs, and what a cache costs
+  uvci generate   write the GitLab pipeline that fetches every wheel once
+  uvci doctor     find (and fix) what makes an existing uv pipeline slow or wrong
+  uvci prefetch   fill the wheelhouse for every cell (runs inside CI)
+  uvci run        run the same matrix locally, in parallel
+"""
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"uvci.commands.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uvci",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"uvci {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _command_module(name)
+        cmd_parser = sub.add_parser(
+            name,
+            help=module.SUMMARY,
+            description=module.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(cmd_parser)
+        cmd_parser.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._module.run(args))
+    except FatalError as exc:
+        print(f"uvci {args.command}: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"uvci {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

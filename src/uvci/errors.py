@@ -1,0 +1,24 @@
+"""The one error type that reaches the user, and the exit codes that mean something."""
+
+from __future__ import annotations
+
+# Exit codes shared by every command.
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # the command ran and found something wrong (failed cell, doctor finding)
+EXIT_USAGE = 2  # bad input: the command could not do its work
+EXIT_INTERRUPTED = 130
+
+
+class FatalError(Exception):
+    """A problem with the user's input or environment, reported as one line on stderr.
+
+    The message should name the file (and line, where there is one) and say how to fix it.
+    """
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
