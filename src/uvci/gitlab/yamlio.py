@@ -1,0 +1,209 @@
+"""Round-trip YAML for GitLab CI files: load, edit in place, write back unchanged elsewhere.
+
+Everything uvci edits in a user's pipeline goes through this module, so that comments, key
+order, anchors/aliases, quoting, ``!reference [...]`` tags and a multi-document ``spec:`` header
+(``spec: ... --- jobs``) survive the round trip.
+
+Typical use (e.g. adding an include to an existing ``.gitlab-ci.yml``)::
+
+    from uvci.gitlab import yamlio
+
+    doc = yamlio.load_file(Path(".gitlab-ci.yml"))   # FatalError "file:line: ..." if malformed
+    yamlio.add_local_include(doc, "ci/uvci.yml")      # idempotent
+    yamlio.write_file(doc)                            # temp file + os.replace, never half-written
+
+``doc.config`` is the pipeline mapping (the last document); ``doc.header`` is the ``spec:``
+document when the file has one. Nodes are ruamel ``CommentedMap``/``CommentedSeq`` objects:
+edit them like dicts and lists. :func:`line_of` gives the 1-based line of a key or item.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from uvci.errors import FatalError
+
+_SEQ_INDENT = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?\n( *)- ", re.MULTILINE)
+
+
+@dataclass
+class YamlDocument:
+    """One YAML file as loaded: its path, original text and the round-trip documents."""
+
+    path: Path
+    text: str
+    documents: list[Any]
+    seq_offset: int = 2
+    changed: bool = field(default=False)
+
+    @property
+    def config(self) -> Any:
+        """The pipeline mapping: the last document (after an optional ``spec:`` header)."""
+        return self.documents[-1] if self.documents else None
+
+    @property
+    def header(self) -> Any:
+        """The ``spec:`` header document, or None when the file has a single document."""
+        return self.documents[0] if len(self.documents) > 1 else None
+
+
+def _yaml(seq_offset: int = 2) -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=seq_offset + 2, offset=seq_offset)
+    return yaml
+
+
+def detect_seq_offset(text: str) -> int:
+    """How far the file indents ``- item`` under its key (0 or 2, GitLab's two styles)."""
+    match = _SEQ_INDENT.search(text)
+    if match is None:
+        return 2
+    return max(0, len(match.group(3)) - len(match.group(1)))
+
+
+def _error_line(exc: YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return None if mark is None else int(mark.line) + 1
+
+
+def loads(text: str, path: Path) -> YamlDocument:
+    """Parse ``text`` (the contents of ``path``); bad syntax: FatalError naming file:line."""
+    offset = detect_seq_offset(text)
+    try:
+        documents = [d for d in _yaml(offset).load_all(text) if d is not None]
+    except YAMLError as exc:
+        line = _error_line(exc)
+        where = f"{path}:{line}" if line else str(path)
+        problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
+        raise FatalError(f"{where}: invalid YAML: {problem}; fix the syntax there") from None
+    return YamlDocument(path=path, text=text, documents=documents, seq_offset=offset)
+
+
+def load_file(path: Path) -> YamlDocument:
+    """Read and parse ``path``; unreadable or malformed files raise FatalError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FatalError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise FatalError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    return loads(text, path)
+
+
+def dumps(doc: YamlDocument) -> str:
+    """Serialise ``doc`` back to text, keeping the file's own style where ruamel can."""
+    buf = io.StringIO()
+    yaml = _yaml(doc.seq_offset)
+    yaml.explicit_start = doc.text.lstrip().startswith("---")
+    if len(doc.documents) > 1:
+        yaml.dump_all(doc.documents, buf)
+    elif doc.documents:
+        yaml.dump(doc.documents[0], buf)
+    return buf.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file in the same directory and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_file(doc: YamlDocument) -> None:
+    """Write ``doc`` back to its own path atomically."""
+    write_atomic(doc.path, dumps(doc))
+
+
+def line_of(container: Any, key: Any) -> int | None:
+    """1-based line of ``key`` in a mapping (or index in a sequence); None when unknown.
+
+    Keys that come from a ``<<: *anchor`` merge are looked up in the anchored mapping.
+    """
+    lc = getattr(container, "lc", None)
+    if lc is None:
+        return None
+    if isinstance(container, CommentedSeq):
+        return int(lc.item(key)[0]) + 1 if key in lc.data else None
+    if key in lc.data:
+        return int(lc.key(key)[0]) + 1
+    for merged in getattr(container, "merge", None) or []:
+        source = merged[1] if isinstance(merged, tuple) else merged
+        found = line_of(source, key)
+        if found is not None:
+            return found
+    return None
+
+
+def node_line(node: Any) -> int | None:
+    """1-based line where a mapping or sequence node starts; None for plain scalars."""
+    lc = getattr(node, "lc", None)
+    return None if lc is None or lc.line is None else int(lc.line) + 1
+
+
+def is_reference(node: Any) -> bool:
+    """True for a ``!reference [job, key, ...]`` sequence."""
+    tag = getattr(node, "tag", None)
+    return isinstance(node, CommentedSeq) and getattr(tag, "value", None) == "!reference"
+
+
+def add_local_include(doc: YamlDocument, local_path: str) -> bool:
+    """Add ``- local: <local_path>`` to ``include:`` (created if absent); False if present."""
+    config = doc.config
+    if not isinstance(config, CommentedMap):
+        raise FatalError(f"{doc.path}: the pipeline is not a mapping of jobs; cannot add include")
+    current = config.get("include")
+    entries: list[Any] = [] if current is None else _as_list(current)
+    for entry in entries:
+        target = entry.get("local") if isinstance(entry, dict) else entry
+        if isinstance(target, str) and target.lstrip("/") == local_path.lstrip("/"):
+            return False
+    item = CommentedMap()
+    item["local"] = local_path
+    if isinstance(current, CommentedSeq):
+        _append_keeping_trailing_comment(current, item)
+    else:
+        seq = CommentedSeq([*entries, item])
+        if "include" in config:
+            config["include"] = seq
+        else:
+            config.insert(0, "include", seq)
+    doc.changed = True
+    return True
+
+
+def _append_keeping_trailing_comment(seq: CommentedSeq, item: CommentedMap) -> None:
+    """Append to ``seq``; blank lines/comments after its old last item move after the new one."""
+    last = len(seq) - 1
+    seq.append(item)
+    if last < 0:
+        return
+    old = seq[last]
+    if isinstance(old, CommentedMap) and len(old):
+        trailing = old.ca.items.pop(list(old)[-1], None)
+        if trailing is not None:
+            item.ca.items[list(item)[-1]] = trailing
+    elif last in seq.ca.items:
+        seq.ca.items[last + 1] = seq.ca.items.pop(last)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]

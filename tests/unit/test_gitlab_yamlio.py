@@ -1,0 +1,110 @@
+"""Round-trip YAML: what we load and write back is what the user wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from uvci.errors import FatalError
+from uvci.gitlab import yamlio
+
+ROUND_TRIP = [
+    # comments, anchors, merge keys, !reference, quoting, key order, 4-space sequences
+    """\
+# top comment
+variables:
+  UV_CACHE_DIR: "$CI_PROJECT_DIR/.uv-cache"  # trailing comment
+
+.base: &base
+  image: 'python:3.12'
+  script:
+    - uv sync --locked
+    - echo done
+
+job:
+  <<: *base
+  before_script:
+    - !reference [.base, script]
+  script: >
+    folded
+    text
+""",
+    # GitLab's other common style: sequences not indented under their key, spec header
+    """\
+spec:
+  inputs:
+    python:
+      default: "3.12"
+---
+test:
+  script:
+  - uv run --locked pytest
+  cache:
+    key:
+      files: [uv.lock]
+    paths: [.uv-cache]
+""",
+]
+
+
+@pytest.mark.parametrize("text", ROUND_TRIP)
+def test_round_trip_is_byte_identical(tmp_path: Path, text: str) -> None:
+    path = tmp_path / ".gitlab-ci.yml"
+    path.write_text(text)
+    doc = yamlio.load_file(path)
+    assert yamlio.dumps(doc) == text
+
+
+def test_spec_header_is_separate_from_config(tmp_path: Path) -> None:
+    doc = yamlio.loads(ROUND_TRIP[1], tmp_path / "x.yml")
+    assert "spec" in doc.header
+    assert list(doc.config) == ["test"]
+
+
+def test_line_of_keys_items_and_merged_keys() -> None:
+    doc = yamlio.loads(ROUND_TRIP[0], Path("ci.yml"))
+    config = doc.config
+    assert yamlio.line_of(config, "job") == 11
+    assert yamlio.line_of(config[".base"]["script"], 1) == 9
+    assert yamlio.line_of(config["job"], "image") == 6  # from the <<: *base merge
+    assert yamlio.is_reference(config["job"]["before_script"][0])
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / ".gitlab-ci.yml"
+    path.write_text("job:\n  script: [uv sync\n  cache: x\n")
+    with pytest.raises(FatalError) as info:
+        yamlio.load_file(path)
+    assert f"{path}:3: invalid YAML" in info.value.message
+
+
+def test_missing_file_is_fatal(tmp_path: Path) -> None:
+    with pytest.raises(FatalError, match="cannot read"):
+        yamlio.load_file(tmp_path / "nope.yml")
+
+
+def test_add_local_include_keeps_the_rest_and_is_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / ".gitlab-ci.yml"
+    path.write_text("# mine\ninclude:\n  - local: a.yml\n\ntest:\n  script: [uv sync]\n")
+    doc = yamlio.load_file(path)
+    assert yamlio.add_local_include(doc, "ci/uvci.yml")
+    assert not yamlio.add_local_include(doc, "/ci/uvci.yml")
+    yamlio.write_file(doc)
+    assert path.read_text() == (
+        "# mine\ninclude:\n  - local: a.yml\n  - local: ci/uvci.yml\n\ntest:\n  script: [uv sync]\n"
+    )
+
+
+def test_add_local_include_creates_the_key_first(tmp_path: Path) -> None:
+    doc = yamlio.loads("test:\n  script: [uv sync]\n", tmp_path / "x.yml")
+    yamlio.add_local_include(doc, "ci/uvci.yml")
+    assert yamlio.dumps(doc).startswith("include:\n  - local: ci/uvci.yml\ntest:")
+
+
+def test_write_atomic_leaves_no_temp_files(tmp_path: Path) -> None:
+    path = tmp_path / "f.yml"
+    path.write_text("old")
+    yamlio.write_atomic(path, "new")
+    assert path.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.yml"]
