@@ -1,18 +1,107 @@
-"""`uvci plan` (being built)."""
+"""`uvci plan`: what every matrix cell installs, and what a cache costs."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from uvci.errors import FatalError
+from rich.console import Console
+from rich.table import Table
 
-SUMMARY = "(plan: being built)"
-DESCRIPTION = SUMMARY
+from uvci.options import add_plan_arguments, plan_from_args
+from uvci.plan import Cell, Plan
+
+SUMMARY = "show what every matrix cell installs, and what a cache costs"
+DESCRIPTION = """\
+Read pyproject.toml and uv.lock and show, for each Python of the matrix, every package
+`uv sync` installs there and the exact file uv picks (the best wheel for the platform's tags,
+or the sdist, which the cell then builds). Totals show the bytes each cell downloads, the
+union over the matrix, and what the cells share: whether one shared wheelhouse or one
+cache per Python is cheaper.
+
+Nothing is downloaded or installed; the lock is the truth. uv.lock must be up to date
+(`uv lock --check`), as `uv sync --locked` requires.
+
+examples:
+  uvci plan                              # the project in the current directory
+  uvci plan examples/matrix-demo --python 3.10,3.13
+  uvci plan --platform x86_64-unknown-linux-musl --all-extras --json
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    add_plan_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.add_argument(
+        "--files", action="store_true", help="list every package of every cell, not only totals"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise FatalError("not built yet")
+    plan = plan_from_args(args)
+    if args.json:
+        json.dump(plan.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    render(plan, Console(), files=args.files)
+    return 0
+
+
+def mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def render(plan: Plan, console: Console, *, files: bool = False) -> None:
+    project = plan.project.name or plan.project.root.name
+    console.print(
+        f"[bold]{project}[/]: Python {', '.join(plan.pythons)} on {plan.platform}"
+        f" ({len(plan.lock.packages)} locked packages)"
+    )
+    for note in plan.notes:
+        console.print(f"  note: {note}")
+    console.print(_cells_table(plan))
+    if files:
+        for cell in plan.cells:
+            console.print(_files_table(cell))
+    union, shared = plan.union, plan.shared
+    console.print(
+        f"union: {union.files} files, {mb(union.bytes)}; shared by 2+ cells: "
+        f"{shared.files} files, {mb(shared.bytes)}"
+    )
+    console.print(_layout_advice(plan))
+
+
+def _cells_table(plan: Plan) -> Table:
+    table = Table(title="cells")
+    for column in ("python", "packages", "download", "build from source"):
+        table.add_column(column, justify="right" if column != "build from source" else "left")
+    for cell in plan.cells:
+        builds = ", ".join(cell.build_from_source) or "-"
+        if cell.unavailable:
+            builds += f" [red](no file fits: {', '.join(cell.unavailable)})[/]"
+        table.add_row(cell.python, str(len(cell.packages)), mb(cell.download_bytes), builds)
+    return table
+
+
+def _files_table(cell: Cell) -> Table:
+    table = Table(title=f"Python {cell.python}")
+    for column in ("package", "version", "kind", "file", "size"):
+        table.add_column(column)
+    for p in cell.packages:
+        table.add_row(p.name, p.version or "", p.kind, p.file or "", mb(p.size or 0))
+    return table
+
+
+def _layout_advice(plan: Plan) -> str:
+    per_cell = sum(c.download_bytes for c in plan.cells)
+    union = plan.union.bytes
+    if plan.layout == "shared":
+        return (
+            f"cache: one shared wheelhouse ({mb(union)}) serves every cell; per-Python caches "
+            f"would store {mb(per_cell)}"
+        )
+    return (
+        f"cache: one wheelhouse per Python ({mb(per_cell)} in all); a shared one would make "
+        f"each job restore {mb(union)}"
+    )

@@ -1,0 +1,198 @@
+"""The plan: for each Python of the matrix, exactly which file uv installs, and what it costs.
+
+Every command builds on :func:`make_plan`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from uvci.errors import FatalError
+from uvci.lock import Lock, load_lock
+from uvci.platforms import DEFAULT_PLATFORM, resolve_target
+from uvci.project import Project, load_project, python_matrix
+from uvci.resolve import Choice, choose, walk
+from uvci.selection import Selection, roots
+from uvci.uvproc import run_uv
+
+SHARED_LAYOUT_RATIO = 1.25  # one shared wheelhouse while the union is within 25% of a cell
+
+
+@dataclass(frozen=True)
+class PlannedPackage:
+    name: str
+    version: str | None
+    kind: str  # wheel | sdist | local | git | unavailable
+    file: str | None
+    url: str | None
+    sha256: str | None
+    size: int | None
+    source: str
+
+    @property
+    def downloads(self) -> bool:
+        return self.kind in ("wheel", "sdist")
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.file or self.name, self.sha256)
+
+    def to_json(self) -> dict[str, Any]:
+        keys = ("name", "version", "file", "url", "sha256", "size", "kind")
+        return {k: getattr(self, k) for k in keys}
+
+
+@dataclass(frozen=True)
+class Cell:
+    python: str
+    packages: tuple[PlannedPackage, ...]
+
+    @property
+    def download_bytes(self) -> int:
+        return sum(p.size or 0 for p in self.packages if p.downloads)
+
+    @property
+    def build_from_source(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.packages if p.kind in ("sdist", "git"))
+
+    @property
+    def unavailable(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.packages if p.kind == "unavailable")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "python": self.python,
+            "packages": [p.to_json() for p in self.packages],
+            "download_bytes": self.download_bytes,
+            "build_from_source": list(self.build_from_source),
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    files: int
+    bytes: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"files": self.files, "bytes": self.bytes}
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: Project
+    lock: Lock
+    platform: str
+    selection: Selection
+    cells: tuple[Cell, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def pythons(self) -> tuple[str, ...]:
+        return tuple(c.python for c in self.cells)
+
+    def _file_counts(self) -> tuple[dict[tuple[str, str | None], PlannedPackage], Counter[Any]]:
+        files: dict[tuple[str, str | None], PlannedPackage] = {}
+        uses: Counter[Any] = Counter()
+        for cell in self.cells:
+            for p in cell.packages:
+                if p.downloads:
+                    files[p.key] = p
+                    uses[p.key] += 1
+        return files, uses
+
+    @property
+    def union(self) -> Totals:
+        files, _ = self._file_counts()
+        return Totals(len(files), sum(p.size or 0 for p in files.values()))
+
+    @property
+    def shared(self) -> Totals:
+        files, uses = self._file_counts()
+        shared = [p for k, p in files.items() if uses[k] > 1]
+        return Totals(len(shared), sum(p.size or 0 for p in shared))
+
+    @property
+    def layout(self) -> str:
+        """``shared`` (one wheelhouse for all cells) or ``per-cell``, whichever costs less."""
+        largest = max((c.download_bytes for c in self.cells), default=0)
+        if len(self.cells) <= 1 or self.union.bytes <= SHARED_LAYOUT_RATIO * largest:
+            return "shared"
+        return "per-cell"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project.name,
+            "python": list(self.pythons),
+            "platform": self.platform,
+            "cells": [c.to_json() for c in self.cells],
+            "union": self.union.to_json(),
+            "shared": self.shared.to_json(),
+            "layout": self.layout,
+            "notes": list(self.notes),
+        }
+
+
+def make_plan(
+    root: Path,
+    *,
+    python: Sequence[str] | None = None,
+    platform: str = DEFAULT_PLATFORM,
+    selection: Selection | None = None,
+    today: dt.date | None = None,
+    check_lock: bool = True,
+) -> Plan:
+    """Read ``root``'s pyproject.toml and uv.lock and plan every cell of the matrix."""
+    selection = selection or Selection()
+    project = load_project(root)
+    lock = load_lock(root / "uv.lock")
+    notes = list(check_fresh(project, lock)) if check_lock else []
+    target = resolve_target(platform)
+    matrix = python_matrix(project, lock.requires_python, python, today)
+    starts = roots(project, lock, selection)
+    cells = []
+    for version in matrix.pythons:
+        full = version if version.count(".") == 2 else f"{version}.0"
+        packages = walk(lock, starts, target.markers(full))
+        priority = target.tag_priority(version)
+        cells.append(Cell(version, tuple(_planned(choose(p, priority)) for p in packages)))
+    return Plan(project, lock, platform, selection, tuple(cells), (*matrix.notes, *notes))
+
+
+def _planned(choice: Choice) -> PlannedPackage:
+    dist = choice.dist
+    package = choice.package
+    return PlannedPackage(
+        name=package.name,
+        version=package.version,
+        kind=choice.kind,
+        file=dist.filename if dist else None,
+        url=(dist.url or dist.path) if dist else None,
+        sha256=dist.sha256 if dist else None,
+        size=(dist.size or 0) if dist else 0,
+        source=package.source,
+    )
+
+
+def check_fresh(project: Project, lock: Lock) -> tuple[str, ...]:
+    """Fail as ``uv sync --locked`` would when uv.lock is out of date with pyproject.toml."""
+    rc, _, err = run_uv(
+        ["lock", "--check", "--offline", "--quiet", "--no-progress"],
+        cwd=project.root,
+        env=None,
+    )
+    if rc == 0:
+        return ()
+    if rc == 127:
+        return ("uv not found: could not check that uv.lock is up to date",)
+    if "interpreter" in err.lower():
+        return ("no local interpreter fits requires-python: uv.lock freshness not checked",)
+    first = next((line for line in err.splitlines() if line.strip()), "").strip()
+    raise FatalError(
+        f"{lock.path}: out of date with {project.pyproject} (uv sync --locked would refuse "
+        f"it); run `uv lock` and commit uv.lock [uv: {first.removeprefix('error: ')}]"
+    )

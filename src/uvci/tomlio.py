@@ -1,0 +1,41 @@
+"""Reading TOML with errors that name the file and line."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from uvci.errors import FatalError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def load_toml(path: Path, *, missing_hint: str) -> dict[str, Any]:
+    """Parse ``path``; a missing or malformed file is a :class:`FatalError` with file:line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FatalError(f"{path}: not found; {missing_hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FatalError(f"{path}: cannot read: {exc}") from None
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FatalError(_describe(path, exc)) from None
+    return data
+
+
+def _describe(path: Path, exc: Exception) -> str:
+    message = str(exc)
+    match = _LINE.search(message)
+    if match is None:
+        return f"{path}: invalid TOML: {message}; fix the syntax"
+    what = message[: match.start()].strip().rstrip(".")
+    return f"{path}:{match.group(1)}:{match.group(2)}: invalid TOML: {what}; fix the syntax"
