@@ -1,0 +1,148 @@
+"""Read a pipeline the way GitLab does before it looks at jobs: local includes, then ``!reference``.
+
+``load(root, project_dir)`` returns every file read, the merged top-level configuration
+(included files first, the including file overriding them) with ``!reference`` tags resolved,
+and the includes that could not be checked (remote, project, template, component).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from uvci.errors import FatalError
+from uvci.gitlab import yamlio
+from uvci.gitlab.nodes import Loc, MergedMap, Registry, TrackedList, deep_merge
+
+MAX_REFERENCE_DEPTH = 10
+_OTHER_INCLUDES = ("remote", "project", "template", "component")
+
+
+@dataclass
+class Loaded:
+    """The files behind a pipeline and its merged, reference-resolved configuration."""
+
+    documents: list[yamlio.YamlDocument]
+    config: MergedMap
+    registry: Registry
+    not_checked: list[tuple[str, Loc]] = field(default_factory=list)
+
+
+def load(root: Path, project_dir: Path) -> Loaded:
+    """Load ``root`` and its local includes; FatalError for bad YAML or a missing include."""
+    loaded = Loaded(documents=[], config=MergedMap(), registry=Registry())
+    _collect(root, project_dir, loaded, set())
+    raw = MergedMap()
+    for doc in loaded.documents:
+        body = {k: v for k, v in doc.config.items() if k != "include"}
+        raw = deep_merge(raw, _sourced(body, doc.config))
+    loaded.config = _resolve_top(raw, loaded.registry)
+    return loaded
+
+
+def _sourced(body: dict[str, Any], container: Any) -> MergedMap:
+    out = MergedMap()
+    for key, value in body.items():
+        out.put(key, value, container)
+    return out
+
+
+def _collect(path: Path, project_dir: Path, loaded: Loaded, seen: set[Path]) -> None:
+    seen.add(path.resolve())
+    doc = yamlio.load_file(path)
+    if doc.config is None:
+        doc.documents.append(CommentedMap())
+    if not isinstance(doc.config, Mapping):
+        raise FatalError(f"{path}:1: a pipeline file must be a mapping of keys to jobs")
+    loaded.registry.add_tree(doc.config, path)
+    for target, loc in _local_includes(doc, loaded):
+        for found in _glob_local(target, project_dir, loc):
+            if found.resolve() not in seen:
+                _collect(found, project_dir, loaded, seen)
+    loaded.documents.append(doc)
+
+
+def _local_includes(doc: yamlio.YamlDocument, loaded: Loaded) -> list[tuple[str, Loc]]:
+    value = doc.config.get("include")
+    entries = value if isinstance(value, list) else [] if value is None else [value]
+    locals_: list[tuple[str, Loc]] = []
+    for index, entry in enumerate(entries):
+        container, key = (entries, index) if isinstance(value, list) else (doc.config, "include")
+        loc = Loc(doc.path, yamlio.line_of(container, key) or 0)
+        target = _local_target(entry)
+        if target is not None:
+            locals_.append((target, loc))
+        else:
+            loaded.not_checked.append((_describe(entry), loc))
+    return locals_
+
+
+def _local_target(entry: Any) -> str | None:
+    if isinstance(entry, str):
+        return None if entry.startswith(("http://", "https://")) else entry
+    if isinstance(entry, Mapping) and isinstance(entry.get("local"), str):
+        return str(entry["local"])
+    return None
+
+
+def _describe(entry: Any) -> str:
+    if isinstance(entry, Mapping):
+        for kind in _OTHER_INCLUDES:
+            if kind in entry:
+                return f"{kind}: {entry[kind]}"
+    return f"remote: {entry}"
+
+
+def _glob_local(target: str, project_dir: Path, loc: Loc) -> list[Path]:
+    relative = target.lstrip("/")
+    if "$" in relative:
+        raise FatalError(f"{loc}: include '{target}' uses a variable; uvci cannot follow it")
+    found = sorted(project_dir.glob(relative)) if "*" in relative else [project_dir / relative]
+    found = [p for p in found if p.is_file()]
+    if not found:
+        raise FatalError(
+            f"{loc}: include '{target}' not found (looked in {project_dir}); "
+            "fix the path or remove the include"
+        )
+    return found
+
+
+def _resolve_top(raw: MergedMap, registry: Registry) -> MergedMap:
+    out = MergedMap()
+    for key, value in raw.items():
+        out.put(key, _resolve(value, raw, registry, 0), raw)
+    return out
+
+
+def _resolve(node: Any, raw: MergedMap, registry: Registry, depth: int) -> Any:
+    if yamlio.is_reference(node):
+        return _resolve(_follow(node, raw, registry, depth), raw, registry, depth + 1)
+    if isinstance(node, Mapping):
+        out = MergedMap()
+        for key, value in node.items():
+            out.put(key, _resolve(value, raw, registry, depth), node)
+        return out
+    if isinstance(node, list):
+        items = TrackedList()
+        for index, item in enumerate(node):
+            items.put(_resolve(item, raw, registry, depth), node, index)
+        return items
+    return node
+
+
+def _follow(ref: Any, raw: MergedMap, registry: Registry, depth: int) -> Any:
+    path = Path(str(registry.file_of(ref) or "?"))
+    where = Loc(path, yamlio.node_line(ref) or 0)
+    if depth >= MAX_REFERENCE_DEPTH:
+        raise FatalError(f"{where}: !reference nested more than {MAX_REFERENCE_DEPTH} levels")
+    target: Any = raw
+    for part in ref:
+        if not isinstance(target, Mapping) or part not in target:
+            shown = ", ".join(str(p) for p in ref)
+            raise FatalError(f"{where}: !reference [{shown}] points at nothing; fix the path")
+        target = target[part]
+    return target

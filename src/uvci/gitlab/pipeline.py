@@ -1,0 +1,179 @@
+"""The pipeline as GitLab runs it: jobs with ``extends:``, ``default:``, variables, matrix.
+
+``read_pipeline(path)`` loads ``.gitlab-ci.yml`` (or the file given) and its local includes and
+returns a :class:`Pipeline` whose ``jobs`` are the visible jobs, one per ``parallel: matrix``
+cell, each with its effective variables, image, scripts and caches, every value traceable to
+``file:line`` through ``pipeline.registry``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from uvci.errors import FatalError
+from uvci.gitlab import loader, yamlio
+from uvci.gitlab.extends import resolve_extends
+from uvci.gitlab.jobparts import Cache, ScriptLine, caches_of, scripts_of
+from uvci.gitlab.nodes import Loc, MergedMap, Registry, as_str_list
+from uvci.gitlab.variables import expand, variable_values
+
+RESERVED = frozenset(
+    {"default", "include", "stages", "variables", "workflow", "spec", "types"}
+    | {"image", "services", "cache", "before_script", "after_script"}
+)
+DEFAULT_KEYS = ("image", "services", "cache", "before_script", "after_script", "tags", "retry")
+JOB_MARKERS = ("script", "trigger", "run", "extends", "stage")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job (or one ``parallel: matrix`` cell) with everything GitLab would apply to it."""
+
+    name: str
+    base: str  # the job's key in the YAML (the same for every matrix cell)
+    loc: Loc
+    config: Mapping[str, Any]
+    variables: Mapping[str, str]
+    cell: Mapping[str, str]
+    image: str | None
+    scripts: tuple[ScriptLine, ...]
+    caches: tuple[Cache, ...]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A whole pipeline: its files, global variables and resolved jobs."""
+
+    root: Path
+    project_dir: Path
+    documents: tuple[yamlio.YamlDocument, ...]
+    config: MergedMap
+    registry: Registry
+    jobs: tuple[Job, ...]
+    global_variables: Mapping[str, str]
+    not_checked: tuple[tuple[str, Loc], ...]
+
+    def locate(self, container: Any, key: Any) -> Loc:
+        return self.registry.locate(container, key)
+
+    def document_for(self, path: Path) -> yamlio.YamlDocument:
+        return next(doc for doc in self.documents if doc.path == path)
+
+
+def find_root(path: Path) -> tuple[Path, Path]:
+    """``(pipeline file, project dir)`` for a directory or a file argument."""
+    if path.is_dir():
+        root = path / ".gitlab-ci.yml"
+        if not root.is_file():
+            raise FatalError(f"{path}: no .gitlab-ci.yml here; pass the pipeline file or its dir")
+        return root, path
+    if not path.is_file():
+        raise FatalError(f"{path}: no such file; pass the pipeline file or its directory")
+    return path, path.parent
+
+
+def read_pipeline(path: Path) -> Pipeline:
+    """Load and resolve the pipeline at ``path`` (a directory or a YAML file)."""
+    root, project_dir = find_root(path)
+    loaded = loader.load(root, project_dir)
+    config = loaded.config
+    globals_ = variable_values(config.get("variables"))
+    templates = {k: v for k, v in config.items() if k not in RESERVED and isinstance(v, Mapping)}
+    resolved = resolve_extends(templates, loaded.registry)
+    defaults = _defaults(config)
+    jobs: list[Job] = []
+    for name, job_config in resolved.items():
+        if name.startswith(".") or not any(marker in job_config for marker in JOB_MARKERS):
+            continue
+        full = _apply_defaults(job_config, defaults)
+        loc = loaded.registry.locate(config, name)
+        jobs.extend(_cells(name, loc, full, globals_, loaded.registry))
+    return Pipeline(
+        root=root,
+        project_dir=project_dir,
+        documents=tuple(loaded.documents),
+        config=config,
+        registry=loaded.registry,
+        jobs=tuple(jobs),
+        global_variables=globals_,
+        not_checked=tuple(loaded.not_checked),
+    )
+
+
+def _defaults(config: MergedMap) -> MergedMap:
+    out = MergedMap()
+    for key in DEFAULT_KEYS:  # legacy top-level defaults, overridden by `default:`
+        if key in config:
+            out.put(key, config[key], config)
+    default = config.get("default")
+    if isinstance(default, Mapping):
+        for key, value in default.items():
+            out.put(key, value, default)
+    return out
+
+
+def _inherit(job: Mapping[str, Any], what: str) -> bool | list[str]:
+    inherit = job.get("inherit")
+    value = inherit.get(what, True) if isinstance(inherit, Mapping) else True
+    return as_str_list(value) if isinstance(value, list) else bool(value)
+
+
+def _apply_defaults(job: MergedMap, defaults: MergedMap) -> MergedMap:
+    allowed = _inherit(job, "default")
+    out = MergedMap()
+    for key, value in defaults.items():
+        if key not in job and (allowed is True or (isinstance(allowed, list) and key in allowed)):
+            out.put(key, value, defaults)
+    for key, value in job.items():
+        out.put(key, value, job)
+    return out
+
+
+def _cells(
+    name: str, loc: Loc, config: MergedMap, globals_: Mapping[str, str], registry: Registry
+) -> Iterator[Job]:
+    allowed = _inherit(config, "variables")
+    inherited = {
+        k: v
+        for k, v in globals_.items()
+        if allowed is True or (isinstance(allowed, list) and k in allowed)
+    }
+    own = {**inherited, **variable_values(config.get("variables"))}
+    for cell in matrix_cells(config.get("parallel")):
+        variables = {**own, **cell}
+        cell_name = f"{name}: [{', '.join(cell.values())}]" if cell else name
+        yield Job(
+            name=cell_name,
+            base=name,
+            loc=loc,
+            config=config,
+            variables=variables,
+            cell=cell,
+            image=_image(config.get("image"), variables),
+            scripts=scripts_of(config, registry),
+            caches=caches_of(config, variables, registry),
+        )
+
+
+def matrix_cells(parallel: Any) -> list[dict[str, str]]:
+    """The variable sets of ``parallel: matrix`` (one empty set when there is no matrix)."""
+    matrix = parallel.get("matrix") if isinstance(parallel, Mapping) else None
+    if not isinstance(matrix, list) or not matrix:
+        return [{}]
+    cells: list[dict[str, str]] = []
+    for entry in matrix:
+        if not isinstance(entry, Mapping):
+            continue
+        names = list(entry)
+        values = [as_str_list(entry[n]) for n in names]
+        cells.extend(dict(zip(names, combo, strict=True)) for combo in itertools.product(*values))
+    return cells or [{}]
+
+
+def _image(value: Any, variables: Mapping[str, str]) -> str | None:
+    name = value.get("name") if isinstance(value, Mapping) else value
+    return expand(str(name), variables) if name else None
