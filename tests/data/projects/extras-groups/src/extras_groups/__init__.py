@@ -1,0 +1,1 @@
+"""uvci test project: extras and groups."""

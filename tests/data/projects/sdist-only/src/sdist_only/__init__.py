@@ -1,0 +1,1 @@
+"""uvci test project: sdist-only dependencies."""

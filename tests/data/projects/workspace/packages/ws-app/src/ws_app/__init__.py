@@ -1,0 +1,2 @@
+"""Workspace member ws-app."""
+import ws_lib  # noqa: F401

@@ -1,0 +1,1 @@
+"""Workspace member ws-lib."""

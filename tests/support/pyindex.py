@@ -1,0 +1,465 @@
+"""A loopback PEP 503/691 simple index over a directory of dists, with request counting and faults.
+
+In-process::
+
+    with LoopbackIndex(dists_dir) as index:
+        run_uv(["lock", "--default-index", index.url])
+        index.file_requests()          # {"gamma-1.0-py3-none-any.whl": 1, ...}
+
+Standalone (for gitlab-ci-local job trees; stdlib only, so it also runs as a plain script)::
+
+    python -m tests.support.pyindex DIR [--port P] [--log requests.jsonl] [--bandwidth BPS]
+
+prints ``URL http://127.0.0.1:P/simple`` and appends one JSON line per request to the log.
+
+Routes: ``/simple/`` (project list), ``/simple/<name>/`` (JSON when the Accept header asks for
+``application/vnd.pypi.simple.v1+json``, else HTML), ``/files/<filename>`` (the bytes) and
+``/files/<filename>.metadata`` (PEP 658 core metadata of wheels, so ``uv lock`` reads metadata
+without downloading wheels). The directory is listed on every request: files added later are served.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import email.parser
+import hashlib
+import html
+import io
+import json
+import re
+import sys
+import tarfile
+import threading
+import time
+import zipfile
+from collections import Counter
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+HTML_TYPE = "text/html"
+DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    status: int
+    bytes_sent: int
+    time: float
+    user_agent: str = ""
+
+    @property
+    def filename(self) -> str | None:
+        """The dist file name for ``/files/<name>`` requests (not ``.metadata``), else None."""
+        if not self.path.startswith("/files/") or self.path.endswith(".metadata"):
+            return None
+        return unquote(self.path[len("/files/") :])
+
+
+@dataclass(frozen=True)
+class DistFile:
+    filename: str
+    project: str
+    sha256: str
+    size: int
+    upload_time: str
+    requires_python: str | None
+    metadata: bytes | None
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def project_of(filename: str) -> str:
+    if filename.endswith(".whl"):
+        return normalize(filename.split("-")[0])
+    stem = filename.removesuffix(".tar.gz").removesuffix(".zip")
+    return normalize(stem.rsplit("-", 1)[0])
+
+
+def read_core_metadata(path: Path) -> bytes | None:
+    """METADATA of a wheel or PKG-INFO of an sdist (None when absent)."""
+    try:
+        if path.name.endswith(".whl"):
+            with zipfile.ZipFile(path) as zf:
+                name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+                return zf.read(name)
+        if path.name.endswith(".tar.gz"):
+            with tarfile.open(path) as tf:
+                for member in tf.getmembers():
+                    if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
+                        extracted = tf.extractfile(member)
+                        return extracted.read() if extracted else None
+    except (OSError, StopIteration, zipfile.BadZipFile, tarfile.TarError):
+        return None
+    return None
+
+
+class DistCatalog:
+    """Reads a directory of dists; caches per (name, size, mtime)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._cache: dict[tuple[str, int, int], DistFile] = {}
+        self._lock = threading.Lock()
+
+    def files(self) -> list[DistFile]:
+        out = []
+        for path in sorted(self.directory.iterdir()):
+            if path.is_file() and path.name.endswith(DIST_SUFFIXES):
+                out.append(self._describe(path))
+        return out
+
+    def _describe(self, path: Path) -> DistFile:
+        st = path.stat()
+        key = (path.name, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        metadata = read_core_metadata(path)
+        requires_python = None
+        if metadata is not None:
+            parsed = email.parser.BytesParser().parsebytes(metadata, headersonly=True)
+            requires_python = parsed.get("Requires-Python")
+        uploaded = _dt.datetime.fromtimestamp(st.st_mtime, tz=_dt.timezone.utc)
+        dist = DistFile(
+            filename=path.name,
+            project=project_of(path.name),
+            sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+            size=st.st_size,
+            upload_time=uploaded.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            requires_python=requires_python,
+            metadata=metadata if path.name.endswith(".whl") else None,
+        )
+        with self._lock:
+            self._cache[key] = dist
+        return dist
+
+    def projects(self) -> dict[str, list[DistFile]]:
+        grouped: dict[str, list[DistFile]] = {}
+        for dist in self.files():
+            grouped.setdefault(dist.project, []).append(dist)
+        return grouped
+
+
+def _file_entry(dist: DistFile, base: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "filename": dist.filename,
+        "url": f"{base}/files/{dist.filename}",
+        "hashes": {"sha256": dist.sha256},
+        "requires-python": dist.requires_python,
+        "size": dist.size,
+        "upload-time": dist.upload_time,
+        "yanked": False,
+    }
+    if dist.metadata is not None:
+        entry["core-metadata"] = {"sha256": hashlib.sha256(dist.metadata).hexdigest()}
+    return entry
+
+
+def project_json(name: str, dists: list[DistFile], base: str) -> bytes:
+    doc = {
+        "meta": {"api-version": "1.1"},
+        "name": name,
+        "files": [_file_entry(d, base) for d in dists],
+        "versions": sorted({_version_of(d.filename) for d in dists}),
+    }
+    return json.dumps(doc, indent=1).encode()
+
+
+def _version_of(filename: str) -> str:
+    if filename.endswith(".whl"):
+        return filename.split("-")[1]
+    return filename.removesuffix(".tar.gz").removesuffix(".zip").rsplit("-", 1)[1]
+
+
+def project_html(name: str, dists: list[DistFile], base: str) -> bytes:
+    rows = []
+    for d in dists:
+        attrs = (
+            f' data-requires-python="{html.escape(d.requires_python)}"' if d.requires_python else ""
+        )
+        if d.metadata is not None:
+            attrs += f' data-core-metadata="sha256={hashlib.sha256(d.metadata).hexdigest()}"'
+        href = f"{base}/files/{d.filename}#sha256={d.sha256}"
+        rows.append(f'<a href="{href}"{attrs}>{html.escape(d.filename)}</a><br/>')
+    body = "\n".join(rows)
+    return f"<!DOCTYPE html><html><body><h1>{name}</h1>\n{body}\n</body></html>\n".encode()
+
+
+def index_json(names: list[str]) -> bytes:
+    doc = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}
+    return json.dumps(doc).encode()
+
+
+def index_html(names: list[str]) -> bytes:
+    rows = "\n".join(f'<a href="/simple/{n}/">{n}</a><br/>' for n in names)
+    return f"<!DOCTYPE html><html><body>\n{rows}\n</body></html>\n".encode()
+
+
+class _Faults:
+    def __init__(self) -> None:
+        self.fail: dict[str, tuple[int, int | None]] = {}
+        self.corrupt: dict[str, int | None] = {}
+
+    def take_fail(self, filename: str) -> int | None:
+        if filename not in self.fail:
+            return None
+        status, times = self.fail[filename]
+        if times is not None:
+            if times <= 1:
+                del self.fail[filename]
+            else:
+                self.fail[filename] = (status, times - 1)
+        return status
+
+    def take_corrupt(self, filename: str) -> bool:
+        if filename not in self.corrupt:
+            return False
+        times = self.corrupt[filename]
+        if times is not None:
+            if times <= 1:
+                del self.corrupt[filename]
+            else:
+                self.corrupt[filename] = times - 1
+        return True
+
+
+def corrupted(data: bytes) -> bytes:
+    """Same length, different bytes (so a size check passes and a hash check fails)."""
+    if not data:
+        return b"\0"
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+
+
+class LoopbackIndex:
+    """Threaded HTTP index on 127.0.0.1 serving ``directory``; see the module docstring."""
+
+    def __init__(
+        self,
+        directory: Path,
+        port: int = 0,
+        bandwidth: int | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        self.catalog = DistCatalog(Path(directory))
+        self.bandwidth = bandwidth  # bytes per second for /files/ bodies, None = unlimited
+        self.log_path = log_path
+        self._requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._faults = _Faults()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The simple index URL (for ``--default-index`` / ``[[tool.uv.index]] url``)."""
+        return f"{self.base}/simple"
+
+    def start(self) -> LoopbackIndex:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> LoopbackIndex:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- counting ----------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[Request]:
+        with self._lock:
+            return list(self._requests)
+
+    def file_requests(self) -> Counter[str]:
+        """GET requests for dist files (``/files/<name>``, not ``.metadata``), by file name."""
+        return Counter(r.filename for r in self.requests if r.method == "GET" and r.filename)
+
+    def bytes_sent(self) -> int:
+        return sum(r.bytes_sent for r in self.requests)
+
+    def reset(self) -> None:
+        """Forget the recorded requests (faults stay; see ``clear_faults``)."""
+        with self._lock:
+            self._requests.clear()
+
+    def record(self, request: Request) -> None:
+        with self._lock:
+            self._requests.append(request)
+            if self.log_path is not None:
+                with self.log_path.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(asdict(request)) + "\n")
+
+    # -- faults ------------------------------------------------------------------------------
+    def fail(self, filename: str, status: int = 500, times: int | None = 1) -> None:
+        """Answer the next ``times`` GETs of ``/files/<filename>`` with ``status`` (None: all)."""
+        with self._lock:
+            self._faults.fail[filename] = (status, times)
+
+    def corrupt(self, filename: str, times: int | None = None) -> None:
+        """Serve ``filename`` with a byte flipped (same size, bad sha256); None: until cleared."""
+        with self._lock:
+            self._faults.corrupt[filename] = times
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults = _Faults()
+
+    def take_fault(self, filename: str) -> tuple[int | None, bool]:
+        with self._lock:
+            return self._faults.take_fail(filename), self._faults.take_corrupt(filename)
+
+
+def _handler_for(index: LoopbackIndex) -> type[BaseHTTPRequestHandler]:
+    class Handler(_Handler):
+        owner = index
+
+    return Handler
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: LoopbackIndex
+    protocol_version = "HTTP/1.1"
+    server_version = "uvci-loopback-index/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_HEAD(self) -> None:
+        self._serve(send_body=False)
+
+    def do_GET(self) -> None:
+        self._serve(send_body=True)
+
+    def _serve(self, send_body: bool) -> None:
+        path = urlsplit(self.path).path
+        status, ctype, body = self._route(path)
+        sent = self._reply(status, ctype, body, send_body, throttle=path.startswith("/files/"))
+        agent = self.headers.get("User-Agent", "")
+        self.owner.record(Request(self.command, path, status, sent, time.time(), agent))
+
+    def _route(self, path: str) -> tuple[int, str, bytes]:
+        catalog = self.owner.catalog
+        wants_json = JSON_TYPE in self.headers.get("Accept", "")
+        if path in ("/simple", "/simple/"):
+            names = sorted(catalog.projects())
+            if wants_json:
+                return 200, JSON_TYPE, index_json(names)
+            return 200, HTML_TYPE, index_html(names)
+        if path.startswith("/simple/"):
+            name = normalize(path[len("/simple/") :].strip("/"))
+            dists = catalog.projects().get(name)
+            if not dists:
+                return 404, "text/plain", b"not found\n"
+            if wants_json:
+                return 200, JSON_TYPE, project_json(name, dists, self.owner.base)
+            return 200, HTML_TYPE, project_html(name, dists, self.owner.base)
+        if path.startswith("/files/"):
+            return self._file(unquote(path[len("/files/") :]))
+        return 404, "text/plain", b"not found\n"
+
+    def _file(self, filename: str) -> tuple[int, str, bytes]:
+        metadata = filename.endswith(".metadata")
+        real = filename.removesuffix(".metadata") if metadata else filename
+        target = self.owner.catalog.directory / real
+        if "/" in real or not target.is_file():
+            return 404, "text/plain", b"not found\n"
+        if metadata:
+            meta = self.owner.catalog._describe(target).metadata
+            return (200, "text/plain", meta) if meta else (404, "text/plain", b"no metadata\n")
+        fail_status, corrupt = (
+            self.owner.take_fault(real) if self.command == "GET" else (None, False)
+        )
+        if fail_status is not None:
+            return fail_status, "text/plain", f"injected failure {fail_status}\n".encode()
+        data = target.read_bytes()
+        return 200, "application/octet-stream", corrupted(data) if corrupt else data
+
+    def _reply(self, status: int, ctype: str, body: bytes, send_body: bool, throttle: bool) -> int:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not send_body:
+            return 0
+        bandwidth = self.owner.bandwidth if throttle else None
+        try:
+            if not bandwidth:
+                self.wfile.write(body)
+                return len(body)
+            return _throttled_write(self.wfile, body, bandwidth)
+        except (BrokenPipeError, ConnectionResetError):
+            return 0
+
+
+def _throttled_write(out: io.BufferedIOBase, body: bytes, bandwidth: int) -> int:
+    chunk = max(1024, bandwidth // 20)
+    sent = 0
+    for start in range(0, len(body), chunk):
+        piece = body[start : start + chunk]
+        time.sleep(len(piece) / bandwidth)  # before writing: the body takes >= len/bandwidth
+        out.write(piece)
+        out.flush()
+        sent += len(piece)
+    return sent
+
+
+def read_request_log(path: Path) -> list[Request]:
+    """Parse the JSON-lines log written by ``log_path`` / the standalone ``--log``."""
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [Request(**json.loads(line)) for line in lines if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve DIR as a loopback PEP 503/691 index.")
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--port", type=int, default=0, help="0 (default) picks a free port")
+    parser.add_argument("--log", type=Path, help="append one JSON line per request here")
+    parser.add_argument("--bandwidth", type=int, help="bytes per second for file downloads")
+    args = parser.parse_args(argv)
+    index = LoopbackIndex(args.directory, args.port, args.bandwidth, args.log)
+    print(f"URL {index.url}", flush=True)
+    try:
+        index._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        index._server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
