@@ -189,7 +189,7 @@ def check_fresh(project: Project, lock: Lock) -> tuple[str, ...]:
         return ()
     if rc == 127:
         return ("uv not found: could not check that uv.lock is up to date",)
-    if "interpreter" in err.lower():
+    if "no interpreter found" in err.lower():
         return ("no local interpreter fits requires-python: uv.lock freshness not checked",)
     first = next((line for line in err.splitlines() if line.strip()), "").strip()
     raise FatalError(

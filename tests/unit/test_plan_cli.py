@@ -1,0 +1,110 @@
+"""`uvci plan` through the real command line: output, and one clear line for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "examples" / "matrix-demo"
+
+
+def uvci(*args: str) -> subprocess.CompletedProcess[str]:
+    # The example is locked against the public index: drop the loopback default index the
+    # hermetic test environment sets, or uv (rightly) calls that lock out of date.
+    env = {k: v for k, v in os.environ.items() if k != "UV_DEFAULT_INDEX"}
+    return subprocess.run(
+        [sys.executable, "-m", "uvci", *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    dest = tmp_path / "demo"
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".venv", ".uvci"))
+    return dest
+
+
+def test_json_document_of_the_example() -> None:
+    result = uvci("plan", "--json", "--python", "3.10,3.12", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["python"] == ["3.10", "3.12"]
+    assert doc["platform"] == "x86_64-manylinux_2_36"
+    cells = {c["python"]: c for c in doc["cells"]}
+    numpy = {py: next(p for p in c["packages"] if p["name"] == "numpy") for py, c in cells.items()}
+    assert numpy["3.10"]["version"] != numpy["3.12"]["version"]
+    assert "-cp310-" in numpy["3.10"]["file"] and "-cp312-" in numpy["3.12"]["file"]
+    assert "tomli" in {p["name"] for p in cells["3.10"]["packages"]}
+    assert "tomli" not in {p["name"] for p in cells["3.12"]["packages"]}
+    for cell in doc["cells"]:
+        wheels = [p for p in cell["packages"] if p["kind"] == "wheel"]
+        assert cell["download_bytes"] == sum(p["size"] for p in wheels)
+        assert all(len(p["sha256"]) == 64 and p["url"].startswith("https://") for p in wheels)
+        assert cell["build_from_source"] == []
+    assert set(doc["union"]) == {"files", "bytes"} and set(doc["shared"]) == {"files", "bytes"}
+    assert doc["shared"]["bytes"] < doc["union"]["bytes"]
+
+
+def test_table_output_names_cells_and_totals() -> None:
+    result = uvci("plan", "--python", "3.11,3.13", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    assert "3.11" in result.stdout and "3.13" in result.stdout
+    assert "union:" in result.stdout and "cache:" in result.stdout
+
+
+def test_missing_pyproject(tmp_path: Path) -> None:
+    assert_one_line_error(uvci("plan", str(tmp_path)), "pyproject.toml: not found")
+
+
+def test_missing_lock_says_uv_lock_creates_it(example: Path) -> None:
+    (example / "uv.lock").unlink()
+    assert_one_line_error(uvci("plan", str(example)), "uv.lock: not found", "uv lock")
+
+
+def test_malformed_toml_names_file_and_line(example: Path) -> None:
+    pyproject = example / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', "version = 0.1.0"))
+    assert_one_line_error(uvci("plan", str(example)), "pyproject.toml:3:", "invalid TOML")
+
+
+def test_unknown_lock_version(example: Path) -> None:
+    lock = example / "uv.lock"
+    lock.write_text(lock.read_text().replace("version = 1\n", "version = 7\n", 1))
+    assert_one_line_error(uvci("plan", str(example)), "lock version 7 is not supported")
+
+
+def test_stale_lock_is_refused_as_uv_sync_locked_would(example: Path) -> None:
+    pyproject = example / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"rich>=13",', '"rich>=13", "click",'))
+    assert_one_line_error(uvci("plan", str(example)), "out of date", "uv lock")
+
+
+@pytest.mark.parametrize(
+    ("python", "needle"),
+    [("2.7", "not a CPython release uv knows"), ("3.9", "excluded by requires-python")],
+)
+def test_bad_python(python: str, needle: str) -> None:
+    assert_one_line_error(uvci("plan", "--python", python, str(EXAMPLE)), needle)
+
+
+def test_unknown_platform() -> None:
+    assert_one_line_error(
+        uvci("plan", "--platform", "sparc-sun-solaris", str(EXAMPLE)), "unknown platform"
+    )
