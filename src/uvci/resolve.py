@@ -69,12 +69,16 @@ class _Walker:
     def add_root(self, root: Root) -> None:
         if root.package is not None:
             if root.install_self:
-                self.installed[id(root.package)] = root.package
+                self.install(root.package)
             if root.include_dependencies:
                 self.push_deps(root.package.dependencies)
                 for extra in root.extras:
                     self.push_deps(root.package.optional.get(extra, ()))
         self.push_deps(root.group_deps)
+
+    def install(self, package: Package) -> None:
+        if package.source_kind != "virtual":  # `package = false`: only its dependencies
+            self.installed[id(package)] = package
 
     def push_deps(self, deps: Iterable[Dep]) -> None:
         for dep in deps:
@@ -106,7 +110,7 @@ class _Walker:
             if key in self.seen:
                 continue
             self.seen.add(key)
-            self.installed[id(package)] = package
+            self.install(package)
             deps = package.dependencies if extra is None else package.optional.get(extra, ())
             self.push_deps(deps)
 
