@@ -1,0 +1,126 @@
+"""Results: raw records (JSON), a results table (Markdown) and a chart (PNG)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from bench.scenarios import SCENARIOS, Record
+from bench.strategies import STRATEGIES
+from uvci.uvproc import uv_version
+
+COLORS = {"none": "#9e9e9e", "seed": "#e69f00", "uv-docs": "#56b4e9", "uvci": "#009e73"}
+
+
+def write(
+    out: Path, records: list[Record], failures: list[Record], args: dict[str, Any],
+    pythons: dict[str, Path],
+) -> None:  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic(out / "benchmarks.json", json.dumps(records, indent=1) + "\n")
+    (out / "benchmarks.failures.json").unlink(missing_ok=True)
+    if failures:
+        _atomic(out / "benchmarks.failures.json", json.dumps(failures, indent=1) + "\n")
+    chart(records, out / "benchmarks.png")
+    results = table(records, failures) + "\n" + machine(pythons)
+    md = out / "benchmarks.md"
+    _atomic(md, splice(md.read_text() if md.exists() else "", results))
+
+
+def splice(document: str, results: str) -> str:
+    """``document`` with the text between the results markers replaced (appended if absent)."""
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    block = f"{start}\n{results}\n{end}"
+    if start in document and end in document:
+        before, rest = document.split(start, 1)
+        return before + block + rest.split(end, 1)[1]
+    return (document.rstrip() + "\n\n" if document else "# Benchmarks\n\n") + block + "\n"
+
+
+def _atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f}"
+
+
+def _order(r: Record) -> tuple[str, str, int, int]:
+    return (r["project"], r["profile"], SCENARIOS.index(r["scenario"]),
+            STRATEGIES.index(r["strategy"]))  # fmt: skip
+
+
+def table(records: list[Record], failures: list[Record]) -> str:
+    head = (
+        "| project | profile | scenario | strategy | dependency s | critical path s "
+        "| index MB | cache up MB | cache down MB |\n|---|---|---|---|--:|--:|--:|--:|--:|\n"
+    )
+    rows = [
+        f"| {r['project']} | {r['profile']} | {r['scenario']} | {r['strategy']} "
+        f"| {r['dependency_seconds']:.1f} | {r['critical_path_seconds']:.1f} "
+        f"| {_mb(r['index_bytes'])} | {_mb(r['cache_upload_bytes'])} "
+        f"| {_mb(r['cache_download_bytes'])} |"
+        for r in sorted(records, key=_order)
+    ]
+    fails = [
+        f"- **{f['strategy']}** failed on {f['project']}/{f['profile']}/{f['scenario']}: "
+        f"`{f['error'][:300]}`"
+        for f in failures
+    ]
+    return (
+        head + "\n".join(rows) + ("\n\nFailed (no numbers):\n" + "\n".join(fails) if fails else "")
+    )
+
+
+def machine(pythons: dict[str, Path]) -> str:
+    cpus = os.cpu_count()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"\nMachine: {platform.platform()}, {cpus} cores, {mem:.0f} GiB; uv {uv_version()}; "
+        f"Pythons {', '.join(pythons)}.\n"
+    )
+
+
+def chart(records: list[Record], path: Path) -> None:
+    """One panel per project × profile: critical path seconds per scenario, a bar per strategy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    panels = sorted({(r["project"], r["profile"]) for r in records})
+    if not panels:
+        return
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 7), squeeze=False)
+    for col, (project, profile) in enumerate(panels):
+        subset = [r for r in records if r["project"] == project and r["profile"] == profile]
+        for row, metric in enumerate(("critical_path_seconds", "dependency_seconds")):
+            _panel(axes[row][col], subset, metric)
+            axes[row][col].set_title(f"{project}, {profile} index", fontsize=10)
+    axes[0][0].set_ylabel("critical path (s)\nlower is better")
+    axes[1][0].set_ylabel("dependency seconds, all jobs (s)")
+    handles = [Patch(color=c) for c in COLORS.values()]
+    fig.legend(handles, list(COLORS), loc="upper center", ncol=4, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _panel(ax: Any, subset: list[Record], metric: str) -> None:
+    width = 0.8 / len(STRATEGIES)
+    for i, strategy in enumerate(STRATEGIES):
+        for j, scenario in enumerate(SCENARIOS):
+            vals = [
+                r[metric] for r in subset if r["strategy"] == strategy and r["scenario"] == scenario
+            ]
+            if vals:
+                x = j + (i - (len(STRATEGIES) - 1) / 2) * width
+                ax.bar(x, vals[0], width, color=COLORS[strategy])
+    ax.set_xticks(range(len(SCENARIOS)), SCENARIOS)
+    ax.grid(axis="y", alpha=0.3)

@@ -1,0 +1,141 @@
+"""Scenarios (cold, warm, bump) × profiles × strategies × projects, and their records."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import strategies
+from bench.archive import Format
+from bench.jobs import JobRecord, Runner
+from bench.projects import PROJECTS, BenchError, base_env, lock_hash, materialize, uv_env
+from bench.proxy import IndexProxy
+from bench.storage import CacheStore
+from bench.throttle import MB
+
+SCENARIOS = ("cold", "warm", "bump")
+PYENV = Path("/root/.pyenv/versions")
+
+
+@dataclass(frozen=True)
+class Profile:
+    index: float  # MB/s from the package index
+    storage: float  # MB/s to and from the cache storage
+
+
+PROFILES = {"fast": Profile(100, 100), "slow": Profile(5, 100)}
+
+Record = dict[str, Any]
+
+
+def installed_pythons(limit: int = 0) -> dict[str, Path]:
+    """CPython 3.10+ from pyenv's versions directories (their shims break ``uv python find``)."""
+    found: dict[str, Path] = {}
+    for path in sorted(PYENV.glob("3.*/bin/python")):
+        match = re.fullmatch(r"(3)\.(\d+)\.\d+", path.parent.parent.name)
+        if match and int(match.group(2)) >= 10:
+            found.setdefault(f"3.{match.group(2)}", path)
+    ordered = dict(sorted(found.items(), key=lambda kv: int(kv[0].split(".")[1])))
+    if not ordered:
+        raise BenchError(f"no CPython 3.10+ under {PYENV}/*/bin/python")
+    return dict(list(ordered.items())[:limit]) if limit else ordered
+
+
+def summarize(stages: list[list[JobRecord]]) -> Record:
+    """A pipeline's totals: jobs summed; critical path: the slowest job of each stage, chained."""
+    jobs = [job for stage in stages for job in stage]
+    return {
+        "dependency_seconds": round(sum(j.seconds for j in jobs), 3),
+        "critical_path_seconds": round(sum(max(j.seconds for j in st) for st in stages if st), 3),
+        "index_bytes": sum(j.index_bytes for j in jobs),
+        "cache_upload_bytes": sum(j.cache_upload_bytes for j in jobs),
+        "cache_download_bytes": sum(j.cache_download_bytes for j in jobs),
+        "jobs": [{**asdict(j), "seconds": round(j.seconds, 3)} for j in jobs],
+    }
+
+
+class Bench:
+    """One benchmark run: a proxy, a cache store, a scratch dir and the matrix."""
+
+    def __init__(
+        self, proxy: IndexProxy, store: CacheStore, scratch: Path, pythons: dict[str, Path],
+        cache_format: Format,
+    ) -> None:  # fmt: skip
+        self.proxy = proxy
+        self.store = store
+        self.scratch = scratch
+        self.pythons = pythons
+        self.cache_format = cache_format
+        self.env = {**base_env(), **uv_env(proxy.url)}
+
+    def run_all(
+        self, projects: list[str], profiles: list[str], strats: list[str], scenarios: list[str]
+    ) -> tuple[list[Record], list[Record]]:
+        records: list[Record] = []
+        failures: list[Record] = []
+        for name in projects:
+            dirs = self._checkouts(name, "bump" in scenarios)
+            for profile in profiles:
+                self.proxy.throttle.rate = PROFILES[profile].index * MB
+                for strategy in strats:
+                    got, failed = self._strategy(name, profile, strategy, dirs, scenarios)
+                    records += got
+                    failures += failed
+        return records, failures
+
+    def _checkouts(self, name: str, bump: bool) -> dict[str, Path]:
+        """The project as locked (``cold``/``warm``) and with its bump pin moved (``bump``)."""
+        dirs = {"cold": self.scratch / f"{name}-base"}
+        materialize(PROJECTS[name], self.proxy.url, dirs["cold"])
+        dirs["warm"] = dirs["cold"]
+        if bump:
+            dirs["bump"] = self.scratch / f"{name}-bump"
+            materialize(PROJECTS[name], self.proxy.url, dirs["bump"], bumped=True)
+        return dirs
+
+    def _strategy(
+        self, name: str, profile: str, strategy: str, dirs: dict[str, Path], wanted: list[str]
+    ) -> tuple[list[Record], list[Record]]:
+        """Cold, warm then bump in one cache namespace (earlier ones run even if not wanted)."""
+        runner = Runner(self.store, self.proxy, self.scratch / "run", f"{uuid.uuid4().hex[:8]}")
+        last = max(SCENARIOS.index(s) for s in wanted)
+        records: list[Record] = []
+        head = {"strategy": strategy, "profile": profile, "project": name}
+        for scenario in SCENARIOS[: last + 1]:
+            try:
+                result = self._pipeline(runner, strategy, scenario, dirs, PROJECTS[name].layout)
+            except BenchError as exc:
+                print(f"  FAILED {name} {profile} {strategy} {scenario}: {exc}", flush=True)
+                return records, [{**head, "scenario": scenario, "error": str(exc)}]
+            record = {**head, "scenario": scenario, **result}
+            print(_line(record), flush=True)
+            if scenario in wanted:
+                records.append(record)
+        return records, []
+
+    def _pipeline(
+        self, runner: Runner, strategy: str, scenario: str, dirs: dict[str, Path], layout: str
+    ) -> Record:
+        previous = lock_hash(dirs["cold"]) if scenario == "bump" else None
+        spec = strategies.PipelineSpec(
+            dirs[scenario], self.pythons, "shared" if layout == "shared" else "per-cell",
+            self.cache_format, previous,
+        )  # fmt: skip
+        stages = strategies.build(strategy, spec)
+        done = [
+            runner.run_stage(i, jobs, spec.project_dir, self.env) for i, jobs in enumerate(stages)
+        ]
+        fmt = "tarzstd" if strategy == "uvci" else self.cache_format
+        return {**summarize(done), "pythons": list(self.pythons), "cache_format": fmt}
+
+
+def _line(r: Record) -> str:
+    return (
+        f"  {r['project']:8} {r['profile']:4} {r['strategy']:7} {r['scenario']:4} "
+        f"dep {r['dependency_seconds']:7.2f}s  path {r['critical_path_seconds']:7.2f}s  "
+        f"index {r['index_bytes'] / 1e6:7.1f}MB  up {r['cache_upload_bytes'] / 1e6:7.1f}MB  "
+        f"down {r['cache_download_bytes'] / 1e6:7.1f}MB"
+    )
