@@ -1,18 +1,94 @@
-"""`uvci doctor` (being built)."""
+"""`uvci doctor`: find (and fix) what makes an existing uv pipeline slow or wrong."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 
-from uvci.errors import FatalError
+from uvci.doctor import catalog, engine, fixer, render
+from uvci.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FatalError
 
-SUMMARY = "(doctor: being built)"
-DESCRIPTION = SUMMARY
+SUMMARY = "find (and fix) what makes an existing uv pipeline slow or wrong"
+DESCRIPTION = """\
+Read .gitlab-ci.yml (and what it includes locally), resolve extends, !reference, anchors,
+default: and parallel: matrix the way GitLab does, and report what makes the uv jobs slow
+or wrong: caches that hold nothing useful, keys that ignore uv.lock, a matrix sharing one
+cache, unlocked installs, uv installed in every job, and more (rules UVC001-UVC014).
+Every finding names file:line and the fix.
+
+examples:
+  uvci doctor                      check ./.gitlab-ci.yml
+  uvci doctor ci/pipeline.yml      check another file (its directory is the project)
+  uvci doctor --dry-run            show the fixes as a diff, change nothing
+  uvci doctor --fix                apply them (comments, anchors and key order kept)
+  uvci doctor --format codeclimate > gl-code-quality-report.json
+  uvci doctor --explain UVC003     what a rule means, what it costs, how to fix it
+
+exit codes: 0 no findings, 1 findings, 2 the pipeline could not be read
+"""
+
+
+@dataclass(frozen=True)
+class DoctorConfig:
+    path: Path
+    fmt: str
+    fix: bool
+    dry_run: bool
+    select: tuple[str, ...]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "path", nargs="?", default=".", type=Path, help="project dir or pipeline file (default .)"
+    )
+    parser.add_argument("--format", choices=render.FORMATS, default="text", dest="fmt")
+    parser.add_argument("--fix", action="store_true", help="rewrite the files it can fix")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the fixes as a unified diff only"
+    )
+    parser.add_argument("--explain", metavar="UVCxxx", help="print a rule's full explanation")
+    parser.add_argument(
+        "--select", metavar="IDS", default="", help="only these rules, comma-separated"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    raise FatalError("not built yet")
+    if args.explain:
+        sys.stdout.write(render.explain(catalog.rule(args.explain)))
+        return EXIT_OK
+    config = DoctorConfig(
+        path=args.path,
+        fmt=args.fmt,
+        fix=args.fix,
+        dry_run=args.dry_run,
+        select=tuple(s.strip() for s in args.select.split(",") if s.strip()),
+    )
+    for rule_id in config.select:
+        catalog.rule(rule_id)
+    return doctor(config)
+
+
+def doctor(config: DoctorConfig) -> int:
+    report = engine.check(config.path, config.select)
+    if config.fix or config.dry_run:
+        report = _fix(config, report)
+    sys.stdout.write(render.render(report, config.fmt))
+    return EXIT_FINDINGS if report.findings else EXIT_OK
+
+
+def _fix(config: DoctorConfig, report: engine.Report) -> engine.Report:
+    changes = fixer.plan_fixes(report.pipeline, report.findings)
+    out = sys.stdout if config.fmt == "text" else sys.stderr
+    for change in changes:
+        out.write(change.diff(render.shown_path(change.path)))
+    if not changes:
+        out.write("nothing to fix automatically\n")
+    if config.dry_run or not changes:
+        return report
+    fixer.write(changes)
+    try:
+        return engine.check(config.path, config.select)
+    except FatalError as exc:  # our own output must always read back
+        raise FatalError(f"after --fix: {exc.message}", EXIT_USAGE) from None

@@ -30,6 +30,9 @@ class Cache:
     key: str  # the key text, or the files joined by ","
     key_files: tuple[str, ...]
     prefix: str | None
+    key_raw: str  # the key (or prefix) as written, variables unexpanded
+    prefix_raw: str | None
+    key_node: Any  # the ``key:`` mapping for ``files`` keys, else None
     paths: tuple[str, ...]
     raw_paths: tuple[str, ...]
     policy: str
@@ -65,12 +68,17 @@ def caches_of(
 
 def _cache(entry: Mapping[str, Any], variables: Mapping[str, str], loc: Loc) -> Cache:
     raw_paths = tuple(as_str_list(entry.get("paths")))
-    kind, key, files, prefix = _key(entry.get("key"), variables)
+    raw_key = entry.get("key")
+    kind, key, files, prefix = _key(raw_key, variables)
+    raw_prefix = raw_key.get("prefix") if isinstance(raw_key, Mapping) else None
     return Cache(
         key_kind=kind,
         key=key,
         key_files=files,
         prefix=prefix,
+        key_raw="" if raw_key is None or isinstance(raw_key, Mapping) else str(raw_key),
+        prefix_raw=None if raw_prefix is None else str(raw_prefix),
+        key_node=raw_key if isinstance(raw_key, Mapping) else None,
         paths=tuple(expand(p, variables) for p in raw_paths),
         raw_paths=raw_paths,
         policy=expand(str(entry.get("policy") or "pull-push"), variables),

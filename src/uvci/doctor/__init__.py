@@ -1,0 +1,1 @@
+"""`uvci doctor`: rules, checks, fixes and reports for existing GitLab pipelines."""

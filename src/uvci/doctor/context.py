@@ -1,0 +1,113 @@
+"""Everything the rules look at: the resolved pipeline, the project, and facts derived per job."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from uvci.doctor import paths as p
+from uvci.doctor.shell import Command, commands, uv_subcommand
+from uvci.gitlab.pipeline import Job, Pipeline
+from uvci.lock import Lock
+from uvci.project import Project
+
+PYTHON_VARIABLES = ("PYTHON_VERSION", "PYTHON", "PY_VERSION", "PY", "PYTHON_VER", "UV_PYTHON")
+INSTALLING = frozenset(
+    {"sync", "run", "pip install", "pip sync", "pip compile", "tool install", "tool run"}
+    | {"uvx", "add", "lock", "export", "build", "python install"}
+)
+_VERSION = re.compile(r"^(?:cpython-|python)?(3\.\d{1,2})(?:\.\d+)?(?:-.*)?$")
+_IMAGE_PYTHON = re.compile(r"(?:^|[/:-])python[:-]?(3\.\d{1,2})(?![\d])")
+_UV_IMAGE = re.compile(r"(?:ghcr\.io/)?astral-sh/uv(?::|$)|(?:^|/)astral/uv(?::|$)")
+
+
+@dataclass
+class Context:
+    pipeline: Pipeline
+    project: Project | None
+    lock: Lock | None
+    has_lock: bool
+    _commands: dict[int, list[Command]] = field(default_factory=dict)
+
+    @property
+    def project_dir(self) -> Path:
+        return self.pipeline.project_dir
+
+    def commands(self, job: Job) -> list[Command]:
+        """All simple commands of the job's scripts, in order."""
+        if id(job) not in self._commands:
+            self._commands[id(job)] = [c for line in job.scripts for c in commands(line)]
+        return self._commands[id(job)]
+
+    def uv_commands(self, job: Job) -> list[tuple[str, Command]]:
+        """``(subcommand, command)`` for each uv/uvx call of the job."""
+        found = ((uv_subcommand(cmd), cmd) for cmd in self.commands(job))
+        return [(sub, cmd) for sub, cmd in found if sub is not None]
+
+    def runs_uv(self, job: Job) -> bool:
+        return bool(self.uv_commands(job)) or is_uv_image(job.image)
+
+    def installs(self, job: Job) -> list[Command]:
+        """The uv commands of ``job`` that resolve, download or install packages."""
+        return [cmd for sub, cmd in self.uv_commands(job) if sub in INSTALLING]
+
+    def uv_jobs(self) -> list[Job]:
+        return [job for job in self.pipeline.jobs if self.runs_uv(job)]
+
+    def installing_jobs(self) -> list[Job]:
+        return [job for job in self.pipeline.jobs if self.installs(job)]
+
+    def python_of(self, job: Job) -> tuple[str | None, str | None]:
+        """``(minor version, variable it comes from)`` the job tests, when it can be told."""
+        for name in PYTHON_VARIABLES:
+            version = _minor(job.variables.get(name, ""))
+            if version:
+                return version, name
+        for cmd in self.installs(job):
+            version = _minor(cmd.option("--python", "-p") or "")
+            if version:
+                return version, None
+        return image_python(job.image), None
+
+    def uv_cache_dir(self, job: Job) -> p.CacheDir:
+        """Where uv keeps its cache in ``job`` (``--cache-dir``, UV_CACHE_DIR or the default)."""
+        for cmd in self.installs(job):
+            value = cmd.option("--cache-dir")
+            if value:
+                return p.CacheDir(value, known=True)
+        value = job.variables.get("UV_CACHE_DIR")
+        if value is not None:
+            return p.CacheDir(value, known="$" not in value)
+        if any("UV_CACHE_DIR" in line.text for line in job.scripts) or any(
+            "UV_CACHE_DIR" in raw for cache in job.caches for raw in cache.raw_paths
+        ):
+            return p.CacheDir("$UV_CACHE_DIR", known=False)  # set outside the YAML
+        return p.CacheDir(None, known=True)
+
+    def caches_uv(self, job: Job) -> bool:
+        """Whether some cache path of ``job`` holds uv's cache directory."""
+        cache_dir = self.uv_cache_dir(job)
+        for cache in job.caches:
+            if any("UV_CACHE_DIR" in raw for raw in cache.raw_paths):
+                return True
+            if cache_dir.value and any(p.covers(path, cache_dir.value) for path in cache.paths):
+                return True
+        return False
+
+
+def _minor(text: str) -> str | None:
+    match = _VERSION.match(text.strip())
+    return match.group(1) if match else None
+
+
+def image_python(image: str | None) -> str | None:
+    """The CPython minor an image name promises (``python:3.12-slim``, ``uv:python3.12-...``)."""
+    if not image:
+        return None
+    match = _IMAGE_PYTHON.search(image.rsplit("/", 1)[-1])
+    return match.group(1) if match else None
+
+
+def is_uv_image(image: str | None) -> bool:
+    return bool(image and _UV_IMAGE.search(image))

@@ -1,0 +1,113 @@
+"""Apply findings' edits to the round-trip YAML and show them as a unified diff.
+
+Edits change the original ruamel nodes (so a fix to a template fixes every job that extends
+it), then each changed file is serialised with :mod:`uvci.gitlab.yamlio`, which keeps
+comments, anchors, key order and ``!reference`` tags. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+
+from uvci.doctor.model import Edit, Finding
+from uvci.gitlab import yamlio
+from uvci.gitlab.pipeline import Pipeline
+
+_STYLES = (
+    LiteralScalarString,
+    FoldedScalarString,
+    DoubleQuotedScalarString,
+    SingleQuotedScalarString,
+)
+_VARIABLES_AFTER = ("spec", "include", "workflow", "stages")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: Path
+    before: str
+    after: str
+
+    def diff(self, shown: str) -> str:
+        lines = difflib.unified_diff(
+            self.before.splitlines(keepends=True),
+            self.after.splitlines(keepends=True),
+            fromfile=f"a/{shown}",
+            tofile=f"b/{shown}",
+        )
+        return "".join(lines)
+
+
+def like(old: Any, text: str) -> Any:
+    """``text`` in the same YAML scalar style as ``old`` (literal, folded, quoted, plain)."""
+    for style in _STYLES:
+        if isinstance(old, style):
+            if style is FoldedScalarString and "\n" in text.rstrip("\n"):
+                return LiteralScalarString(text)
+            return style(text)
+    return text
+
+
+def plan_fixes(pipeline: Pipeline, findings: Iterable[Finding]) -> list[FileChange]:
+    """Apply every edit of ``findings`` in memory; the files that changed, before and after."""
+    edits = _unique(edit for finding in findings for edit in finding.edits)
+    touched: dict[Path, yamlio.YamlDocument] = {}
+    for edit in sorted(edits, key=_order):
+        doc = pipeline.document_for(edit.path)
+        if _apply(doc, edit):
+            touched[doc.path] = doc
+    changes = [FileChange(path, doc.text, yamlio.dumps(doc)) for path, doc in touched.items()]
+    return [change for change in changes if change.before != change.after]
+
+
+def write(changes: Iterable[FileChange]) -> None:
+    for change in changes:
+        yamlio.write_atomic(change.path, change.after)
+
+
+def _unique(edits: Iterable[Edit]) -> list[Edit]:
+    seen: dict[tuple[str, int, str, str], Edit] = {}
+    for edit in edits:
+        seen.setdefault((edit.op, id(edit.container), str(edit.key), str(edit.path)), edit)
+    return list(seen.values())
+
+
+def _order(edit: Edit) -> tuple[int, int]:
+    # deletions last, highest index first, so earlier indexes stay valid
+    index = edit.key if isinstance(edit.key, int) else 0
+    return (1, -index) if edit.op == "delete" else (0, 0)
+
+
+def _apply(doc: yamlio.YamlDocument, edit: Edit) -> bool:
+    if edit.op == "global_var":
+        return _add_global_variable(doc, str(edit.key), edit.value)
+    if edit.op == "delete":
+        del edit.container[edit.key]
+        return True
+    edit.container[edit.key] = edit.value
+    return True
+
+
+def _add_global_variable(doc: yamlio.YamlDocument, name: str, value: Any) -> bool:
+    config = doc.config
+    variables = config.get("variables")
+    if variables is None:
+        variables = CommentedMap()
+        position = max((i + 1 for i, k in enumerate(config) if k in _VARIABLES_AFTER), default=0)
+        config.insert(position, "variables", variables)
+    if not isinstance(variables, CommentedMap) or name in variables:
+        return False
+    variables[name] = DoubleQuotedScalarString(value)
+    return True

@@ -1,0 +1,199 @@
+"""Rules about how uv installs and how uv itself gets installed (UVC007-UVC009)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from uvci.doctor import edits
+from uvci.doctor.context import Context, is_uv_image
+from uvci.doctor.model import Edit, Finding, Severity
+from uvci.doctor.rules_cache import GENERATE
+from uvci.doctor.shell import Command, commands, positional_args
+from uvci.gitlab.pipeline import Job
+
+_LOCKED = ("--locked", "--frozen")
+_UV_CALL = re.compile(r"(?<![\w./-])(uv(?:\s+--?[\w-]+(?:=\S+)?)*\s+)(sync|run)(?=\s|$)")
+_PINNED_LINE = re.compile(r"^\s*[A-Za-z0-9._\[\],-]+\s*===?\s*[^\s;]+")
+_UV_REQUIREMENT = re.compile(r"^uv(\[.*\])?([<>=!~].*)?$")
+_INSTALLER_URL = re.compile(r"astral\.sh/uv|github\.com/astral-sh/uv/releases")
+
+
+def uvc007(ctx: Context) -> Iterator[Finding]:
+    if ctx.has_lock:
+        yield from _unlocked_project_commands(ctx)
+    yield from _unpinned_pip_installs(ctx)
+
+
+def _locked_by_env(job: Job, cmd: Command) -> bool:
+    env = {**job.variables, **dict(cmd.env)}
+    return any(env.get(n, "").lower() in ("1", "true", "yes") for n in ("UV_LOCKED", "UV_FROZEN"))
+
+
+def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
+    for job in ctx.installing_jobs():
+        for sub, cmd in ctx.uv_commands(job):
+            if sub not in ("sync", "run") or cmd.has(*_LOCKED) or _locked_by_env(job, cmd):
+                continue
+            if sub == "run" and cmd.has("--no-sync", "--no-project"):
+                continue
+            fixed = add_locked(cmd.line.text)
+            fix = (edits.set_item(ctx, cmd.line.site, _same_style(cmd, fixed), "add --locked"),)
+            yield Finding(
+                "UVC007",
+                Severity.MAJOR,
+                f"`uv {sub}` without --locked: uv.lock exists, but uv re-resolves and silently "
+                "updates it when it is out of date instead of failing",
+                cmd.line.loc,
+                (job.name,),
+                fix if fixed != cmd.line.text else (),
+                advice=f"use `uv {sub} --locked` (or set UV_LOCKED: 1)",
+            )
+
+
+def add_locked(text: str) -> str:
+    """``uv sync``/``uv run`` -> ``uv sync --locked``/``uv run --locked`` where missing."""
+
+    def one(match: re.Match[str]) -> str:
+        rest = text[match.end() :].split("\n", 1)[0]
+        if any(flag in rest.split() for flag in (*_LOCKED, "--no-sync", "--no-project")):
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)} --locked"
+
+    return _UV_CALL.sub(one, text)
+
+
+def _same_style(cmd: Command, text: str) -> object:
+    from uvci.doctor.fixer import like
+
+    container, key = cmd.line.site
+    return like(container[key], text)
+
+
+def _unpinned_pip_installs(ctx: Context) -> Iterator[Finding]:
+    hits = [
+        (job, cmd)
+        for job in ctx.installing_jobs()
+        for sub, cmd in ctx.uv_commands(job)
+        if sub == "pip install" and _unpinned(ctx, cmd)
+    ]
+    if len({job.name for job, _ in hits}) < 2:
+        return
+    jobs = tuple(job.name for job, _ in hits)
+    for loc, cmd in sorted({cmd.line.loc: cmd for _, cmd in hits}.items(), key=lambda i: str(i[0])):
+        yield Finding(
+            "UVC007",
+            Severity.MAJOR,
+            f"`{' '.join(cmd.argv)}` resolves unpinned requirements separately in each of "
+            f"{len(jobs)} jobs: cells can test different versions, and each resolves on its own",
+            loc,
+            jobs,
+            advice="lock once (`uv lock`, or `uv pip compile --universal`) and install the "
+            "lock (`uv sync --locked` / `uv pip sync`), " + GENERATE,
+        )
+
+
+def _unpinned(ctx: Context, cmd: Command) -> bool:
+    if cmd.has("-c", "--constraint", "--constraints", "--override"):
+        return False
+    files = _requirement_files(cmd)
+    for name in files:
+        pinned = _pinned_file(ctx.project_dir / name)
+        if pinned is None:
+            return False  # cannot tell
+        if not pinned:
+            return True
+    return bool(positional_args(cmd, 3)) or not files
+
+
+def _requirement_files(cmd: Command) -> list[str]:
+    argv = cmd.argv
+    out = [
+        argv[i + 1]
+        for i, a in enumerate(argv[:-1])
+        if a in ("-r", "--requirement", "--requirements")
+    ]
+    return out + [a.split("=", 1)[1] for a in argv if a.startswith(("--requirement=", "-r="))]
+
+
+def _pinned_file(path: Path) -> bool | None:
+    if "$" in str(path) or not path.is_file():
+        return None
+    if path.suffix == ".toml" and path.name.startswith("pylock"):
+        return True
+    lines = [ln.split("#", 1)[0].strip() for ln in path.read_text(errors="replace").splitlines()]
+    reqs = [ln for ln in lines if ln and not ln.startswith(("-", "\\"))]
+    return all(_PINNED_LINE.match(ln) for ln in reqs)
+
+
+def uvc008(ctx: Context) -> Iterator[Finding]:
+    if ctx.lock is None:
+        return
+    remote = [pkg for pkg in ctx.lock.packages if not pkg.is_local]
+    if not remote or any(not pkg.wheels for pkg in remote):
+        return  # something builds from source: prune --ci keeps exactly those wheels
+    for job in ctx.uv_jobs():
+        for sub, cmd in ctx.uv_commands(job):
+            if sub == "cache prune" and cmd.has("--ci") and job.caches:
+                fix: tuple[Edit, ...] = ()
+                if cmd.line.text.strip() == " ".join(cmd.argv):
+                    fix = (edits.delete_item(ctx, cmd.line.site, "drop uv cache prune --ci"),)
+                yield Finding(
+                    "UVC008",
+                    Severity.MINOR,
+                    f"`uv cache prune --ci` empties the cache before upload: all {len(remote)} "
+                    "packages in uv.lock ship wheels, and --ci removes exactly those",
+                    cmd.line.loc,
+                    (job.name,),
+                    fix,
+                    advice="drop `uv cache prune --ci` (keep it when builds from source "
+                    "dominate or the index is faster than the cache)",
+                )
+
+
+def uvc009(ctx: Context) -> Iterator[Finding]:
+    for job in ctx.pipeline.jobs:
+        for line in job.scripts:
+            for cmd in commands(line):
+                how = _installs_uv(cmd)
+                if how:
+                    yield Finding(
+                        "UVC009",
+                        Severity.MINOR,
+                        f"{how} in every run of the job",
+                        line.loc,
+                        (job.name,),
+                        advice="use the image ghcr.io/astral-sh/uv:<version>-python3.X-"
+                        "bookworm-slim (pinned), " + GENERATE,
+                    )
+        if is_uv_image(job.image) and _unpinned_image(job.image or ""):
+            yield Finding(
+                "UVC009",
+                Severity.MINOR,
+                f"image `{job.image}` does not pin uv: each pull may bring a different uv",
+                ctx.pipeline.locate(job.config, "image"),
+                (job.name,),
+                advice="pin the tag, e.g. ghcr.io/astral-sh/uv:0.9.17-python3.12-bookworm-slim",
+            )
+
+
+def _installs_uv(cmd: Command) -> str | None:
+    argv = cmd.argv
+    if argv[0] in ("curl", "wget") and any(_INSTALLER_URL.search(a) for a in argv):
+        return "the uv installer script is downloaded and run"
+    if argv[0] == "uv" or "install" not in argv:
+        return None
+    installer = argv[: argv.index("install")]
+    if not any(word in ("pip", "pip3", "pipx") for word in installer):
+        return None
+    wanted = [a for a in argv[argv.index("install") + 1 :] if _UV_REQUIREMENT.match(a)]
+    if not wanted:
+        return None
+    pinned = "" if "==" in wanted[0] else " (unpinned: whatever uv is newest today)"
+    return f"`{' '.join(argv)}` installs uv{pinned}"
+
+
+def _unpinned_image(image: str) -> bool:
+    tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+    return not re.match(r"^\d+\.\d+(\.\d+)?(-|$)", tag)

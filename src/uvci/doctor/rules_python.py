@@ -1,0 +1,183 @@
+"""Rules about interpreters, the Python matrix and link mode (UVC010, UVC011, UVC014)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from uvci.doctor import edits
+from uvci.doctor import paths as p
+from uvci.doctor.context import Context, _minor, image_python, is_uv_image
+from uvci.doctor.model import Finding, Severity
+from uvci.gitlab.nodes import Loc
+from uvci.gitlab.pipeline import Job
+from uvci.project import RELEASES, allowed, version_key
+
+_DISTRO_TAG = re.compile(r"(bookworm|trixie|bullseye|debian|alpine|jammy|noble|focal)")
+_ENV_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync"})
+
+
+def uvc010(ctx: Context) -> Iterator[Finding]:
+    for job in ctx.installing_jobs():
+        reason = _downloads_python(ctx, job)
+        if reason and not _python_dir_cached(job):
+            yield Finding(
+                "UVC010",
+                Severity.MINOR,
+                f"{reason}: uv downloads it in every run",
+                image_loc(ctx, job),
+                (job.name,),
+                advice="use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
+                "bookworm-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
+            )
+        yield from _outside_requires_python(ctx, job)
+
+
+def image_loc(ctx: Context, job: Job) -> Loc:
+    """Where the job's image is set (the job itself when it has none)."""
+    return ctx.pipeline.locate(job.config, "image") if "image" in job.config else job.loc
+
+
+def _downloads_python(ctx: Context, job: Job) -> str | None:
+    for sub, cmd in ctx.uv_commands(job):
+        if sub == "python install":
+            return f"`{' '.join(cmd.argv)}` installs a managed Python"
+    wanted = _requested(ctx, job)
+    have = image_python(job.image)
+    if wanted and have and wanted != have:
+        return f"the job asks uv for Python {wanted} but image `{job.image}` has {have}"
+    if wanted and not have and is_uv_image(job.image) and _DISTRO_TAG.search(job.image or ""):
+        return f"image `{job.image}` has no Python, and the job asks uv for {wanted}"
+    return None
+
+
+def _requested(ctx: Context, job: Job) -> str | None:
+    for cmd in ctx.installs(job):
+        version = _minor(cmd.option("--python", "-p") or "")
+        if version:
+            return version
+    return _minor(job.variables.get("UV_PYTHON", ""))
+
+
+def _python_dir_cached(job: Job) -> bool:
+    target = job.variables.get("UV_PYTHON_INSTALL_DIR")
+    return bool(target) and any(
+        p.covers(path, target or "") for cache in job.caches for path in cache.paths
+    )
+
+
+def _outside_requires_python(ctx: Context, job: Job) -> Iterator[Finding]:
+    have = image_python(job.image)
+    if ctx.project is None or have is None or allowed(ctx.project.requires_python, have):
+        return
+    yield Finding(
+        "UVC010",
+        Severity.MAJOR,
+        f"image `{job.image}` has Python {have}, outside requires-python "
+        f"`{ctx.project.requires_python}`: uv downloads another interpreter in every run",
+        image_loc(ctx, job),
+        (job.name,),
+        advice="use an image whose Python satisfies requires-python",
+    )
+
+
+def uvc011(ctx: Context) -> Iterator[Finding]:
+    project = ctx.project
+    if project is None:
+        return
+    tested: dict[str, list[Job]] = {}
+    for job in ctx.installing_jobs():
+        version = ctx.python_of(job)[0]
+        if version:
+            tested.setdefault(version, []).append(job)
+    if not tested:
+        return
+    for version, jobs in sorted(tested.items(), key=lambda i: version_key(i[0])):
+        if not allowed(project.requires_python, version):
+            yield Finding(
+                "UVC011",
+                Severity.MAJOR,
+                f"Python {version} is tested, but requires-python "
+                f"`{project.requires_python}` excludes it",
+                jobs[0].loc,
+                tuple(j.name for j in jobs),
+                advice=f"drop {version} from the matrix, or widen requires-python",
+            )
+    for version in _untested(ctx, set(tested)):
+        yield Finding(
+            "UVC011",
+            Severity.MINOR,
+            f"Python {version} is supported ({_why(ctx, version)}) but no job tests it",
+            _pyproject_loc(ctx, version),
+            (),
+            advice=f"add {version} to the matrix (`uvci generate` derives it from pyproject)",
+        )
+
+
+def _untested(ctx: Context, tested: set[str]) -> list[str]:
+    project = ctx.project
+    assert project is not None
+    supported = [v for v in project.classifier_pythons if allowed(project.requires_python, v)]
+    if not supported:
+        lowest = [v for v in RELEASES if allowed(project.requires_python, v)][:1]
+        supported = lowest if str(project.requires_python) else []
+    return [v for v in supported if v not in tested]
+
+
+def _why(ctx: Context, version: str) -> str:
+    assert ctx.project is not None
+    if version in ctx.project.classifier_pythons:
+        return "a classifier says so"
+    return f"the lowest allowed by requires-python `{ctx.project.requires_python}`"
+
+
+def _pyproject_loc(ctx: Context, version: str) -> Loc:
+    assert ctx.project is not None
+    path = ctx.project.pyproject
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    needles = (f'Python :: {version}"', "requires-python")
+    for needle in needles:
+        for number, line in enumerate(lines, 1):
+            if needle in line:
+                return Loc(path, number)
+    return Loc(path, 0)
+
+
+def uvc014(ctx: Context) -> Iterator[Finding]:
+    if "UV_LINK_MODE" in ctx.pipeline.global_variables:
+        return
+    for job in ctx.installing_jobs():
+        if "UV_LINK_MODE" in job.variables:
+            continue
+        for sub, cmd in ctx.uv_commands(job):
+            if sub not in _ENV_INSTALLS or cmd.has("--link-mode"):
+                continue
+            cache_side = ctx.uv_cache_dir(job).in_project()
+            env_side = _env_in_project(job, sub, cmd.has("--system"))
+            if cache_side is None or env_side is None or cache_side == env_side:
+                continue
+            yield Finding(
+                "UVC014",
+                Severity.MINOR,
+                f"uv's cache is {_side(cache_side)} but the environment is {_side(env_side)}: "
+                "hardlinks fail, and uv warns and falls back to copying on every install",
+                cmd.line.loc,
+                (job.name,),
+                (edits.global_var(ctx, "UV_LINK_MODE", "copy"),),
+            )
+            break
+
+
+def _env_in_project(job: Job, sub: str, system: bool) -> bool | None:
+    if system or job.variables.get("UV_SYSTEM_PYTHON", "").lower() in ("1", "true", "yes"):
+        return False
+    target = job.variables.get("UV_PROJECT_ENVIRONMENT") if sub in ("sync", "run") else None
+    if sub.startswith("pip"):
+        target = job.variables.get("VIRTUAL_ENV")
+        if target is None:
+            return None
+    return True if target is None else p.in_project(target)
+
+
+def _side(in_project: bool) -> str:
+    return "on the build volume ($CI_PROJECT_DIR)" if in_project else "in the container image"

@@ -1,0 +1,157 @@
+"""Rules about what is uploaded, refreshed and archived (UVC005, UVC006, UVC012, UVC013)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from uvci.doctor import edits
+from uvci.doctor import paths as p
+from uvci.doctor.context import Context
+from uvci.doctor.model import Edit, Finding, Severity
+from uvci.doctor.rules_cache import GENERATE, keyed_on_lock
+from uvci.doctor.shell import Command
+from uvci.gitlab.jobparts import Cache
+from uvci.gitlab.nodes import site_of
+from uvci.gitlab.pipeline import Job
+
+LARGE_CACHE_BYTES = 200 * 1024 * 1024
+HEAVY_PACKAGES = frozenset({"torch", "tensorflow", "jax", "jaxlib", "nvidia-cudnn-cu12"})
+_RM = re.compile(r"^(rm|rmdir)$")
+
+
+def deletions(ctx: Context, job: Job) -> list[tuple[Command, str]]:
+    """``(command, target)`` for every ``rm -rf`` of uv's cache dir or a cached path."""
+    cached = {raw for cache in job.caches for raw in cache.raw_paths}
+    cached |= {path for cache in job.caches for path in cache.paths}
+    found: list[tuple[Command, str]] = []
+    for cmd in ctx.commands(job):
+        if _RM.match(cmd.argv[0]) or cmd.argv[:3] == ("uv", "cache", "clean"):
+            targets = [a for a in cmd.argv[1:] if not a.startswith("-")] or ["$UV_CACHE_DIR"]
+            hits = [t for t in targets if "UV_CACHE_DIR" in t or t in cached]
+            found.extend((cmd, target) for target in hits[:1])
+    return found
+
+
+def uvc005(ctx: Context) -> Iterator[Finding]:
+    pushing = [
+        (job, cache)
+        for job in ctx.installing_jobs()
+        if not deletions(ctx, job)
+        for cache in job.caches
+        if cache.policy == "pull-push" and keyed_on_lock(cache) and cache.paths
+    ]
+    if len(pushing) < 2:
+        return
+    jobs = tuple(job.name for job, _ in pushing)
+    for loc in sorted({cache.loc for _, cache in pushing}, key=str):
+        yield Finding(
+            "UVC005",
+            Severity.MINOR,
+            f"{len(jobs)} jobs re-upload this lock-keyed cache at the end of every run, "
+            "although a run that restored it cannot change it",
+            loc,
+            jobs,
+            advice="fill the cache in one job (`policy: pull-push`) and use `policy: pull` "
+            "in the others, " + GENERATE,
+        )
+
+
+def uvc006(ctx: Context) -> Iterator[Finding]:
+    for job in ctx.installing_jobs():
+        stale = [c for c in job.caches if c.paths and not keyed_on_lock(c)]
+        if not stale:
+            continue
+        for cmd, target in deletions(ctx, job):
+            when = (
+                "whenever it was restored" if "if" in cmd.line.text else "at the end of every run"
+            )
+            yield Finding(
+                "UVC006",
+                Severity.MAJOR,
+                f"`{' '.join(cmd.argv)}` deletes the cached `{target}` {when}, so the cache is "
+                f"never re-uploaded, and its key `{_key_text(stale[0])}` does not change "
+                "when dependencies do: the cache is never refreshed",
+                cmd.line.loc,
+                (job.name,),
+                advice="key the cache on uv.lock and use `policy: pull` instead of deleting it",
+            )
+
+
+def _key_text(cache: Cache) -> str:
+    if cache.key_kind == "files":
+        prefix = f", prefix: {cache.prefix_raw}" if cache.prefix_raw else ""
+        return f"files: [{cache.key}]{prefix}"
+    return cache.key_raw or "default"
+
+
+def uvc012(ctx: Context) -> Iterator[Finding]:
+    for job in ctx.installing_jobs():
+        if not ctx.caches_uv(job):
+            continue
+        for cache in job.caches:
+            for index, path in enumerate(cache.paths):
+                if p.is_venv(path):
+                    yield Finding(
+                        "UVC012",
+                        Severity.MAJOR,
+                        f"`{path}` is cached next to uv's cache: the archive holds every "
+                        "package twice, and a restored venv breaks when the image changes",
+                        cache.loc,
+                        (job.name,),
+                        _drop_path(ctx, cache, index),
+                        advice=f"remove `{path}` from the cache paths; uv rebuilds it in seconds",
+                    )
+
+
+def _drop_path(ctx: Context, cache: Cache, index: int) -> tuple[Edit, ...]:
+    raw = cache.node.get("paths")
+    if not isinstance(raw, list) or len(raw) < 2:
+        return ()
+    return (edits.delete_item(ctx, site_of(raw, index), "drop the venv from the cache"),)
+
+
+def uvc013(ctx: Context) -> Iterator[Finding]:
+    if _fast_archiving(ctx):
+        return
+    reason = _large(ctx)
+    if reason is None:
+        return
+    for job in ctx.installing_jobs():
+        for cache in job.caches:
+            if cache.paths and ctx.caches_uv(job):
+                yield Finding(
+                    "UVC013",
+                    Severity.MINOR,
+                    f"{reason}; the cache is archived with the default zip compressor",
+                    cache.loc,
+                    (job.name,),
+                    (
+                        edits.global_var(ctx, "FF_USE_FASTZIP", "true"),
+                        edits.global_var(ctx, "CACHE_COMPRESSION_LEVEL", "fastest"),
+                    ),
+                )
+
+
+def _fast_archiving(ctx: Context) -> bool:
+    names = ("FF_USE_FASTZIP", "CACHE_COMPRESSION_FORMAT")
+    for variables in [ctx.pipeline.global_variables, *(j.variables for j in ctx.pipeline.jobs)]:
+        if variables.get("FF_USE_FASTZIP", "").lower() in ("true", "1"):
+            return True
+        if variables.get(names[1]):
+            return True
+    return False
+
+
+def _large(ctx: Context) -> str | None:
+    if ctx.lock is not None:
+        total = sum(max((w.size or 0 for w in pkg.wheels), default=0) for pkg in ctx.lock.packages)
+        heavy = sorted(HEAVY_PACKAGES & {pkg.name for pkg in ctx.lock.packages})
+        if total >= LARGE_CACHE_BYTES or heavy:
+            what = f" (with {', '.join(heavy)})" if heavy else ""
+            return f"uv.lock's wheels add up to {total // 2**20} MB{what}"
+    for job in ctx.installing_jobs():
+        for cmd in ctx.installs(job):
+            if cmd.has("--torch-backend") or HEAVY_PACKAGES & set(cmd.argv):
+                return f"`{' '.join(cmd.argv)}` installs PyTorch-sized wheels"
+    return None
