@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
 from uvci.errors import FatalError
@@ -28,6 +30,21 @@ class Dist:
     path: str | None
     sha256: str | None
     size: int | None
+
+    @functools.cached_property
+    def wheel_tags(self) -> frozenset[Tag] | None:
+        """The tags a wheel's filename declares (parsed once); None for an sdist or a bad name."""
+        if not self.filename.endswith(".whl"):
+            return None
+        parts = self.filename[: -len(".whl")].split("-")
+        if len(parts) not in (5, 6):
+            return None
+        return _parse_tag("-".join(parts[-3:]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_tag(tag: str) -> frozenset[Tag]:
+    return frozenset(parse_tag(tag))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from uvci.errors import FatalError
 from uvci.lock import Dep, Dist, Lock, Package
@@ -123,7 +122,7 @@ def choose(package: Package, priority: Mapping[Tag, int]) -> Choice:
         return Choice(package, "git", None)
     best: tuple[int, Dist] | None = None
     for wheel in package.wheels:
-        rank = _rank(wheel.filename, priority)
+        rank = _rank(wheel, priority)
         if rank is not None and (best is None or rank < best[0]):
             best = (rank, wheel)
     if best is not None:
@@ -133,10 +132,6 @@ def choose(package: Package, priority: Mapping[Tag, int]) -> Choice:
     return Choice(package, "unavailable", None)
 
 
-def _rank(filename: str, priority: Mapping[Tag, int]) -> int | None:
-    try:
-        wheel_tags = parse_wheel_filename(filename)[3]
-    except InvalidWheelFilename:
-        return None
-    ranks = [priority[tag] for tag in wheel_tags if tag in priority]
+def _rank(wheel: Dist, priority: Mapping[Tag, int]) -> int | None:
+    ranks = [priority[tag] for tag in wheel.wheel_tags or () if tag in priority]
     return min(ranks) if ranks else None
