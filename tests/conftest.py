@@ -67,17 +67,15 @@ def index(session_index: LoopbackIndex) -> Iterator[LoopbackIndex]:
 
 
 @pytest.fixture(scope="session")
-def uv_env(
-    tmp_path_factory: pytest.TempPathFactory, session_index: LoopbackIndex
-) -> dict[str, str]:
-    """Environment for uv subprocesses: session cache, loopback index, no downloads, no network."""
-    return hermetic_env(tmp_path_factory.mktemp("uv-cache"), session_index.url)
+def uv_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Env for uv subprocesses: session uv cache, no Python downloads, public hosts unreachable."""
+    return hermetic_env(tmp_path_factory.mktemp("uv-cache"))
 
 
 @pytest.fixture
-def cold_uv_env(tmp_path: Path, session_index: LoopbackIndex) -> dict[str, str]:
+def cold_uv_env(tmp_path: Path) -> dict[str, str]:
     """Like ``uv_env`` but with an empty uv cache of its own (to count every download)."""
-    return hermetic_env(tmp_path / "uv-cache", session_index.url)
+    return hermetic_env(tmp_path / "uv-cache")
 
 
 @pytest.fixture(autouse=True)
@@ -114,8 +112,7 @@ def locked_project(
     def make(name: str, index: LoopbackIndex | None = None) -> Path:
         dest = tmp_path / name
         if index is not None and index is not session_index:
-            env = hermetic_env(Path(uv_env["UV_CACHE_DIR"]), index.url)
-            lock(copy_project(name, dest, index.url), env)
+            lock(copy_project(name, dest, index.url), uv_env)
             return dest
         if name not in _locked_templates:
             template = _locked_templates["__root__"] / name

@@ -8,8 +8,10 @@ The index is written into the copied project's root ``pyproject.toml`` as::
     default = true
 
 so the project carries its index wherever it runs (``uv lock``, ``uv sync --locked``, jobs under
-gitlab-ci-local) without depending on environment variables. ``hermetic_env`` also sets
-``UV_DEFAULT_INDEX`` to the same URL as a safety net for commands run outside a project.
+gitlab-ci-local) without depending on environment variables. ``hermetic_env`` deliberately does
+NOT set ``UV_DEFAULT_INDEX``: uv lets that variable override the project's default index, so a
+lock made against one loopback index would fail ``--locked`` under an environment naming another.
+Commands run outside a project pass ``--default-index <url>`` (or ``index_url=``) themselves.
 """
 
 from __future__ import annotations
@@ -64,10 +66,15 @@ EXPECTED_SYNC: dict[str, dict[str, dict[str, str]]] = {
 
 def hermetic_env(
     cache_dir: Path,
-    index_url: str,
     base: Mapping[str, str] | None = None,
+    index_url: str | None = None,
 ) -> dict[str, str]:
-    """``base`` (default ``os.environ``) without uv/venv settings, plus a hermetic uv setup."""
+    """``base`` (default ``os.environ``) without uv/pip/venv settings, plus a hermetic uv setup.
+
+    Private uv cache, no Python downloads, system interpreters only, and every proxy variable set
+    to a dead loopback port with ``NO_PROXY`` = loopback: a request to any public host fails at
+    once while the loopback index works. ``index_url`` sets ``UV_DEFAULT_INDEX`` (see above).
+    """
     env = {
         k: v
         for k, v in (os.environ if base is None else base).items()
@@ -76,7 +83,6 @@ def hermetic_env(
     }
     env.update(
         UV_CACHE_DIR=str(cache_dir),
-        UV_DEFAULT_INDEX=index_url,
         UV_PYTHON_DOWNLOADS="never",
         UV_PYTHON_PREFERENCE="only-system",
         UV_NO_PROGRESS="1",
@@ -85,6 +91,8 @@ def hermetic_env(
         ALL_PROXY=DEAD_PROXY,
         NO_PROXY="127.0.0.1,localhost,::1",
     )
+    if index_url is not None:
+        env["UV_DEFAULT_INDEX"] = index_url
     for key in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
         env[key] = env[key.upper()]
     return env

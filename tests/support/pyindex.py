@@ -28,13 +28,14 @@ import html
 import io
 import json
 import re
+import subprocess
 import sys
 import tarfile
 import threading
 import time
 import zipfile
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -54,6 +55,8 @@ class Request:
     bytes_sent: int
     time: float
     user_agent: str = ""
+    seq: int = 0  # order of arrival (set by the index)
+    aborted: bool = False  # the client went away before the whole body was sent
 
     @property
     def filename(self) -> str | None:
@@ -255,6 +258,7 @@ class LoopbackIndex:
         self.bandwidth = bandwidth  # bytes per second for /files/ bodies, None = unlimited
         self.log_path = log_path
         self._requests: list[Request] = []
+        self._seq = 0
         self._lock = threading.Lock()
         self._faults = _Faults()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
@@ -277,7 +281,9 @@ class LoopbackIndex:
 
     def start(self) -> LoopbackIndex:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(0.05,), daemon=True
+            )
             self._thread.start()
         return self
 
@@ -314,12 +320,27 @@ class LoopbackIndex:
         with self._lock:
             self._requests.clear()
 
-    def record(self, request: Request) -> None:
+    def record(self, request: Request) -> Request:
+        """Log ``request`` (called before its body is sent, so a client never sees a reply
+        before it is counted); returns it with its ``seq``."""
         with self._lock:
+            self._seq += 1
+            request = replace(request, seq=self._seq)
             self._requests.append(request)
-            if self.log_path is not None:
-                with self.log_path.open("a", encoding="utf-8") as f:
-                    f.write(json.dumps(asdict(request)) + "\n")
+            self._log(request)
+        return request
+
+    def amend(self, request: Request, bytes_sent: int) -> None:
+        """Correct a request whose body was cut short (client aborted)."""
+        fixed = replace(request, bytes_sent=bytes_sent, aborted=True)
+        with self._lock:
+            self._requests = [fixed if r.seq == request.seq else r for r in self._requests]
+            self._log(fixed)
+
+    def _log(self, request: Request) -> None:
+        if self.log_path is not None:
+            with self.log_path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(asdict(request)) + "\n")
 
     # -- faults ------------------------------------------------------------------------------
     def fail(self, filename: str, status: int = 500, times: int | None = 1) -> None:
@@ -365,9 +386,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, send_body: bool) -> None:
         path = urlsplit(self.path).path
         status, ctype, body = self._route(path)
-        sent = self._reply(status, ctype, body, send_body, throttle=path.startswith("/files/"))
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        size = len(body) if send_body else 0
         agent = self.headers.get("User-Agent", "")
-        self.owner.record(Request(self.command, path, status, sent, time.time(), agent))
+        request = self.owner.record(Request(self.command, path, status, size, time.time(), agent))
+        if send_body:
+            sent = self._send_body(body, throttle=path.startswith("/files/"))
+            if sent < size:
+                self.owner.amend(request, sent)
 
     def _route(self, path: str) -> tuple[int, str, bytes]:
         catalog = self.owner.catalog
@@ -406,13 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
         data = target.read_bytes()
         return 200, "application/octet-stream", corrupted(data) if corrupt else data
 
-    def _reply(self, status: int, ctype: str, body: bytes, send_body: bool, throttle: bool) -> int:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if not send_body:
-            return 0
+    def _send_body(self, body: bytes, throttle: bool) -> int:
         bandwidth = self.owner.bandwidth if throttle else None
         try:
             if not bandwidth:
@@ -426,12 +449,15 @@ class _Handler(BaseHTTPRequestHandler):
 def _throttled_write(out: io.BufferedIOBase, body: bytes, bandwidth: int) -> int:
     chunk = max(1024, bandwidth // 20)
     sent = 0
-    for start in range(0, len(body), chunk):
-        piece = body[start : start + chunk]
-        time.sleep(len(piece) / bandwidth)  # before writing: the body takes >= len/bandwidth
-        out.write(piece)
-        out.flush()
-        sent += len(piece)
+    try:
+        for start in range(0, len(body), chunk):
+            piece = body[start : start + chunk]
+            time.sleep(len(piece) / bandwidth)  # before writing: the body takes >= len/bandwidth
+            out.write(piece)
+            out.flush()
+            sent += len(piece)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
     return sent
 
 
@@ -439,8 +465,73 @@ def read_request_log(path: Path) -> list[Request]:
     """Parse the JSON-lines log written by ``log_path`` / the standalone ``--log``."""
     if not path.exists():
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [Request(**json.loads(line)) for line in lines if line.strip()]
+    by_seq: dict[int, Request] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            request = Request(**json.loads(line))
+            by_seq[request.seq] = request  # a later line (an abort) amends an earlier one
+    return [by_seq[seq] for seq in sorted(by_seq)]
+
+
+class IndexProcess:
+    """The standalone index as a child process, counted through its request log.
+
+    An in-process ``LoopbackIndex`` already serves other processes (gitlab-ci-local jobs reach
+    127.0.0.1 like anything else); use this when the index must outlive or sit outside pytest.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        log_path: Path,
+        port: int = 0,
+        bandwidth: int | None = None,
+        python: str = sys.executable,
+    ) -> None:
+        self.directory, self.log_path = Path(directory), Path(log_path)
+        self.cmd = [python, str(Path(__file__).resolve()), str(directory), "--log", str(log_path)]
+        self.cmd += ["--port", str(port)] + (["--bandwidth", str(bandwidth)] if bandwidth else [])
+        self.url = ""
+        self._proc: subprocess.Popen[str] | None = None
+
+    @property
+    def base(self) -> str:
+        return self.url.removesuffix("/simple")
+
+    def start(self) -> IndexProcess:
+        self._proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, text=True)
+        line = self._proc.stdout.readline() if self._proc.stdout else ""
+        if not line.startswith("URL "):
+            self.stop()
+            raise RuntimeError(f"index process did not start: {self.cmd} printed {line!r}")
+        self.url = line.split()[1]
+        return self
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+            if self._proc.stdout:
+                self._proc.stdout.close()
+            self._proc = None
+
+    def __enter__(self) -> IndexProcess:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def requests(self) -> list[Request]:
+        return read_request_log(self.log_path)
+
+    def file_requests(self) -> Counter[str]:
+        return Counter(r.filename for r in self.requests if r.method == "GET" and r.filename)
+
+    def reset(self) -> None:
+        self.log_path.write_text("", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.projects import EXPECTED_SYNC, PROJECT_NAMES, sync
 from tests.support.pyindex import LoopbackIndex
+from tests.support.universe import Release
 from tests.support.venvs import installed, installed_versions
 from uvci.uvproc import cmd_output, run_uv
 
@@ -153,3 +154,39 @@ def test_public_index_is_unreachable(
         "127.0.0.1:9" in err or "proxy" in err.lower() or "connect" in err.lower()
     ), err
     assert index.requests == []
+
+
+def test_default_pypi_is_unreachable_without_an_index(
+    uv_env: dict[str, str], tmp_path: Path
+) -> None:
+    requirements = tmp_path / "requirements.in"
+    requirements.write_text("gamma\n")
+    rc, _, err = run_uv(
+        ["pip", "compile", "--no-cache", str(requirements)],
+        env={**uv_env, "UV_HTTP_RETRIES": "0"},
+        timeout=60,
+    )
+    assert rc != 0, err
+
+
+def test_private_index_project_syncs_under_the_session_env(
+    make_index: Callable[..., LoopbackIndex],
+    locked_project: LockedProject,
+    pythons: dict[str, Path],
+    uv_env: dict[str, str],
+) -> None:
+    private = make_index(extra=[Release("gamma", "1.2")])
+    project = locked_project("pure", index=private)
+    assert registry_packages(project / "uv.lock")[0]["source"]["registry"] == private.url
+    python = pythons.get("3.13") or next(iter(pythons.values()))
+    assert installed_versions(sync(project, python, uv_env))["gamma"] == "1.2"
+
+
+def test_cold_lock_reads_core_metadata_not_wheels(
+    make_index: Callable[..., LoopbackIndex], locked_project: LockedProject
+) -> None:
+    private = make_index()
+    locked_project("compiled", index=private)
+    paths = [r.path for r in private.requests]
+    assert any(p.endswith(".whl.metadata") for p in paths)
+    assert private.file_requests() == {}, "uv lock downloaded whole wheels"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.pyindex import JSON_TYPE, LoopbackIndex, read_request_log
+from tests.support.pyindex import JSON_TYPE, IndexProcess, LoopbackIndex, read_request_log
 from tests.support.universe import build_universe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,3 +134,24 @@ def test_module_entry_point_help(entry: str) -> None:
         cmd = [sys.executable, str(REPO / "tests/support/pyindex.py"), "--help"]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 0 and "--port" in proc.stdout
+
+
+def test_aborted_download_is_amended(tmp_path: Path) -> None:
+    (tmp_path / "big-1.0-py3-none-any.whl").write_bytes(b"x" * 400_000)
+    with LoopbackIndex(tmp_path, bandwidth=100_000) as slow:
+        with urllib.request.urlopen(f"{slow.base}/files/big-1.0-py3-none-any.whl", timeout=10) as r:
+            r.read(1000)
+        deadline = time.monotonic() + 10
+        while not slow.requests[0].aborted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (request,) = slow.requests
+        assert request.aborted and 0 < request.bytes_sent < 400_000
+
+
+def test_index_process_counts_through_its_log(tmp_path: Path, universe_dir: Path) -> None:
+    with IndexProcess(universe_dir, tmp_path / "log.jsonl") as child:
+        assert child.url.startswith("http://127.0.0.1:") and child.url.endswith("/simple")
+        assert get(f"{child.base}/files/{GAMMA}")[0] == 200
+        assert child.file_requests() == {GAMMA: 1}
+        child.reset()
+        assert child.requests == []
