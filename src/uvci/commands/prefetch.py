@@ -1,18 +1,136 @@
-"""`uvci prefetch` (being built)."""
+"""`uvci prefetch`: fill the wheelhouse with exactly the files the matrix cells install.
+
+The thin CLI over :func:`uvci.wheelhouse.fill_wheelhouse`. Besides the wheelhouse it writes, next
+to it (see :mod:`uvci.wheelhouse`): ``<wheelhouse>.prefetch.json`` (the ``--json`` report) and
+``<wheelhouse>.unchanged`` (only when nothing changed), both removed when a run starts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
 
 from uvci.errors import FatalError
+from uvci.manifest import write_if_changed
+from uvci.options import add_plan_arguments, plan_from_args
+from uvci.progress import make_reporter
+from uvci.wheelhouse import PrefetchResult, default_wheelhouse, fill_wheelhouse, status_paths
 
-SUMMARY = "(prefetch: being built)"
-DESCRIPTION = SUMMARY
+SUMMARY = "fill the wheelhouse for every cell (runs inside CI)"
+DESCRIPTION = """\
+Download, in parallel, exactly the files uv.lock pins for each cell of the matrix into a
+wheelhouse directory (default: .uvci/wheels in the project), verify each one's sha256 against
+uv.lock, build wheels for packages that only have an sdist (with the running Python for its own
+cell), remove files the lock no longer needs, and write requirements-<python>.txt per cell so a
+cell installs offline:
+
+  uv pip install --offline --no-index --find-links .uvci/wheels \\
+      -r .uvci/wheels/requirements-3.12.txt
+
+Files already present are verified by hash, not downloaded again; a corrupted one is fetched
+again. Downloads use the index credentials and settings uv uses: UV_INDEX_<NAME>_USERNAME and
+_PASSWORD for the [[tool.uv.index]] entries of pyproject.toml, ~/.netrc (or NETRC),
+SSL_CERT_FILE, HTTP(S)_PROXY/NO_PROXY, UV_HTTP_RETRIES, UV_HTTP_TIMEOUT.
+
+Beside the wheelhouse W it writes W.prefetch.json (the --json report) and, when the run changed
+nothing, W.unchanged: a GitLab after_script can test for it and skip saving the cache.
+
+exit codes: 0 done, 2 bad input or a download that failed (one line says which file and URL).
+
+examples:
+  uvci prefetch                          # every cell of the project in the current directory
+  uvci prefetch --cell 3.12 --json       # only what the 3.12 cell needs, report as JSON
+  uvci prefetch --wheelhouse /cache/wheels --jobs 16
+"""
+
+
+def _interpreter(value: str) -> tuple[str, str]:
+    python, sep, path = value.partition("=")
+    if not sep or not python or not path:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected 3.X=PATH, e.g. 3.12=/usr/bin/python3.12"
+        )
+    return python, path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    add_plan_arguments(parser)
+    group = parser.add_argument_group("prefetch")
+    group.add_argument(
+        "--wheelhouse",
+        type=Path,
+        metavar="DIR",
+        help="the wheelhouse directory (default: PATH/.uvci/wheels)",
+    )
+    group.add_argument(
+        "--cell",
+        action="append",
+        default=[],
+        metavar="3.X",
+        help="fill only for this cell's Python (repeatable; default: every cell)",
+    )
+    group.add_argument(
+        "--jobs", type=int, default=8, metavar="N", help="parallel downloads (default: 8)"
+    )
+    group.add_argument(
+        "--build-python",
+        type=_interpreter,
+        action="append",
+        default=[],
+        metavar="3.X=PATH",
+        help="interpreter that builds sdist-only packages for cell 3.X (default: the running "
+        "Python, for its own cell)",
+    )
+    group.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise FatalError("not built yet")
+    if args.jobs < 1:
+        raise FatalError(f"--jobs {args.jobs}: must be at least 1")
+    plan = plan_from_args(args)
+    wheelhouse = args.wheelhouse or default_wheelhouse(args.path)
+    status = status_paths(wheelhouse)
+    for path in (status.unchanged, status.report):
+        path.unlink(missing_ok=True)
+    reporter = make_reporter(sys.stderr, section="uvci_prefetch")
+    try:
+        result = fill_wheelhouse(
+            plan,
+            wheelhouse,
+            cells=args.cell,
+            jobs=args.jobs,
+            reporter=reporter,
+            interpreters=dict(args.build_python),
+        )
+    except FatalError:
+        reporter.end("uvci prefetch: failed")
+        raise
+    reporter.end(summary(result))
+    for note in result.notes:
+        print(f"uvci prefetch: note: {note}", file=sys.stderr)
+    report = json.dumps(result.to_json(), indent=2) + "\n"
+    write_if_changed(status.report, report)
+    if not result.changed:
+        status.unchanged.write_text("wheelhouse unchanged by uvci prefetch\n", encoding="utf-8")
+    if args.json:
+        sys.stdout.write(report)
+    return 0
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def summary(result: PrefetchResult) -> str:
+    parts = [
+        f"{label} {totals.files} ({_mb(totals.bytes)})"
+        for label, totals in (("fetched", result.fetched), ("reused", result.reused),
+                              ("built", result.built), ("removed", result.removed))
+    ]  # fmt: skip
+    state = "changed" if result.changed else "unchanged"
+    where = os.path.relpath(result.wheelhouse)
+    where = str(result.wheelhouse) if where.startswith("..") else where
+    return f"uvci prefetch: {where} {state}: " + ", ".join(parts)

@@ -1,0 +1,243 @@
+"""Fetch one locked file into a directory: verified, atomic, retried, credentials masked.
+
+:class:`Fetcher` is safe to share between threads. A file is streamed into a temp file in the
+destination directory (``.<name>.<random>.part``, a name no installer takes for a dist), its
+sha256 checked against the lock, and only then renamed into place with ``os.replace``; any
+failure or interruption removes the temp file. Settings a uv user already has apply:
+``UV_HTTP_RETRIES`` (default 3), ``UV_HTTP_TIMEOUT`` (seconds, default 30), ``SSL_CERT_FILE`` /
+``SSL_CERT_DIR``, ``UV_INSECURE_HOST`` and the ``HTTP(S)_PROXY`` / ``NO_PROXY`` variables
+(through urllib). ``UVCI_HTTP_BACKOFF`` sets the first retry delay (default 0.5 s, doubling).
+Connection errors, 5xx, 429 and a hash mismatch are retried; 404 and other 4xx fail at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import http.client
+import os
+import shutil
+import ssl
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO
+from urllib.parse import unquote, urlsplit
+
+from uvci import __version__
+from uvci.credentials import Auth
+from uvci.errors import FatalError
+
+CHUNK = 256 * 1024
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+Progress = Callable[[int], None]
+_UMASK = os.umask(0o022)  # read the umask once, at import (single-threaded), and restore it
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK  # mkstemp makes 0600 files; a wheelhouse is read by others too
+
+
+class Cancelled(Exception):
+    """Another download failed or the user interrupted: stop streaming."""
+
+
+class _Retry(Exception):
+    """A transient failure worth another attempt."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def temp_name_prefix(filename: str) -> str:
+    return f".{filename}."
+
+
+def _ssl_context(env: Mapping[str, str]) -> ssl.SSLContext:
+    cafile, capath = env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR")
+    try:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise FatalError(
+            f"{cafile or capath}: cannot load CA certificates ({exc}); fix SSL_CERT_FILE/"
+            "SSL_CERT_DIR"
+        ) from None
+
+
+def _insecure_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Fetcher:
+    """Downloads files named in uv.lock; see the module docstring."""
+
+    def __init__(self, auth: Auth, root: Path, env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        self.auth = auth
+        self.root = root  # relative paths in the lock (path registries) are from here
+        self.retries = int(env.get("UV_HTTP_RETRIES") or 3)
+        self.timeout = float(env.get("UV_HTTP_TIMEOUT") or env.get("UV_REQUEST_TIMEOUT") or 30)
+        self.backoff = float(env.get("UVCI_HTTP_BACKOFF") or 0.5)
+        self.insecure = set(env.get("UV_INSECURE_HOST", "").split())
+        self.stop = threading.Event()
+        self._secure = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=_ssl_context(env))
+        )
+        self._lax = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=_insecure_context())
+        )
+
+    def fetch(
+        self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
+    ) -> int:
+        """Put the file at ``url`` at ``dest`` (verified); returns its size in bytes."""
+        if "://" not in url or url.startswith("file://"):
+            return self._copy_local(url, dest, sha256, progress)
+        for attempt in range(self.retries + 1):
+            try:
+                return self._attempt(url, dest, sha256, registry, progress)
+            except _Retry as exc:
+                if attempt == self.retries:
+                    raise FatalError(
+                        f"{dest.name}: download failed after {attempt + 1} attempts from "
+                        f"{self.auth.mask(url)}: {self.auth.mask(str(exc))}; check the index is "
+                        "reachable (proxy, VPN) and retry"
+                    ) from None
+                self._sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _sleep(self, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            raise Cancelled
+
+    def _request(self, url: str, registry: str | None) -> urllib.request.Request:
+        request = urllib.request.Request(url, headers={"User-Agent": f"uvci/{__version__}"})
+        creds = self.auth.for_url(url, registry)
+        if creds is not None:
+            request.add_unredirected_header("Authorization", creds.header())
+        return request
+
+    def _open(self, url: str, registry: str | None) -> http.client.HTTPResponse:
+        host = (urlsplit(url).hostname or "").lower()
+        opener = self._lax if host in self.insecure else self._secure
+        response: http.client.HTTPResponse = opener.open(
+            self._request(url, registry), timeout=self.timeout
+        )
+        return response
+
+    def _attempt(
+        self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
+    ) -> int:
+        try:
+            with self._open(url, registry) as response:
+                length = response.headers.get("Content-Length")
+                expected = int(length) if length and length.isdigit() else None
+                chunks = _chunks(response, self.stop)
+                return write_verified(chunks, dest, sha256, progress, expected)
+        except urllib.error.HTTPError as exc:
+            raise self._http_error(exc, url, dest) from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, ssl.SSLCertVerificationError):
+                raise FatalError(
+                    f"{dest.name}: TLS certificate of {self.auth.mask(url)} not trusted "
+                    f"({exc.reason.verify_message}); point SSL_CERT_FILE at your CA bundle"
+                ) from None
+            raise _Retry(str(exc.reason)) from None
+        except (http.client.HTTPException, ConnectionError, TimeoutError) as exc:
+            raise _Retry(f"{type(exc).__name__}: {exc}") from None
+
+    def _http_error(self, exc: urllib.error.HTTPError, url: str, dest: Path) -> Exception:
+        masked = self.auth.mask(url)
+        if exc.code == 429 or exc.code >= 500:
+            return _Retry(f"HTTP {exc.code} {exc.reason}")
+        if exc.code in (401, 403):
+            return FatalError(
+                f"{dest.name}: HTTP {exc.code} {exc.reason} from {masked}; set the index "
+                "credentials as for uv (UV_INDEX_<NAME>_USERNAME/_PASSWORD or ~/.netrc)"
+            )
+        hint = "the index no longer has this file: run `uv lock --upgrade` and commit uv.lock"
+        if exc.code not in (404, 410):
+            hint = "check the index URL in uv.lock"
+        return FatalError(f"{dest.name}: HTTP {exc.code} {exc.reason} from {masked}; {hint}")
+
+    def _copy_local(self, url: str, dest: Path, sha256: str | None, progress: Progress) -> int:
+        raw = unquote(urlsplit(url).path) if url.startswith("file://") else url
+        source = self.root / raw
+        try:
+            with source.open("rb") as f:
+                return write_verified(_chunks(f, self.stop), dest, sha256, progress)
+        except FileNotFoundError:
+            raise FatalError(f"{source}: not found (named in uv.lock); run `uv lock`") from None
+        except _Retry as exc:
+            raise FatalError(f"{source}: {exc}; run `uv lock` to record its new hash") from None
+
+
+def _chunks(stream: IO[bytes] | http.client.HTTPResponse, stop: threading.Event) -> Iterator[bytes]:
+    while True:
+        if stop.is_set():
+            raise Cancelled
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            return
+        yield chunk
+
+
+def write_verified(
+    chunks: Iterator[bytes],
+    dest: Path,
+    sha256: str | None,
+    progress: Progress,
+    length: int | None = None,
+) -> int:
+    """Stream ``chunks`` into ``dest`` atomically; ``_Retry`` on a short read or hash mismatch."""
+    fd, temp = tempfile.mkstemp(dir=dest.parent, prefix=temp_name_prefix(dest.name), suffix=".part")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        digest, size = _write_all(fd, chunks, dest, progress)
+        if length is not None and size != length:
+            raise _Retry(f"connection closed after {size} of {length} bytes")
+        if sha256 is not None and digest != sha256:
+            raise _Retry(f"sha256 mismatch: uv.lock has {sha256}, got {digest} ({size} bytes)")
+        os.replace(temp, dest)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return size
+
+
+def _write_all(fd: int, chunks: Iterator[bytes], dest: Path, progress: Progress) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with os.fdopen(fd, "wb", buffering=0) as out:
+        for chunk in chunks:
+            _write_fully(out, chunk, dest)
+            digest.update(chunk)
+            size += len(chunk)
+            progress(len(chunk))
+    return digest.hexdigest(), size
+
+
+def _write_fully(out: IO[bytes], chunk: bytes, dest: Path) -> None:
+    view = memoryview(chunk)
+    try:
+        while view:
+            written = out.write(view)
+            view = view[written or 0 :]
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            free = shutil.disk_usage(dest.parent).free
+            raise FatalError(
+                f"{dest.parent}: disk full while writing {dest.name} ({free // 1024} KiB free); "
+                "free some space (or point --wheelhouse elsewhere) and run again; nothing was "
+                "left half-written"
+            ) from None
+        raise FatalError(f"{dest.parent}: cannot write {dest.name}: {exc.strerror}") from None

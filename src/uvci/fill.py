@@ -1,0 +1,233 @@
+"""The phases of :func:`uvci.wheelhouse.fill_wheelhouse`: prune, verify-or-fetch, build.
+
+Each phase takes the wheelhouse and the entries recorded so far and returns what it did, so the
+orchestrator in :mod:`uvci.wheelhouse` stays a short list of steps.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from packaging.tags import Tag
+
+from uvci.download import Fetcher, file_sha256
+from uvci.errors import FatalError
+from uvci.manifest import MANIFEST, FileEntry
+from uvci.plan import Cell, PlannedPackage, Totals
+from uvci.platforms import Target
+from uvci.progress import Reporter
+from uvci.sdists import BUILD_DIR_PREFIX, build_interpreter, build_wheel, fits
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class Tally:
+    """Files and bytes per action (fetched, reused, built, removed)."""
+
+    counts: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, action: str, size: int) -> None:
+        files_bytes = self.counts.setdefault(action, [0, 0])
+        files_bytes[0] += 1
+        files_bytes[1] += size
+
+    def totals(self, action: str) -> Totals:
+        files, size = self.counts.get(action, [0, 0])
+        return Totals(files, size)
+
+
+def needed_files(cells: Iterable[Cell]) -> dict[str, PlannedPackage]:
+    """Every downloadable file the cells install, by file name (one sha256 per name)."""
+    files: dict[str, PlannedPackage] = {}
+    for cell in cells:
+        for package in cell.packages:
+            if not package.downloads or package.file is None:
+                continue
+            seen = files.setdefault(package.file, package)
+            if seen.sha256 != package.sha256:
+                raise FatalError(
+                    f"{package.file}: uv.lock records two different sha256 for this file "
+                    f"({seen.sha256} and {package.sha256}); run `uv lock --refresh`"
+                )
+    return files
+
+
+def snapshot(wheelhouse: Path) -> dict[str, tuple[int, int]]:
+    """Name -> (size, mtime_ns) of every file at the top of the wheelhouse."""
+    out: dict[str, tuple[int, int]] = {}
+    for entry in wheelhouse.iterdir():
+        if entry.is_file():
+            st = entry.stat()
+            out[entry.name] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def prune(wheelhouse: Path, keep: set[str], reporter: Reporter, tally: Tally) -> None:
+    """Remove every top-level file not in ``keep`` (stale dists, temp files) and stale builds."""
+    for entry in sorted(wheelhouse.iterdir()):
+        if entry.is_dir() and entry.name.startswith(BUILD_DIR_PREFIX):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.is_file() and entry.name not in keep:
+            size = entry.stat().st_size
+            entry.unlink()
+            if not entry.name.startswith("."):
+                reporter.file_done("removed", entry.name, size)
+            tally.add("removed", size)
+
+
+def parallel(
+    items: Sequence[T], work: Callable[[T], R], jobs: int, stop: Callable[[], None]
+) -> list[R]:
+    """``work`` over ``items`` on ``jobs`` threads; the first failure stops the rest, raised."""
+    if not items:
+        return []
+    results: list[R] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items))))
+    try:
+        futures: list[Future[R]] = [pool.submit(work, item) for item in items]
+        for future in as_completed(futures):
+            results.append(future.result())
+    except BaseException:
+        stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Verify a present file by hash, else fetch it."""
+
+    wheelhouse: Path
+    fetcher: Fetcher
+    reporter: Reporter
+
+    def ensure(self, package: PlannedPackage) -> tuple[str, str, FileEntry]:
+        assert package.file is not None
+        path = self.wheelhouse / package.file
+        digest = self.present_digest(path, package.size)
+        if digest is not None and (package.sha256 is None or digest == package.sha256):
+            return "reused", package.file, FileEntry(digest, path.stat().st_size, "lock")
+        if digest is not None:
+            self.reporter.note(f"{package.file}: sha256 does not match uv.lock; fetching it again")
+        url = package.url
+        if url is None:
+            raise FatalError(f"{package.file}: uv.lock gives no URL or path for it; run `uv lock`")
+        size = self.fetcher.fetch(url, path, package.sha256, package.source, self.reporter.advance)
+        sha = package.sha256 or file_sha256(path)
+        self.reporter.file_done("fetched", package.file, size)
+        return "fetched", package.file, FileEntry(sha, size, "lock")
+
+    def present_digest(self, path: Path, size: int | None) -> str | None:
+        """The sha256 of ``path`` if it is there ("" when its size is already wrong)."""
+        try:
+            actual = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        if size and actual != size:
+            return ""
+        digest = file_sha256(path)
+        self.reporter.advance(actual)
+        return digest
+
+    def check_built(self, item: tuple[str, FileEntry]) -> tuple[str, FileEntry] | None:
+        """A recorded built wheel, if it is still there with its recorded hash."""
+        name, entry = item
+        path = self.wheelhouse / name
+        if self.present_digest(path, entry.size) == entry.sha256:
+            return item
+        path.unlink(missing_ok=True)
+        self.reporter.note(f"{name}: built wheel missing or corrupted; it is built again")
+        return None
+
+
+@dataclass(frozen=True)
+class Builder:
+    """Turn the sdists of the chosen cells into wheels, reusing recorded builds."""
+
+    wheelhouse: Path
+    project_root: Path
+    target: Target
+    interpreters: Mapping[str, str | Path]
+    reporter: Reporter
+
+    def build_cells(
+        self, cells: Sequence[Cell], built: dict[str, FileEntry], tally: Tally
+    ) -> list[str]:
+        """Adds to ``built``; returns notes on sdists left for the cell to build.
+
+        Cells with an interpreter go first, so a pure-Python wheel they build serves the rest.
+        """
+        unbuilt: dict[str, list[str]] = {}
+        notes: list[str] = []
+        for cell in sorted(cells, key=lambda c: self.interpreter(c) is None):
+            priority = self.target.tag_priority(cell.python)
+            for package in cell.packages:
+                if package.kind != "sdist" or _has_build(package, priority, built):
+                    continue
+                interpreter = self.interpreter(cell)
+                if interpreter is None:
+                    unbuilt.setdefault(f"{package.name} {package.version}", []).append(cell.python)
+                    continue
+                note = self.build_one(interpreter, cell.python, package, priority, built, tally)
+                notes += [note] if note else []
+        return notes + [
+            f"{what}: only an sdist, and no Python {', '.join(pys)} here to build it: those cells "
+            "build it at install time (run prefetch with that Python, or --build-python 3.X=PATH)"
+            for what, pys in unbuilt.items()
+        ]
+
+    def interpreter(self, cell: Cell) -> str | None:
+        return build_interpreter(cell.python, self.interpreters)
+
+    def build_one(
+        self,
+        interpreter: str,
+        python: str,
+        package: PlannedPackage,
+        priority: Mapping[Tag, int],
+        built: dict[str, FileEntry],
+        tally: Tally,
+    ) -> str | None:
+        assert package.file is not None
+        sdist = self.wheelhouse / package.file
+        wheel = build_wheel(sdist, interpreter, self.project_root, self.wheelhouse)
+        if not fits(wheel.name, priority):
+            wheel.unlink()
+            return (
+                f"{wheel.name}: built with {interpreter} but does not fit Python {python} on "
+                f"{self.target.name}; the cell builds it at install time"
+            )
+        size = wheel.stat().st_size
+        entry = FileEntry(file_sha256(wheel), size, "built", package.file, package.sha256)
+        built[wheel.name] = entry
+        self.reporter.file_done("built", wheel.name, size)
+        tally.add("built", size)
+        return None
+
+
+def _has_build(
+    package: PlannedPackage, priority: Mapping[Tag, int], built: Mapping[str, FileEntry]
+) -> bool:
+    return any(e.sdist_sha256 == package.sha256 and fits(n, priority) for n, e in built.items())
+
+
+def keep_names(
+    lock_files: Iterable[str],
+    built: Mapping[str, FileEntry],
+    sdist_hashes: set[str | None],
+    pythons: Iterable[str],
+) -> set[str]:
+    """What a prune keeps: the plan's dists, builds of its sdists, manifest, requirement files."""
+    keep = {*lock_files, MANIFEST}
+    keep |= {name for name, entry in built.items() if entry.sdist_sha256 in sdist_hashes}
+    keep |= {f"requirements-{python}.txt" for python in pythons}
+    return keep
