@@ -1,0 +1,73 @@
+"""The project's own wheels (and its workspace members'): built once when pure Python.
+
+A local package of the lock (editable or directory source) is built with ``uv build --wheel``
+with the first cell's interpreter. A ``py3-none-any`` wheel serves every cell; any other wheel
+(a compiled project) is rebuilt per cell with that cell's interpreter. Virtual packages are not
+installed, as ``uv sync`` does not install them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from uvci.plan import Plan
+from uvci.uvproc import ChildGroups, uv_executable
+
+BUILDABLE_SOURCES = ("editable", "directory")
+
+
+@dataclass(frozen=True)
+class LocalPackage:
+    name: str
+    directory: Path
+
+
+class BuildFailed(Exception):
+    def __init__(self, package: str, output: str) -> None:
+        super().__init__(f"building {package} failed")
+        self.package = package
+        self.output = output
+
+
+def local_packages(plan: Plan, python: str) -> tuple[LocalPackage, ...]:
+    """The buildable local packages cell ``python`` installs, in lock order."""
+    cell = next(c for c in plan.cells if c.python == python)
+    names = {p.name for p in cell.packages if p.kind == "local"}
+    found: dict[str, LocalPackage] = {}
+    for package in plan.lock.packages:
+        if package.name in names and package.source_kind in BUILDABLE_SOURCES:
+            found[package.name] = LocalPackage(package.name, plan.project.root / package.source)
+    return tuple(found.values())
+
+
+def is_pure(wheel: Path) -> bool:
+    return wheel.name.endswith("-none-any.whl")
+
+
+def build_wheel(
+    children: ChildGroups, package: LocalPackage, interpreter: Path, out_dir: Path
+) -> Path:
+    """``uv build --wheel`` of ``package`` into a fresh ``out_dir``; the wheel's path."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    cmd = [uv_executable(), "build", "--wheel", "--quiet", "--no-progress", "--python"]
+    cmd += [str(interpreter), "--out-dir", str(out_dir), str(package.directory)]
+    rc, out, err = children.run(cmd, cwd=package.directory)
+    wheels = sorted(out_dir.glob("*.whl"))
+    if rc != 0 or len(wheels) != 1:
+        raise BuildFailed(package.name, f"{out}{err}".strip() or f"uv build exited {rc}")
+    return wheels[0]
+
+
+def build_shared(
+    children: ChildGroups, packages: tuple[LocalPackage, ...], interpreter: Path, dist: Path
+) -> dict[str, Path]:
+    """Build each package once; keep the pure wheels (``{name: wheel}``) for every cell."""
+    shared: dict[str, Path] = {}
+    for package in packages:
+        wheel = build_wheel(children, package, interpreter, dist / "shared" / package.name)
+        if is_pure(wheel):
+            shared[package.name] = wheel
+    return shared

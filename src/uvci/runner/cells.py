@@ -1,0 +1,163 @@
+"""One cell's pipeline: fresh environment, offline install, the project's wheels, the tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from uvci.runner import builds, envs, junit
+from uvci.runner.builds import BuildFailed, LocalPackage
+from uvci.runner.interpreters import Interpreter
+from uvci.runner.testcmd import TestCommand
+from uvci.uvproc import ChildGroups, uv_executable
+
+PASSED, FAILED, ERROR, SKIPPED, CANCELLED = "passed", "failed", "error", "skipped", "cancelled"
+
+
+@dataclass
+class CellRun:
+    """The live state of one cell, written by its worker thread and read by the display."""
+
+    python: str
+    interpreter: Interpreter | None
+    phase: str = "waiting"
+    result: str | None = None
+    detail: str = ""
+    started: float | None = None
+    finished: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    output: str = ""
+    junit: Path | None = None
+
+    @property
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.monotonic()) - self.started
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "python": self.python,
+            "interpreter": str(self.interpreter.path) if self.interpreter else None,
+            "version": self.interpreter.version if self.interpreter else None,
+            "result": self.result,
+            "detail": self.detail,
+            "seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "junit": str(self.junit) if self.junit else None,
+        }
+
+    def finish(self, result: str, detail: str = "") -> None:
+        self.result, self.detail, self.phase = result, detail, "done"
+        self.finished = time.monotonic()
+
+
+@dataclass(frozen=True)
+class CellJob:
+    """What a cell needs that the session prepared: wheelhouse install argv, wheels, paths."""
+
+    run_dir: Path
+    install_argv: Callable[[str, Path], list[str]]  # (cell python, env python) -> uv argv
+    shared_wheels: dict[str, Path]
+    local: tuple[LocalPackage, ...]
+    command: TestCommand
+    project_root: Path
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, rc: int, output: str) -> None:
+        super().__init__(f"{step} failed (exit {rc})")
+        self.step, self.rc, self.output = step, rc, output
+
+
+Notify = Callable[[CellRun], None]
+
+
+def run_cell(cell: CellRun, job: CellJob, children: ChildGroups, notify: Notify) -> None:
+    """Run the cell to a result; never raises for a failing step."""
+    assert cell.interpreter is not None
+    cell.started = time.monotonic()
+    try:
+        env = _prepare(cell, cell.interpreter.path, job, children, notify)
+        _test(cell, env, job, children, notify)
+    except StepFailed as exc:
+        stopped = children.stopped
+        cell.output = exc.output
+        cell.finish(CANCELLED if stopped else ERROR, "stopped" if stopped else str(exc))
+    except BuildFailed as exc:
+        cell.output = exc.output
+        cell.finish(CANCELLED if children.stopped else ERROR, str(exc))
+    notify(cell)
+
+
+def _set_phase(cell: CellRun, phase: str, notify: Notify) -> None:
+    cell.phase = phase
+    notify(cell)
+
+
+def _step(children: ChildGroups, step: str, argv: list[str]) -> None:
+    rc, out, err = children.run(argv)
+    if rc != 0:
+        raise StepFailed(step, rc, f"{out}{err}".strip())
+
+
+def _prepare(
+    cell: CellRun, interpreter: Path, job: CellJob, children: ChildGroups, notify: Notify
+) -> Path:
+    """A complete environment at its final name, or StepFailed (the half-built one removed)."""
+    start = time.monotonic()
+    building = envs.building_dir(job.run_dir, cell.python)
+    try:
+        _set_phase(cell, "venv", notify)
+        rc, out, err = envs.create(children, interpreter, building)
+        if rc != 0:
+            raise StepFailed("uv venv", rc, f"{out}{err}".strip())
+        _set_phase(cell, "install", notify)
+        python = envs.env_python(building)
+        argv = [uv_executable(), *job.install_argv(cell.python, python)]
+        _step(children, "offline install", argv)
+        _install_local(cell, interpreter, python, job, children)
+    except BaseException:
+        envs.discard(building)
+        raise
+    final = envs.final_dir(job.run_dir, cell.python)
+    envs.publish(building, final)
+    cell.timings["install"] = time.monotonic() - start
+    return final
+
+
+def _install_local(
+    cell: CellRun, interpreter: Path, python: Path, job: CellJob, children: ChildGroups
+) -> None:
+    wheels = []
+    for package in job.local:
+        wheel = job.shared_wheels.get(package.name)
+        if wheel is None:  # not pure Python: built with this cell's interpreter
+            out_dir = job.run_dir / "dist" / cell.python / package.name
+            wheel = builds.build_wheel(children, package, interpreter, out_dir)
+        wheels.append(str(wheel))
+    if wheels:
+        argv = [uv_executable(), "pip", "install", "--python", str(python), "--offline"]
+        _step(children, "project install", [*argv, "--no-index", "--no-deps", *wheels])
+
+
+def _test(cell: CellRun, env: Path, job: CellJob, children: ChildGroups, notify: Notify) -> None:
+    _set_phase(cell, "test", notify)
+    start = time.monotonic()
+    report = job.run_dir / f"junit-{cell.python}.xml"
+    report.unlink(missing_ok=True)
+    argv = job.command.argv(env / "bin", report)
+    rc, out, err = children.run(argv, cwd=job.project_root, env=envs.test_environ(env))
+    cell.timings["test"] = time.monotonic() - start
+    cell.output = f"{out}{err}"
+    if not (job.command.is_pytest and report.is_file()):
+        junit.write_synthesized(report, cell.python, str(job.command), rc, cell.output)
+    cell.junit = report
+    if children.stopped:
+        cell.finish(CANCELLED, "stopped")
+    elif rc == 0:
+        cell.finish(PASSED)
+    else:
+        cell.finish(FAILED, f"exit {rc}")

@@ -1,0 +1,75 @@
+"""Cell environments that a run never trusts half-built.
+
+An environment is created under a temporary name (``envs/.building-<py>-<pid>``) with
+``uv venv --relocatable``, filled, then renamed to ``envs/<py>``: a directory with the final
+name is complete by construction. Every run starts from a fresh environment; leftovers of an
+interrupted run (``.building-*``) are deleted, never used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from uvci.uvproc import ChildGroups, Result, uv_executable
+
+BUILDING_PREFIX = ".building-"
+
+
+def envs_dir(run_dir: Path) -> Path:
+    return run_dir / "envs"
+
+
+def final_dir(run_dir: Path, python: str) -> Path:
+    return envs_dir(run_dir) / python
+
+
+def building_dir(run_dir: Path, python: str) -> Path:
+    return envs_dir(run_dir) / f"{BUILDING_PREFIX}{python}-{os.getpid()}"
+
+
+def env_python(env: Path) -> Path:
+    return env / "bin" / "python"
+
+
+def remove_leftovers(run_dir: Path) -> list[Path]:
+    """Delete half-built environments of earlier (interrupted) runs; returns what was removed."""
+    directory = envs_dir(run_dir)
+    if not directory.is_dir():
+        return []
+    stale = sorted(p for p in directory.iterdir() if p.name.startswith(BUILDING_PREFIX))
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def create(children: ChildGroups, interpreter: Path, target: Path) -> Result:
+    """``uv venv --relocatable`` at ``target`` (removed first if it exists)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [uv_executable(), "venv", "--relocatable", "--no-project", "--quiet", "--python"]
+    return children.run([*cmd, str(interpreter), str(target)])
+
+
+def publish(building: Path, final: Path) -> None:
+    """Move a complete environment into place, replacing the previous one."""
+    if final.exists():
+        old = final.with_name(f"{BUILDING_PREFIX}old-{final.name}-{os.getpid()}")
+        final.rename(old)
+        shutil.rmtree(old, ignore_errors=True)
+    building.rename(final)
+
+
+def discard(building: Path) -> None:
+    shutil.rmtree(building, ignore_errors=True)
+
+
+def test_environ(env: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment variables of a test command: the cell's venv activated."""
+    environ = dict(os.environ if base is None else base)
+    for key in ("PYTHONHOME", "CONDA_PREFIX", "PYTHONPATH"):
+        environ.pop(key, None)
+    environ["VIRTUAL_ENV"] = str(env)
+    environ["PATH"] = os.pathsep.join([str(env / "bin"), environ.get("PATH", "")])
+    return environ

@@ -1,0 +1,115 @@
+"""Find a CPython interpreter for each cell, without downloading one.
+
+Looked for, in order: pyenv's versions directories (``$PYENV_ROOT`` or ``~/.pyenv``; pyenv's shims
+make ``uv python find 3.X`` fail for versions that are not selected), uv's managed Pythons
+(``uv python dir``), then ``python3.X`` on PATH (shim directories skipped). Every candidate is
+run once to check that it is CPython of the right minor version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from uvci.uvproc import cmd_output, run_uv
+
+_PROBE = (
+    "import platform, sys; "
+    "print(platform.python_implementation(), '%d.%d.%d' % sys.version_info[:3], "
+    "bool(getattr(sys, '_is_gil_enabled', lambda: True)()))"
+)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    python: str  # the cell's minor version, "3.12"
+    path: Path
+    version: str  # the full version, "3.12.1"
+
+
+@dataclass(frozen=True)
+class Missing:
+    python: str
+    reason: str
+
+
+def _patch_key(path: Path) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", path.name))
+
+
+def pyenv_candidates(minor: str) -> Iterator[Path]:
+    env_root = os.environ.get("PYENV_ROOT")
+    roots = [Path(env_root)] if env_root else []
+    for root in dict.fromkeys([*roots, Path.home() / ".pyenv"]):
+        versions = root / "versions"
+        if not versions.is_dir():
+            continue
+        pattern = re.compile(re.escape(minor) + r"\.\d+")
+        found = [d for d in versions.iterdir() if pattern.fullmatch(d.name)]
+        for directory in sorted(found, key=_patch_key, reverse=True):
+            yield directory / "bin" / "python"
+
+
+def uv_managed_candidates(minor: str, managed_dir: Path | None) -> Iterator[Path]:
+    if managed_dir is None or not managed_dir.is_dir():
+        return
+    pattern = re.compile(rf"cpython-{re.escape(minor)}\.\d+-[^+]*")  # no +freethreaded builds
+    found = [d for d in managed_dir.iterdir() if pattern.fullmatch(d.name)]
+    for directory in sorted(
+        found, key=lambda d: _patch_key(Path(d.name.split("-")[1])), reverse=True
+    ):
+        yield directory / "bin" / "python3"
+
+
+def path_candidates(minor: str) -> Iterator[Path]:
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if not directory or "shims" in Path(directory).parts:
+            continue
+        exe = shutil.which(f"python{minor}", path=directory)
+        if exe:
+            yield Path(exe)
+
+
+def uv_python_dir() -> Path | None:
+    rc, out, _ = run_uv(["python", "dir"], timeout=30)
+    return Path(out.strip()) if rc == 0 and out.strip() else None
+
+
+def probe(path: Path, minor: str) -> Interpreter | None:
+    """Run ``path``; an :class:`Interpreter` when it is a GIL-enabled CPython ``minor``."""
+    if not path.is_file():
+        return None
+    rc, out, _ = cmd_output([str(path), "-c", _PROBE], timeout=30)
+    fields = out.split()
+    if rc != 0 or len(fields) != 3 or fields[0] != "CPython" or fields[2] != "True":
+        return None
+    if ".".join(fields[1].split(".")[:2]) != minor:
+        return None
+    return Interpreter(minor, path, fields[1])
+
+
+def find_interpreter(minor: str, managed_dir: Path | None) -> Interpreter | Missing:
+    """The first candidate that probes as CPython ``minor``, else why none was found."""
+    looked: list[str] = []
+    sources = (
+        pyenv_candidates(minor),
+        uv_managed_candidates(minor, managed_dir),
+        path_candidates(minor),
+    )
+    for candidates in sources:
+        for path in candidates:
+            looked.append(str(path))
+            found = probe(path, minor)
+            if found is not None:
+                return found
+    tried = f" (tried {', '.join(looked[:2])})" if looked else ""
+    return Missing(minor, f"no Python {minor} installed{tried}; `uv python install {minor}`")
+
+
+def find_interpreters(pythons: Sequence[str]) -> dict[str, Interpreter | Missing]:
+    managed = uv_python_dir()
+    return {minor: find_interpreter(minor, managed) for minor in pythons}

@@ -1,0 +1,249 @@
+"""The whole run: interpreters, one fetch, one build, cells in parallel, Ctrl-C, reports.
+
+Ctrl-C (or SIGTERM) stops every child process group (SIGINT, then SIGTERM, then SIGKILL), lets
+the cells record ``cancelled`` and removes their half-built environments before returning.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from uvci.errors import FatalError
+from uvci.plan import Plan
+from uvci.runner import builds, envs, junit
+from uvci.runner.cells import CANCELLED, ERROR, FAILED, SKIPPED, CellJob, CellRun, run_cell
+from uvci.runner.display import Progress
+from uvci.runner.interpreters import Interpreter, Missing, find_interpreters
+from uvci.runner.testcmd import TestCommand
+from uvci.uvproc import ChildGroups
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    command: TestCommand
+    jobs: int
+    fail_fast: bool = False
+    require_all: bool = False
+    wheelhouse: Path | None = None  # default: <project>/.uvci/wheels
+    run_dir: Path | None = None  # default: <project>/.uvci/run
+
+
+@dataclass
+class Outcome:
+    cells: list[CellRun]
+    run_dir: Path
+    fetch_seconds: float | None = None
+    interrupted: bool = False
+
+    @property
+    def merged_junit(self) -> Path:
+        return self.run_dir / "junit.xml"
+
+    @property
+    def failed(self) -> bool:
+        return any(c.result in (FAILED, ERROR) for c in self.cells)
+
+    def to_json(self) -> dict[str, Any]:
+        fetch = None if self.fetch_seconds is None else round(self.fetch_seconds, 3)
+        return {
+            "cells": [c.to_json() for c in self.cells],
+            "fetch_seconds": fetch,
+            "interrupted": self.interrupted,
+            "junit": str(self.merged_junit),
+            "failed": self.failed,
+        }
+
+
+def discover(plan: Plan, require_all: bool) -> list[CellRun]:
+    """One :class:`CellRun` per cell; a missing interpreter is a skipped cell (or an error)."""
+    found = find_interpreters(plan.pythons)
+    missing = [m for m in found.values() if isinstance(m, Missing)]
+    if require_all and missing:
+        raise FatalError(f"--require-all: {missing[0].reason}")
+    if len(missing) == len(found):
+        raise FatalError(f"no interpreter for any cell: {missing[0].reason}")
+    cells = []
+    for python, result in found.items():
+        cell = CellRun(python, result if isinstance(result, Interpreter) else None)
+        if isinstance(result, Missing):
+            cell.finish(SKIPPED, result.reason)
+        cells.append(cell)
+    return cells
+
+
+def run_matrix(
+    plan: Plan, cells: list[CellRun], options: RunOptions, progress: Progress
+) -> Outcome:
+    root = plan.project.root
+    outcome = Outcome(cells, options.run_dir or root / ".uvci" / "run")
+    envs.remove_leftovers(outcome.run_dir)
+    children = ChildGroups()
+    try:
+        with _sigterm_as_interrupt():
+            job = _prepare(plan, outcome, options, children, progress)
+            _run_cells(cells, job, children, options, progress)
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+        _stop(children)
+        progress.phase("interrupted: child processes stopped")
+    for cell in cells:
+        if cell.result is None:
+            cell.finish(CANCELLED, "interrupted" if outcome.interrupted else "not run")
+    envs.remove_leftovers(outcome.run_dir)
+    write_reports(outcome)
+    return outcome
+
+
+def _runnable(cells: list[CellRun]) -> list[CellRun]:
+    return [c for c in cells if c.interpreter is not None]
+
+
+def _prepare(
+    plan: Plan, outcome: Outcome, options: RunOptions, children: ChildGroups, progress: Progress
+) -> CellJob:
+    """Fetch every runnable cell's files once, build the project's pure wheels once."""
+    from uvci import wheelhouse as wh
+
+    runnable = _runnable(outcome.cells)
+    house = options.wheelhouse or wh.default_wheelhouse(plan.project.root)
+    _set_phase(runnable, "fetch")
+    start = time.monotonic()
+    result = wh.fill_wheelhouse(plan, house, cells=[c.python for c in runnable])
+    outcome.fetch_seconds = time.monotonic() - start
+    progress.phase(f"wheelhouse {house}: {_fetch_summary(result.to_json())}")
+    first = runnable[0]
+    assert first.interpreter is not None
+    local = builds.local_packages(plan, first.python)
+    _set_phase(runnable, "build")
+    try:
+        shared = builds.build_shared(
+            children, local, first.interpreter.path, outcome.run_dir / "dist"
+        )
+    except builds.BuildFailed as exc:
+        raise FatalError(
+            f"{exc.package}: `uv build --wheel` failed: {_last_line(exc.output)}"
+        ) from None
+    return CellJob(
+        run_dir=outcome.run_dir,
+        install_argv=lambda python, env_python: wh.offline_install_command(
+            house, python, str(env_python)
+        ),
+        shared_wheels=shared,
+        local=local,
+        command=options.command,
+        project_root=plan.project.root,
+    )
+
+
+def _set_phase(cells: list[CellRun], phase: str) -> None:
+    for cell in cells:
+        cell.phase = phase
+
+
+def _last_line(text: str) -> str:
+    return next((line for line in reversed(text.splitlines()) if line.strip()), "").strip()
+
+
+def _fetch_summary(data: dict[str, object]) -> str:
+    parts = []
+    for key in ("fetched", "reused", "built", "removed"):
+        value = data.get(key)
+        if isinstance(value, dict) and value.get("files"):
+            parts.append(f"{key} {value['files']} files ({value.get('bytes', 0):,} bytes)")
+    return ", ".join(parts) or "nothing to do"
+
+
+def _run_cells(
+    cells: list[CellRun],
+    job: CellJob,
+    children: ChildGroups,
+    options: RunOptions,
+    progress: Progress,
+) -> None:
+    runnable = _runnable(cells)
+    _set_phase(runnable, "waiting")
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        futures: dict[Future[None], CellRun] = {
+            pool.submit(run_cell, cell, job, children, progress.update): cell for cell in runnable
+        }
+        try:
+            _wait_all(futures, children, options, progress)
+        except KeyboardInterrupt:  # stop the children before the pool waits for its workers
+            for future in futures:
+                future.cancel()
+            _stop(children)
+            raise
+
+
+def _wait_all(
+    futures: dict[Future[None], CellRun],
+    children: ChildGroups,
+    options: RunOptions,
+    progress: Progress,
+) -> None:
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        for future in done:
+            future.result()  # a bug in a worker surfaces here, not silently
+        failed = [futures[f] for f in done if futures[f].result in (FAILED, ERROR)]
+        if failed and options.fail_fast:
+            _fail_fast(pending, futures, children, progress, failed[0])
+            return
+
+
+def _fail_fast(
+    pending: set[Future[None]],
+    futures: dict[Future[None], CellRun],
+    children: ChildGroups,
+    progress: Progress,
+    first: CellRun,
+) -> None:
+    progress.phase(f"--fail-fast: {first.python} {first.result}; stopping the other cells")
+    for future in pending:
+        if future.cancel():
+            futures[future].finish(CANCELLED, f"--fail-fast ({first.python} {first.result})")
+    children.stop()
+
+
+def _stop(children: ChildGroups) -> None:
+    """Stop every child; a second Ctrl-C meanwhile is ignored so the cleanup completes."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        children.stop()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) is handled like Ctrl-C."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def write_reports(outcome: Outcome) -> None:
+    """``junit-<py>.xml`` for skipped cells, then the merged ``junit.xml``."""
+    reports = []
+    for cell in outcome.cells:
+        report = outcome.run_dir / f"junit-{cell.python}.xml"
+        if cell.result == SKIPPED:
+            junit.write_skipped(report, cell.python, cell.detail)
+            cell.junit = report
+        if cell.junit is not None and cell.junit.is_file():
+            reports.append((cell.python, cell.junit))
+    junit.merge(reports, outcome.merged_junit)

@@ -1,0 +1,51 @@
+"""The test command line of a cell: the base command, ``-k``, pass-through args, JUnit output."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from uvci.errors import FatalError
+
+DEFAULT_COMMAND = "pytest"
+
+
+@dataclass(frozen=True)
+class TestCommand:
+    base: tuple[str, ...]
+    keyword: str | None = None
+    extra: tuple[str, ...] = ()
+
+    @property
+    def is_pytest(self) -> bool:
+        """``pytest ...``, ``py.test ...`` or ``python -m pytest ...`` (writes its own JUnit)."""
+        first = Path(self.base[0]).name
+        if first in ("pytest", "py.test"):
+            return True
+        return first.startswith("python") and list(self.base[1:3]) == ["-m", "pytest"]
+
+    def argv(self, env_bin: Path, junit: Path) -> list[str]:
+        """The argv in the cell's environment; pytest also gets ``--junitxml``."""
+        exe = shutil.which(self.base[0], path=str(env_bin)) or self.base[0]
+        args = [exe, *self.base[1:]]
+        if self.keyword is not None:
+            args += ["-k", self.keyword]
+        if self.is_pytest:
+            args.append(f"--junitxml={junit}")
+        return [*args, *self.extra]
+
+    def __str__(self) -> str:
+        return shlex.join(self.base)
+
+
+def parse_test_command(text: str, keyword: str | None, extra: Sequence[str]) -> TestCommand:
+    try:
+        base = tuple(shlex.split(text))
+    except ValueError as exc:
+        raise FatalError(f"--test-command {text!r}: {exc}; quote it like a shell would") from None
+    if not base:
+        raise FatalError("--test-command is empty; pass e.g. --test-command 'python -m pytest'")
+    return TestCommand(base, keyword, tuple(extra))
