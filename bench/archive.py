@@ -87,35 +87,52 @@ def extract(archive: Path, workdir: Path, fmt: Format) -> None:
     if fmt == "zip":
         _extract_zip(archive, workdir)
     else:
-        with archive.open("rb") as raw:
-            reader = zstandard.ZstdDecompressor().stream_reader(raw)
-            with tarfile.open(fileobj=reader, mode="r|") as tar:
-                tar.extractall(workdir, filter="fully_trusted")
+        _extract_tarzstd(archive, workdir)
+
+
+def _extract_tarzstd(archive: Path, workdir: Path) -> None:
+    later: list[tuple[Path, float]] = []  # directories and links: their times are set last
+    with (
+        archive.open("rb") as raw,
+        zstandard.ZstdDecompressor().stream_reader(raw) as reader,
+        tarfile.open(fileobj=reader, mode="r|") as tar,
+    ):
+        for member in tar:
+            tar.extract(member, workdir, filter="fully_trusted")
+            if member.isdir() or member.issym():
+                later.append((workdir / member.name, float(member.mtime)))
+    _set_times(later)
+
+
+def _set_times(entries: list[tuple[Path, float]]) -> None:
+    """Restore times of directories (deepest first) and symlinks themselves, after their content."""
+    for path, mtime in sorted(entries, key=lambda e: len(e[0].parts), reverse=True):
+        os.utime(path, (mtime, mtime), follow_symlinks=False)
 
 
 def _extract_zip(archive: Path, workdir: Path) -> None:
-    dirs: list[tuple[Path, float]] = []
+    later: list[tuple[Path, float]] = []
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():
             mtime = time.mktime((*info.date_time, 0, 0, -1))
             if stat.S_ISLNK(info.external_attr >> 16):
-                _extract_link(zf, info, workdir)
+                later.append((_extract_link(zf, info, workdir), mtime))
                 continue
             target = Path(zf.extract(info, workdir))
             mode = (info.external_attr >> 16) & 0o777
             if mode and not info.is_dir():
                 target.chmod(mode)
             if info.is_dir():
-                dirs.append((target, mtime))
+                later.append((target, mtime))
             else:
                 os.utime(target, (mtime, mtime))
-    for target, mtime in sorted(dirs, key=lambda d: len(d[0].parts), reverse=True):
-        os.utime(target, (mtime, mtime))
+    _set_times(later)
 
 
-def _extract_link(zf: zipfile.ZipFile, info: zipfile.ZipInfo, workdir: Path) -> None:
+def _extract_link(zf: zipfile.ZipFile, info: zipfile.ZipInfo, workdir: Path) -> Path:
     target = workdir / info.filename
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_symlink() or target.exists():
         target.unlink()
     target.symlink_to(zf.read(info).decode())
+    return target

@@ -126,8 +126,9 @@ def file_hash(path: Path) -> str:
 
 def base_env() -> dict[str, str]:
     """The parent environment reduced to what a CI job would also have."""
-    keep = ("PATH", "HOME", "LANG", "TMPDIR", "SSL_CERT_FILE")
-    return {k: v for k, v in os.environ.items() if k in keep}
+    keep = {"PATH", "HOME", "LANG", "TMPDIR", "SSL_CERT_FILE"}
+    proxies = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
+    return {k: v for k, v in os.environ.items() if k in keep or k.upper() in proxies}
 
 
 def locked_urls_ok(project_dir: Path, proxy_url: str) -> bool:

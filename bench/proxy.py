@@ -46,6 +46,9 @@ class Counter:
     def add(self, nbytes: int) -> None:
         with self._lock:
             self.bytes += nbytes
+
+    def request(self) -> None:
+        with self._lock:
             self.requests += 1
 
     def snapshot(self) -> tuple[int, int]:
@@ -121,6 +124,7 @@ def _handler_for(proxy: IndexProxy) -> type[BaseHTTPRequestHandler]:
                 pass
 
         def _serve(self) -> None:
+            proxy.counter.request()
             path = self.path.split("?", 1)[0]
             if path.startswith("/simple/"):
                 name = path[len("/simple/") :].strip("/")
@@ -128,8 +132,8 @@ def _handler_for(proxy: IndexProxy) -> type[BaseHTTPRequestHandler]:
                 self._headers(200, len(body), JSON_TYPE)
                 if not self._head:
                     proxy.throttle.consume(len(body))
-                    self.wfile.write(body)
                     proxy.counter.add(len(body))
+                    self.wfile.write(body)
             elif path.startswith("/files/"):
                 self._send_file(proxy.file(path[len("/files/") :]))
             else:
@@ -145,8 +149,7 @@ def _handler_for(proxy: IndexProxy) -> type[BaseHTTPRequestHandler]:
                 return
             with path.open("rb") as src:
                 src.seek(start)
-                sent = copy_stream(src, self.wfile, proxy.throttle, end - start)  # type: ignore[arg-type]
-            proxy.counter.add(sent)
+                copy_stream(src, self.wfile, proxy.throttle, end - start, proxy.counter.add)  # type: ignore[arg-type]
 
         def _headers(
             self, code: int, length: int, ctype: str, extra: dict[str, str] | None = None

@@ -97,7 +97,7 @@ class SeaweedServer:
             return
         self._proc.terminate()
         try:
-            self._proc.wait(timeout=15)
+            self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import BinaryIO
 
 CHUNK = 256 * 1024
@@ -35,8 +36,18 @@ class Throttle:
             time.sleep(delay)
 
 
-def copy_stream(src: BinaryIO, dst: BinaryIO, throttle: Throttle, limit: int | None = None) -> int:
-    """Copy ``src`` to ``dst`` (at most ``limit`` bytes) at the throttle's pace; bytes copied."""
+def copy_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    throttle: Throttle,
+    limit: int | None = None,
+    before_write: Callable[[int], None] | None = None,
+) -> int:
+    """Copy ``src`` to ``dst`` (at most ``limit`` bytes) at the throttle's pace; bytes copied.
+
+    ``before_write(n)`` is called before each chunk is written, so a counter is up to date by
+    the time the reader has the bytes.
+    """
     total = 0
     while limit is None or total < limit:
         want = CHUNK if limit is None else min(CHUNK, limit - total)
@@ -44,6 +55,8 @@ def copy_stream(src: BinaryIO, dst: BinaryIO, throttle: Throttle, limit: int | N
         if not chunk:
             break
         throttle.consume(len(chunk))
+        if before_write is not None:
+            before_write(len(chunk))
         dst.write(chunk)
         total += len(chunk)
     return total

@@ -1,0 +1,119 @@
+"""bench/jobs.py + bench/strategies.py end to end, hermetic: real uv, real SeaweedFS, the
+counting proxy in front of the loopback index (tiny wheels), two pipelines (cold, then warm)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import jobs, strategies
+from bench.projects import base_env, to_proxy, to_pypi, uv_env
+from bench.proxy import IndexProxy, Upstream
+from bench.report import splice, table
+from bench.scenarios import installed_pythons, summarize
+from bench.storage import CacheStore, SeaweedServer
+from bench.throttle import Throttle
+from tests.support.projects import copy_project, lock
+from tests.support.pyindex import LoopbackIndex
+
+
+@pytest.fixture(scope="module")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    with SeaweedServer(tmp_path_factory.mktemp("seaweed")) as server:
+        yield server
+
+
+@pytest.fixture
+def proxy(index: LoopbackIndex, tmp_path: Path) -> Iterator[IndexProxy]:
+    upstream = Upstream(simple=f"{index.base}/simple", files=index.base)
+    with IndexProxy(tmp_path / "proxy-cache", Throttle(None), upstream) as started:
+        yield started
+
+
+def two_pipelines(
+    strategy: str,
+    proxy: IndexProxy,
+    seaweed: SeaweedServer,
+    tmp_path: Path,
+    pythons: dict[str, Path],
+) -> list[dict[str, Any]]:
+    project = copy_project("pure", tmp_path / "project", proxy.simple_url)
+    lock(project, {**os.environ, "UV_CACHE_DIR": str(tmp_path / "lock-cache")})
+    store = CacheStore(seaweed.endpoint, Throttle(None))
+    runner = jobs.Runner(store, proxy, tmp_path / "run", f"test-{strategy}")
+    env = {**base_env(), **uv_env(proxy.url)}
+    matrix = dict(list(pythons.items())[:2])
+    spec = strategies.PipelineSpec(project, matrix, "shared", "zip", None)
+    results = []
+    for _ in ("cold", "warm"):
+        stages = strategies.build(strategy, spec)
+        done = [runner.run_stage(i, st, project, env) for i, st in enumerate(stages)]
+        results.append(summarize(done))
+    return results
+
+
+def test_no_cache_downloads_every_time(
+    proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path, pythons: dict[str, Path]
+) -> None:
+    cold, warm = two_pipelines("none", proxy, seaweed, tmp_path, pythons)
+    assert cold["index_bytes"] > 0 and warm["index_bytes"] == cold["index_bytes"]
+    assert cold["cache_upload_bytes"] == warm["cache_download_bytes"] == 0
+    assert cold["critical_path_seconds"] <= cold["dependency_seconds"]
+
+
+def test_seed_warm_moves_nothing_from_the_index_and_uploads_nothing(
+    proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path, pythons: dict[str, Path]
+) -> None:
+    cold, warm = two_pipelines("seed", proxy, seaweed, tmp_path, pythons)
+    assert cold["index_bytes"] > 0 and cold["cache_upload_bytes"] > 0
+    assert warm["index_bytes"] == 0
+    assert warm["cache_upload_bytes"] == 0
+    assert warm["cache_download_bytes"] == cold["cache_upload_bytes"]  # one cache per Python
+
+
+def test_uv_docs_prune_ci_downloads_again_and_reuploads(
+    proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path, pythons: dict[str, Path]
+) -> None:
+    cold, warm = two_pipelines("uv-docs", proxy, seaweed, tmp_path, pythons)
+    assert warm["index_bytes"] == cold["index_bytes"] > 0  # prune --ci drops pre-built wheels
+    assert warm["cache_download_bytes"] > 0
+    assert warm["cache_upload_bytes"] > 0  # the pruned cache changed: uploaded again
+
+
+def test_lock_urls_round_trip() -> None:
+    text = (
+        'source = { registry = "https://pypi.org/simple" }\n'
+        'wheels = [{ url = "https://files.pythonhosted.org/packages/a/b/x-1-py3-none-any.whl" }]\n'
+    )
+    proxied = to_proxy(text, "http://127.0.0.1:9")
+    assert "http://127.0.0.1:9/simple" in proxied
+    assert "http://127.0.0.1:9/files/packages/a/b/x-1-py3-none-any.whl" in proxied
+    assert to_pypi(proxied, "http://127.0.0.1:9") == text
+
+
+def test_critical_path_chains_stages() -> None:
+    def rec(stage: int, seconds: float) -> jobs.JobRecord:
+        return jobs.JobRecord("j", stage, 0.0, seconds, 0.0, 10, 0, 0, (), ())
+
+    totals = summarize([[rec(0, 2.0)], [rec(1, 1.0), rec(1, 3.0)]])
+    assert totals["critical_path_seconds"] == 5.0
+    assert totals["dependency_seconds"] == 6.0
+    assert totals["index_bytes"] == 30
+
+
+def test_results_are_spliced_between_markers() -> None:
+    doc = "intro\n<!-- results:start -->\nold\n<!-- results:end -->\noutro\n"
+    out = splice(doc, "new")
+    assert out == "intro\n<!-- results:start -->\nnew\n<!-- results:end -->\noutro\n"
+    failure = {"strategy": "uvci", "project": "p", "profile": "fast", "scenario": "cold"}
+    assert "uvci** failed" in table([], [{**failure, "error": "boom"}])
+
+
+def test_installed_pythons_are_3_10_and_later() -> None:
+    found = installed_pythons()
+    assert found and all(int(v.split(".")[1]) >= 10 for v in found)
+    assert all(path.is_file() for path in found.values())
