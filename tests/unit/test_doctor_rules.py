@@ -1,0 +1,98 @@
+"""Every example pipeline under tests/data/pipelines gives exactly the findings it should."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from uvci.doctor.catalog import RULES
+from uvci.doctor.engine import check
+
+DATA = Path(__file__).parents[1] / "data" / "pipelines"
+POSITIVE = sorted(p for p in (DATA / "positive").iterdir() if p.is_dir())
+NEGATIVE = sorted(p for p in (DATA / "negative").iterdir() if p.is_dir())
+
+# The full set of rules each positive example reports: the rule it is named after, plus the
+# other findings that are true for it (so a new false positive fails here).
+EXPECTED = {
+    "UVC001-no-cache": {"UVC001", "UVC014"},  # no UV_CACHE_DIR: ~/.cache/uv vs ./.venv
+    "UVC002-dir-not-set": {"UVC002", "UVC014"},
+    "UVC002-outside-project": {"UVC002", "UVC014"},
+    "UVC002-pip-cache": {"UVC002", "UVC014"},
+    "UVC003-branch-key": {"UVC003"},
+    "UVC003-pyproject-key": {"UVC003"},
+    "UVC003-static-key": {"UVC003"},
+    "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
+    "UVC005-every-cell-uploads": {"UVC005"},
+    "UVC006-delete-when-restored": {"UVC003", "UVC006"},
+    "UVC007-pip-install-matrix": {"UVC007"},
+    "UVC007-unlocked-sync": {"UVC007"},
+    "UVC008-prune-wheels": {"UVC008"},
+    "UVC009-curl-installer": {"UVC001", "UVC009"},
+    "UVC009-latest-image": {"UVC009"},
+    "UVC009-pip-install-uv": {"UVC009"},
+    "UVC010-outside-requires-python": {"UVC010", "UVC011"},  # 3.9 tested, >=3.10 required
+    "UVC010-python-mismatch": {"UVC010"},
+    "UVC011-untested-version": {"UVC011"},
+    "UVC012-venv-cached": {"UVC012"},
+    "UVC013-torch-lock": {"UVC013"},
+    "UVC014-system-install": {"UVC014"},
+    # the seed (uv issue 14495): --torch-backend means PyTorch wheels, hence UVC013 too
+    "seed-uv-issue-14495": {"UVC003", "UVC006", "UVC007", "UVC013"},
+}
+
+
+def test_every_rule_has_a_positive_and_a_negative_example() -> None:
+    for rule in RULES:
+        assert any(p.name.startswith(rule.id) for p in POSITIVE), rule.id
+        named = [p for p in NEGATIVE if p.name.startswith(rule.id)]
+        assert named or rule.id in {"UVC011", "UVC012"}, rule.id
+    # UVC011/UVC012 have no near miss of their own: clean-matrix tests every classifier version
+    # and caches uv's cache without .venv; every negative example must stay clean anyway.
+    assert set(EXPECTED) == {p.name for p in POSITIVE}
+
+
+@pytest.mark.parametrize("case", POSITIVE, ids=lambda p: p.name)
+def test_positive_example_reports_its_rules(case: Path) -> None:
+    report = check(case)
+    assert {f.rule for f in report.findings} == EXPECTED[case.name]
+    for finding in report.findings:
+        assert finding.loc.path.is_file()
+        assert finding.loc.line > 0, finding
+
+
+@pytest.mark.parametrize("case", NEGATIVE, ids=lambda p: p.name)
+def test_negative_example_is_clean(case: Path) -> None:
+    report = check(case)
+    assert report.findings == ()
+
+
+def test_seed_findings_point_at_the_lines_that_cause_them() -> None:
+    report = check(DATA / "positive" / "seed-uv-issue-14495")
+    lines = {f.rule: f.loc.line for f in report.findings}
+    assert lines["UVC003"] == 7  # the cache: of .test-base (key files: pyproject.toml)
+    assert lines["UVC007"] == 25  # uv pip install artifacts/*.whl
+    assert lines["UVC006"] == 27  # the rm -rf $UV_CACHE_DIR block
+    by_rule = {f.rule: f for f in report.findings}
+    assert len(by_rule["UVC007"].jobs) == 5  # one finding naming all five jobs
+    assert "python-3.13" in by_rule["UVC006"].jobs
+
+
+def test_seed_is_not_blamed_for_a_cache_dir_set_outside_the_yaml() -> None:
+    # paths: [$UV_CACHE_DIR] follows UV_CACHE_DIR wherever the project settings put it
+    report = check(DATA / "positive" / "seed-uv-issue-14495", select=["UVC002", "UVC014"])
+    assert report.findings == ()
+
+
+def test_select_limits_the_rules() -> None:
+    report = check(DATA / "positive" / "UVC004-matrix-shares-key", select=["uvc005"])
+    assert {f.rule for f in report.findings} == {"UVC005"}
+
+
+def test_findings_name_jobs_of_matrix_cells() -> None:
+    report = check(DATA / "positive" / "UVC004-matrix-shares-key", select=["UVC004"])
+    (finding,) = report.findings
+    assert finding.jobs[0] == "test: [3.10]"
+    assert len(finding.jobs) == 5
+    assert "3.10, 3.11, 3.12, 3.13, 3.14" in finding.message
