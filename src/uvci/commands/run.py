@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _split_at_double_dash(parser: argparse.ArgumentParser) -> None:
-    """Everything after ``--`` goes to the test command (``args.extra``), never to ``path``."""
+    """Everything after ``--`` goes to the test command (``args.test_args``), never to ``path``."""
     parse_known_args = parser.parse_known_args
 
     def split(
@@ -84,14 +84,14 @@ def _split_at_double_dash(parser: argparse.ArgumentParser) -> None:
             cut = words.index("--")
             words, extra = words[:cut], words[cut + 1 :]
         parsed, rest = parse_known_args(words, namespace)
-        parsed.extra = extra
+        parsed.test_args = extra
         return parsed, rest
 
     setattr(parser, "parse_known_args", split)  # noqa: B010 (an instance, not the class)
 
 
 def run(args: argparse.Namespace) -> int:
-    command = parse_test_command(args.test_command, args.keyword, args.extra)
+    command = parse_test_command(args.test_command, args.keyword, args.test_args)
     plan = plan_from_args(args)
     options = RunOptions(command, args.jobs, args.fail_fast, args.require_all)
     console = Console(file=sys.stderr if args.json else sys.stdout)

@@ -1,0 +1,186 @@
+"""`uvci run` end to end: the pure test project on every installed Python 3.10-3.13.
+
+Real uv, real interpreters, the loopback index. The project gets a test that fails on one
+Python only, and the matrix asks for a Python that is not installed. Test commands are
+`python -m unittest` or small scripts (pytest is not on the loopback index).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.pyindex import LoopbackIndex
+from tests.support.pythons import find_pythons
+from uvci.runner.interpreters import Missing, find_interpreter, uv_python_dir
+
+pytestmark = pytest.mark.slow
+
+UNITTEST = "python -m unittest discover -s tests"
+FAILS_ON_ONE = """\
+import sys
+import unittest
+
+FAILING = {failing!r}
+
+
+class VersionTest(unittest.TestCase):
+    def test_version_specific(self) -> None:
+        self.assertNotEqual("%d.%d" % sys.version_info[:2], FAILING)
+"""
+# Writes "<pid> <grandchild pid>" into a file per process, then sleeps (for the Ctrl-C test).
+SLEEPER = """\
+import os, subprocess, sys, time
+grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+with open(os.path.join({piddir!r}, str(os.getpid())), "w") as f:
+    f.write(f"{{os.getpid()}} {{grandchild.pid}}")
+time.sleep(120)
+"""
+
+
+def _absent_python() -> str:
+    """A Python that requires-python (>=3.10) allows and this machine does not have."""
+    for minor in ("3.15", "3.14"):
+        if isinstance(find_interpreter(minor, uv_python_dir()), Missing):
+            return minor
+    pytest.skip("3.14 and 3.15 are both installed: no missing interpreter to ask for")
+
+
+def _uvci(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``uvci run PROJECT ARGS``; without ``--python``, every installed Python 3.10-3.13."""
+    matrix = [] if "--python" in args else ["--python", ",".join(find_pythons())]
+    cmd = [sys.executable, "-m", "uvci", "run", str(project), *matrix, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture
+def project(locked_project: Callable[..., Path], pythons: dict[str, Path]) -> Path:
+    if len(pythons) < 2:
+        pytest.skip("needs at least two installed Pythons")
+    path = locked_project("pure")
+    failing = sorted(pythons)[-2]
+    (path / "tests" / "test_version.py").write_text(FAILS_ON_ONE.format(failing=failing))
+    return path
+
+
+def _results(stdout: str) -> dict[str, dict[str, object]]:
+    return {cell["python"]: cell for cell in json.loads(stdout)["cells"]}
+
+
+def test_matrix_with_a_passing_a_failing_and_a_missing_cell(
+    project: Path, pythons: dict[str, Path], index: LoopbackIndex
+) -> None:
+    absent = _absent_python()
+    matrix = ",".join([*sorted(pythons), absent])
+    done = _uvci(project, "--python", matrix, "--test-command", UNITTEST, "--json")
+    assert done.returncode == 1, done.stderr
+    cells = _results(done.stdout)
+    failing = sorted(pythons)[-2]
+    assert {py: c["result"] for py, c in cells.items()} == {
+        **{py: "passed" for py in pythons if py != failing},
+        failing: "failed",
+        absent: "skipped",
+    }
+    assert f"no Python {absent} installed" in str(cells[absent]["detail"])
+    assert all(n == 1 for n in index.file_requests().values())  # fetched once for all cells
+    for py in pythons:  # each cell's environment holds the project, built once
+        env_python = project / ".uvci" / "run" / "envs" / py / "bin" / "python"
+        out = subprocess.run([env_python, "-c", "import pure_app, alpha; print(pure_app.answer())"],
+                             capture_output=True, text=True, check=False).stdout  # fmt: skip
+        assert out.strip() == "42"
+    assert len(list((project / ".uvci" / "run" / "dist" / "shared").glob("*/*.whl"))) == 1
+    merged = ET.parse(project / ".uvci" / "run" / "junit.xml").getroot()
+    expected = (str(len(pythons) + 1), "1", "1")
+    assert (merged.get("tests"), merged.get("failures"), merged.get("skipped")) == expected
+    assert all((project / ".uvci" / "run" / f"junit-{py}.xml").is_file() for py in cells)
+    assert "summary" in done.stderr and "test_version_specific" in done.stderr
+
+
+def test_keyword_and_passthrough_args_reach_the_test_command(
+    project: Path, pythons: dict[str, Path]
+) -> None:
+    done = _uvci(project, "--test-command", UNITTEST, "-k", "test_answer", "--", "-v")
+    assert done.returncode == 0, done.stdout + done.stderr
+    merged = ET.parse(project / ".uvci" / "run" / "junit.xml").getroot()
+    outputs = [e.text or "" for e in merged.iter("system-out")]
+    assert len(outputs) == len(pythons)
+    assert all("test_answer" in o and "test_version_specific" not in o for o in outputs)
+
+
+def test_require_all_turns_a_missing_interpreter_into_exit_2(
+    project: Path, pythons: dict[str, Path]
+) -> None:
+    absent = _absent_python()
+    done = _uvci(project, "--python", f"{min(pythons)},{absent}", "--require-all")
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"uvci run: error: --require-all: no Python {absent}")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (project / ".uvci" / "run").exists()
+
+
+def test_fail_fast_cancels_the_cells_after_the_first_failure(
+    project: Path, pythons: dict[str, Path]
+) -> None:
+    done = _uvci(project, "--test-command", UNITTEST, "--fail-fast", "--jobs", "1", "--json")
+    assert done.returncode == 1
+    results = [c["result"] for _, c in sorted(_results(done.stdout).items())]
+    assert results == [*["passed"] * (len(pythons) - 2), "failed", "cancelled"]
+
+
+def _wait_for_files(directory: Path, count: int, seconds: float = 120) -> list[Path]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [p for p in directory.iterdir() if p.read_text()]
+        if len(found) >= count:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"only {list(directory.iterdir())} in {directory}")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"  # a zombie runs no code
+
+
+def test_ctrl_c_stops_every_child_and_the_rerun_starts_fresh(
+    project: Path, pythons: dict[str, Path], tmp_path: Path
+) -> None:
+    piddir = tmp_path / "pids"
+    piddir.mkdir()
+    sleeper = tmp_path / "sleeper.py"
+    sleeper.write_text(SLEEPER.format(piddir=str(piddir)))
+    matrix = ",".join(sorted(pythons))
+    cmd = [sys.executable, "-m", "uvci", "run", str(project), "--python", matrix, "--jobs", "2"]
+    proc = subprocess.Popen([*cmd, "--test-command", f"python {sleeper}"], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    pids = [int(p) for f in _wait_for_files(piddir, 2) for p in f.read_text().split()]
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert all(_gone(pid) for pid in pids), (pids, out)
+    envs = project / ".uvci" / "run" / "envs"
+    assert not [p for p in envs.iterdir() if p.name.startswith(".building")]
+    assert "cancelled" in out and "interrupted" in out
+    # What a crash (kill -9) mid-build would leave, and a complete env of the earlier run:
+    half = envs / ".building-3.12-999999"
+    (half / "bin").mkdir(parents=True)
+    planted = [envs / py / "planted" for py in pythons if (envs / py).is_dir()]
+    for path in planted:
+        path.write_text("from the interrupted run")
+    done = _uvci(project, "--test-command", UNITTEST, "-k", "test_answer")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not half.exists() and not any(p.exists() for p in planted)
+    assert sorted(p.name for p in envs.iterdir()) == sorted(pythons)
+    assert os.listdir(piddir)  # sanity: the sleepers really ran before the interrupt

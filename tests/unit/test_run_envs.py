@@ -1,0 +1,53 @@
+"""uvci.runner.envs: environments are built under a temp name, published whole, leftovers go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from uvci.runner import envs
+from uvci.uvproc import ChildGroups
+
+
+def test_leftovers_of_an_interrupted_run_are_removed_and_complete_envs_kept(
+    tmp_path: Path,
+) -> None:
+    half = envs.envs_dir(tmp_path) / ".building-3.12-4242"
+    (half / "bin").mkdir(parents=True)
+    complete = envs.final_dir(tmp_path, "3.11")
+    complete.mkdir(parents=True)
+    assert envs.remove_leftovers(tmp_path) == [half]
+    assert not half.exists() and complete.is_dir()
+
+
+def test_publish_replaces_the_previous_environment(tmp_path: Path) -> None:
+    final = envs.final_dir(tmp_path, "3.12")
+    final.mkdir(parents=True)
+    (final / "old").write_text("stale")
+    building = envs.building_dir(tmp_path, "3.12")
+    building.mkdir()
+    (building / "new").write_text("fresh")
+    envs.publish(building, final)
+    assert sorted(p.name for p in final.iterdir()) == ["new"]
+    assert sorted(p.name for p in envs.envs_dir(tmp_path).iterdir()) == ["3.12"]
+
+
+def test_a_relocatable_venv_works_after_the_rename(
+    tmp_path: Path, each_python: tuple[str, Path]
+) -> None:
+    minor, interpreter = each_python
+    children = ChildGroups()
+    building = envs.building_dir(tmp_path, minor)
+    rc, out, err = envs.create(children, interpreter, building)
+    assert rc == 0, out + err
+    final = envs.final_dir(tmp_path, minor)
+    envs.publish(building, final)
+    code = "import sys; print(sys.prefix, '%d.%d' % sys.version_info[:2])"
+    rc, out, _ = children.run([str(envs.env_python(final)), "-c", code])
+    assert rc == 0 and out.split() == [str(final), minor]
+
+
+def test_the_test_environment_activates_the_cell_venv(tmp_path: Path) -> None:
+    environ = envs.test_environ(tmp_path, {"PATH": "/usr/bin", "PYTHONHOME": "/x"})
+    assert environ["VIRTUAL_ENV"] == str(tmp_path)
+    assert environ["PATH"].split(":")[0] == str(tmp_path / "bin")
+    assert "PYTHONHOME" not in environ
