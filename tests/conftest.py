@@ -126,16 +126,21 @@ def locked_project(
 
 @pytest.fixture
 def make_index(tmp_path: Path, universe_dir: Path) -> Iterator[Callable[..., LoopbackIndex]]:
-    """``make_index(extra=(), bandwidth=None) -> LoopbackIndex``: a private, started index over a
-    copy of the universe plus ``extra`` releases; add files to ``index.catalog.directory`` freely
-    (e.g. ``publish(index, Release(...))`` to bump a package). Stopped after the test."""
+    """``make_index(extra=(), bandwidth=None, files=()) -> LoopbackIndex``: a private, started
+    index over a copy of the universe plus ``extra`` releases and ``files`` (dist paths copied in,
+    e.g. the uvci wheelhouse); add files to ``index.catalog.directory`` freely (e.g.
+    ``build_release(index.catalog.directory, Release("gamma", "1.2"))``). Stopped after the test."""
     started: list[LoopbackIndex] = []
 
-    def make(extra: Sequence[Release] = (), bandwidth: int | None = None) -> LoopbackIndex:
+    def make(
+        extra: Sequence[Release] = (), bandwidth: int | None = None, files: Sequence[Path] = ()
+    ) -> LoopbackIndex:
         directory = tmp_path / f"index-{len(started)}"
         shutil.copytree(universe_dir, directory)
         for release in extra:
             build_release(directory, release)
+        for path in files:
+            shutil.copy2(path, directory / Path(path).name)
         started.append(LoopbackIndex(directory, bandwidth=bandwidth).start())
         return started[-1]
 

@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from uvci.uvproc import run_uv
+from uvci.uvproc import cmd_output, run_uv
 
 PROJECTS_DIR = Path(__file__).resolve().parents[1] / "data" / "projects"
 PROJECT_NAMES = ("compiled", "extras-groups", "forked", "pure", "sdist-only", "workspace")
@@ -143,3 +143,16 @@ def sync(
     if rc != 0:
         raise AssertionError(f"uv sync {' '.join(args)} failed in {project} (rc {rc}):\n{out}{err}")
     return venv
+
+
+def git_init(project: Path) -> None:
+    """Make ``project`` a git repository with one commit (gitlab-ci-local needs one)."""
+    ident = ["-c", "user.email=tests@uvci.invalid", "-c", "user.name=uvci tests"]
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        [*ident, "commit", "-q", "-m", "test project"],
+    ):
+        rc, out, err = cmd_output(["git", *args], cwd=project)
+        if rc != 0:
+            raise AssertionError(f"git {' '.join(args)} failed in {project}: {out}{err}")
