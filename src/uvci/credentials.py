@@ -94,6 +94,15 @@ class Auth:
                 return index.credentials
         return _embedded(url) or self.netrc_hosts.get(target[1])
 
+    def hint(self, registry: str | None) -> str:
+        """How to give credentials for ``registry``, naming its uv variables when it has a name."""
+        wanted = normalize_url(registry) if registry else None
+        for index in self.indexes:
+            if index.name and index.url == wanted:
+                prefix = env_name(index.name)
+                return f"set {prefix}_USERNAME and {prefix}_PASSWORD (or use ~/.netrc)"
+        return "set UV_INDEX_<NAME>_USERNAME/_PASSWORD for its [[tool.uv.index]] (or ~/.netrc)"
+
     def secrets(self) -> tuple[str, ...]:
         found = [i.credentials.password for i in self.indexes if i.credentials]
         found += [c.password for c in self.netrc_hosts.values()]

@@ -144,7 +144,7 @@ class Fetcher:
                 chunks = _chunks(response, self.stop)
                 return write_verified(chunks, dest, sha256, progress, expected)
         except urllib.error.HTTPError as exc:
-            raise self._http_error(exc, url, dest) from None
+            raise self._http_error(exc, url, dest, registry) from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, ssl.SSLCertVerificationError):
                 raise FatalError(
@@ -155,14 +155,16 @@ class Fetcher:
         except (http.client.HTTPException, ConnectionError, TimeoutError) as exc:
             raise _Retry(f"{type(exc).__name__}: {exc}") from None
 
-    def _http_error(self, exc: urllib.error.HTTPError, url: str, dest: Path) -> Exception:
+    def _http_error(
+        self, exc: urllib.error.HTTPError, url: str, dest: Path, registry: str | None
+    ) -> Exception:
         masked = self.auth.mask(url)
         if exc.code == 429 or exc.code >= 500:
             return _Retry(f"HTTP {exc.code} {exc.reason}")
         if exc.code in (401, 403):
             return FatalError(
-                f"{dest.name}: HTTP {exc.code} {exc.reason} from {masked}; set the index "
-                "credentials as for uv (UV_INDEX_<NAME>_USERNAME/_PASSWORD or ~/.netrc)"
+                f"{dest.name}: HTTP {exc.code} {exc.reason} from {masked}; the index wants "
+                f"credentials: {self.auth.hint(registry)}"
             )
         hint = "the index no longer has this file: run `uv lock --upgrade` and commit uv.lock"
         if exc.code not in (404, 410):

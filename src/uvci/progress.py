@@ -46,7 +46,7 @@ class Reporter:
         """Something the user should read (a package that could not be built, ...)."""
 
     def end(self, summary: str) -> None:
-        """The work is done (or failed: ``summary`` says so)."""
+        """The work is done; ``summary`` ("" for none, e.g. on failure) is printed last."""
 
 
 QUIET_ACTIONS = ("reused",)
@@ -94,7 +94,8 @@ class PlainReporter(Reporter):
         if self.gitlab and self._open:
             self._open = False
             self._print(section_end(self.section))
-        self._print(summary)
+        if summary:
+            self._print(summary)
 
 
 class RichReporter(Reporter):
@@ -134,7 +135,8 @@ class RichReporter(Reporter):
         if self._task is not None:
             self._progress.stop()
             self._task = None
-        self.console.print(summary)
+        if summary:
+            self.console.print(summary, markup=False)
 
 
 def make_reporter(

@@ -205,7 +205,10 @@ def _verified_builds(
 ) -> dict[str, FileEntry]:
     items = [(n, e) for n, e in built.items() if n in keep]
     checked = parallel(items, verifier.check_built, jobs, verifier.fetcher.stop.set)
-    return dict(item for item in checked if item is not None)
+    kept = dict(item for item in checked if item is not None)
+    for entry in kept.values():
+        tally.add("reused", entry.size)
+    return kept
 
 
 def _write_cells(

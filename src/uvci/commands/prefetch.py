@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             interpreters=dict(args.build_python),
         )
     except FatalError:
-        reporter.end("uvci prefetch: failed")
+        reporter.end("")  # close the log section; the error line follows
         raise
     reporter.end(summary(result))
     for note in result.notes:

@@ -1,0 +1,213 @@
+"""`uvci prefetch` end to end: JSON report, status files beside the wheelhouse, CI log sections,
+clear errors (exit 2), interrupted downloads and a full disk never leave a file that passes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LockedProject
+from tests.support.dists import build_wheel
+from tests.support.projects import index_table, lock
+from tests.support.pyindex import LoopbackIndex
+from uvci.cli import main
+
+MakeIndex = Callable[..., LoopbackIndex]
+BIG = "bigpkg-1.0-py3-none-any.whl"
+
+
+def prefetch(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    rc = main(["prefetch", *args])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_json_report_and_status_files(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    wheelhouse = project / ".uvci" / "wheels"
+    rc, out, err = prefetch(capsys, str(project), "--python", "3.10,3.12", "--json")
+    assert rc == 0, err
+    report = json.loads(out)
+    assert report["changed"] is True
+    assert report["fetched"] == {"files": 4, "bytes": report["fetched"]["bytes"]}
+    assert report["requirements"]["3.10"] == str(wheelhouse / "requirements-3.10.txt")
+    assert json.loads((project / ".uvci" / "wheels.prefetch.json").read_text()) == report
+    assert not (project / ".uvci" / "wheels.unchanged").exists()
+    rc, out, _ = prefetch(capsys, str(project), "--python", "3.10,3.12", "--json")
+    assert (rc, json.loads(out)["changed"]) == (0, False)
+    assert json.loads(out)["reused"]["files"] == 4
+    assert (project / ".uvci" / "wheels.unchanged").is_file()
+
+
+def test_a_failed_run_removes_the_unchanged_marker(
+    locked_project: LockedProject, index: LoopbackIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    assert prefetch(capsys, str(project), "--python", "3.12")[0] == 0
+    assert prefetch(capsys, str(project), "--python", "3.12")[0] == 0
+    assert (project / ".uvci" / "wheels.unchanged").is_file()
+    (project / ".uvci" / "wheels" / "gamma-1.1-py3-none-any.whl").unlink()
+    index.fail("gamma-1.1-py3-none-any.whl", status=404, times=None)
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12")
+    assert rc == 2
+    assert not (project / ".uvci" / "wheels.unchanged").exists()
+    assert not (project / ".uvci" / "wheels.prefetch.json").exists()
+    line = [x for x in err.splitlines() if x.startswith("uvci prefetch: error:")]
+    assert line == [
+        "uvci prefetch: error: gamma-1.1-py3-none-any.whl: HTTP 404 Not Found from "
+        f"{index.base}/files/gamma-1.1-py3-none-any.whl; the index no longer has this file: "
+        "run `uv lock --upgrade` and commit uv.lock"
+    ]
+    assert "Traceback" not in err
+
+
+def test_gitlab_log_has_a_collapsed_section_and_a_summary_after_it(
+    locked_project: LockedProject,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITLAB_CI", "true")
+    project = locked_project("pure")
+    monkeypatch.chdir(project)
+    rc, _, err = prefetch(capsys, ".", "--python", "3.12", "--wheelhouse", "wh")
+    assert rc == 0
+    lines = err.split("\n")
+    assert lines[0].startswith("\x1b[0Ksection_start:")
+    assert ":uvci_prefetch[collapsed=true]\r\x1b[0Kwheelhouse wh: 3 files" in lines[0]
+    assert "  fetched gamma-1.1-py3-none-any.whl (0.00 MB)" in lines
+    end = next(i for i, line in enumerate(lines) if "section_end:" in line)
+    assert lines[end].endswith(":uvci_prefetch\r\x1b[0K")
+    assert lines[end + 1].startswith("uvci prefetch: wh changed: fetched 3 (")
+    assert Path("wh", "requirements-3.12.txt").is_file()
+
+
+def test_plain_log_outside_gitlab(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12")
+    assert rc == 0 and "section_start" not in err and "\x1b" not in err
+    assert err.splitlines()[-1].endswith("fetched 3 (0.0 MB), reused 0 (0.0 MB), built 0 "
+                                         "(0.0 MB), removed 0 (0.0 MB)")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cell", "3.9"], "cell 3.9 is not in the plan's matrix (3.12)"),
+        (["--jobs", "0"], "--jobs 0: must be at least 1"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    project = locked_project("pure")
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12", *args)
+    assert rc == 2
+    assert err.strip().startswith(f"uvci prefetch: error: {message}")
+
+
+@pytest.fixture
+def big_project(
+    tmp_path: Path, make_index: MakeIndex, uv_env: dict[str, str]
+) -> Iterator[tuple[Path, LoopbackIndex]]:
+    """A project needing one ~300 KB wheel from a private index (slow enough to interrupt)."""
+    index = make_index()
+    payload = os.urandom(300_000).hex()
+    build_wheel(index.catalog.directory, "bigpkg", "1.0", module_source=f'DATA = "{payload}"\n')
+    project = tmp_path / "big"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "big-app"\nversion = "0.1"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["bigpkg", "gamma"]\n\n[tool.uv]\npackage = false\n'
+        + index_table(index.url)
+    )
+    lock(project, uv_env)
+    yield project, index
+
+
+def _start(project: Path) -> subprocess.Popen[str]:
+    cmd = [sys.executable, "-m", "uvci", "prefetch", str(project), "--python", "3.12"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_download(index: LoopbackIndex, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while BIG not in index.file_requests():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
+def _leftovers(wheelhouse: Path) -> set[str]:
+    return {p.name for p in wheelhouse.iterdir()} if wheelhouse.exists() else set()
+
+
+def test_interrupt_leaves_no_file(big_project: tuple[Path, LoopbackIndex]) -> None:
+    project, index = big_project
+    index.bandwidth = 50_000
+    proc = _start(project)
+    _wait_for_download(index, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert not [n for n in _leftovers(project / ".uvci" / "wheels") if "bigpkg" in n]
+
+
+def test_killed_download_never_passes_as_complete(
+    big_project: tuple[Path, LoopbackIndex], capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, index = big_project
+    index.bandwidth = 50_000
+    proc = _start(project)
+    _wait_for_download(index, proc)
+    proc.kill()
+    proc.wait(timeout=30)
+    wheelhouse = project / ".uvci" / "wheels"
+    assert BIG not in _leftovers(wheelhouse)
+    index.bandwidth = None
+    index.reset()
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12")
+    assert rc == 0, err
+    assert index.file_requests()[BIG] == 1
+    assert not [n for n in _leftovers(wheelhouse) if n.endswith(".part")]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 128 KiB tmpfs (needs root and mount rights; skipped otherwise)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    rc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mount)], capture_output=True
+    ).returncode
+    if rc != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_disk_full_is_a_clear_error_and_nothing_half_written(
+    big_project: tuple[Path, LoopbackIndex], tiny_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project, _ = big_project
+    wheelhouse = tiny_disk / "wheels"
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12", "--wheelhouse", str(wheelhouse))
+    assert rc == 2
+    line = err.strip().splitlines()[-1]
+    assert line.startswith(f"uvci prefetch: error: {wheelhouse}: disk full while writing {BIG}")
+    assert BIG not in _leftovers(wheelhouse)
+    assert not [n for n in _leftovers(wheelhouse) if n.endswith(".part")]

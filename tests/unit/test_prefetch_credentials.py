@@ -1,0 +1,176 @@
+"""Index credentials reach the index (env, netrc), and never reach a message."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.support.projects import copy_project, lock
+from tests.support.pyindex import LoopbackIndex
+from uvci.credentials import Auth, Credentials, Index, env_name, load_auth, normalize_url
+from uvci.errors import FatalError
+from uvci.plan import make_plan
+from uvci.wheelhouse import fill_wheelhouse
+
+USER, PASSWORD = "alice", "s3cret-token-42"
+
+
+class AuthProxy:
+    """Basic-auth front for a LoopbackIndex: 401 without the right credentials, records them."""
+
+    def __init__(self, upstream: LoopbackIndex, users: dict[str, str]) -> None:
+        self.upstream = upstream
+        self.users = users
+        self.seen: list[tuple[str, str | None]] = []  # (path, user or None)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def user_of(self, header: str | None) -> str | None:
+        if not header or not header.startswith("Basic "):
+            return None
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return user if self.users.get(user) == password else None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:
+                user = proxy.user_of(self.headers.get("Authorization"))
+                proxy.seen.append((self.path, user))
+                if user is None:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="test"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                status, ctype, body = proxy.forward(self.path, self.headers.get("Accept", ""))
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+    def forward(self, path: str, accept: str) -> tuple[int, str, bytes]:
+        request = urllib.request.Request(self.upstream.base + path, headers={"Accept": accept})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                body = response.read()
+                status, ctype = response.status, response.headers["Content-Type"]
+        except urllib.error.HTTPError as exc:
+            return exc.code, "text/plain", exc.read()
+        return status, ctype, body.replace(self.upstream.base.encode(), self.base.encode())
+
+    def __enter__(self) -> AuthProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy(index: LoopbackIndex) -> Iterator[AuthProxy]:
+    with AuthProxy(index, {USER: PASSWORD, "bob": "netrc-pw-7", "carol": PASSWORD}) as running:
+        yield running
+
+
+@pytest.fixture
+def private_project(
+    tmp_path: Path, proxy: AuthProxy, uv_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The pure project locked by real uv against the password-protected index."""
+    creds = {"UV_INDEX_LOOPBACK_USERNAME": USER, "UV_INDEX_LOOPBACK_PASSWORD": PASSWORD}
+    project = copy_project("pure", tmp_path / "pure", f"{proxy.base}/simple")
+    lock(project, {**uv_env, **creds})
+    for key, value in creds.items():
+        monkeypatch.setenv(key, value)
+    proxy.seen.clear()
+    return project
+
+
+def test_env_credentials_reach_the_index(private_project: Path, proxy: AuthProxy) -> None:
+    result = fill_wheelhouse(make_plan(private_project, python=["3.12"]), private_project / "wh")
+    assert result.fetched.files == 3
+    files = [(path, user) for path, user in proxy.seen if path.startswith("/files/")]
+    assert len(files) == 3 and all(user == USER for _, user in files)
+
+
+def test_netrc_credentials_reach_the_index(
+    private_project: Path, proxy: AuthProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("UV_INDEX_LOOPBACK_USERNAME")
+    monkeypatch.delenv("UV_INDEX_LOOPBACK_PASSWORD")
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login bob password netrc-pw-7\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    fill_wheelhouse(make_plan(private_project, python=["3.12"]), private_project / "wh")
+    assert {user for path, user in proxy.seen if path.startswith("/files/")} == {"bob"}
+
+
+def test_missing_credentials_fail_at_once_with_a_hint(
+    private_project: Path, proxy: AuthProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UV_INDEX_LOOPBACK_PASSWORD", "wrong-password")
+    with pytest.raises(FatalError) as caught:
+        fill_wheelhouse(make_plan(private_project, python=["3.12"]), private_project / "wh")
+    message = caught.value.message
+    assert "HTTP 401" in message
+    assert "set UV_INDEX_LOOPBACK_USERNAME and UV_INDEX_LOOPBACK_PASSWORD" in message
+    assert "wrong-password" not in message
+    paths = [path for path, _ in proxy.seen]
+    assert len(paths) == len(set(paths))  # a 401 is not retried
+
+
+def test_credentials_embedded_in_an_index_url_reach_the_index(
+    private_project: Path, proxy: AuthProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("UV_INDEX_LOOPBACK_USERNAME")
+    monkeypatch.delenv("UV_INDEX_LOOPBACK_PASSWORD")
+    monkeypatch.setenv("UV_INDEX", f"mirror=http://carol:{PASSWORD}@127.0.0.1:{proxy.port}/simple")
+    fill_wheelhouse(make_plan(private_project, python=["3.12"]), private_project / "wh")
+    assert {user for path, user in proxy.seen if path.startswith("/files/")} == {"carol"}
+
+
+def test_mask_hides_user_info_and_known_passwords(private_project: Path) -> None:
+    auth = load_auth(private_project)
+    assert auth.mask(f"see http://carol:{PASSWORD}@127.0.0.1:1/x") == (
+        "see http://carol:****@127.0.0.1:1/x"
+    )
+    assert auth.mask(f"token {PASSWORD} leaked") == "token **** leaked"
+
+
+def test_env_name_follows_uv() -> None:
+    assert env_name("internal-proxy") == "UV_INDEX_INTERNAL_PROXY"
+    assert env_name("my.index") == "UV_INDEX_MY_INDEX"
+
+
+def test_credentials_go_only_to_their_realm() -> None:
+    creds = Credentials("u", "p")
+    auth = Auth((Index("corp", normalize_url("https://pkgs.corp/simple/"), creds),))
+    assert auth.for_url("https://pkgs.corp/files/a.whl", "https://pkgs.corp/simple") == creds
+    assert auth.for_url("https://PKGS.corp/other/b.whl") == creds
+    assert auth.for_url("https://cdn.example/files/a.whl", "https://pkgs.corp/simple") is None
+    assert auth.for_url("http://pkgs.corp/files/a.whl") is None  # other scheme, other realm

@@ -1,0 +1,247 @@
+"""fill_wheelhouse against the loopback index: cold, warm, lock bump, corruption, faults, builds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LockedProject
+from tests.support.pyindex import LoopbackIndex
+from tests.support.universe import Release, build_release
+from uvci.errors import FatalError
+from uvci.plan import Plan, make_plan
+from uvci.sdists import running_python
+from uvci.uvproc import run_uv
+from uvci.wheelhouse import PrefetchResult, fill_wheelhouse, requirements_path
+
+MakeIndex = Callable[..., LoopbackIndex]
+PURE_310 = {
+    "alpha-1.1-py3-none-any.whl",
+    "beta-2.0-py3-none-any.whl",
+    "gamma-1.1-py3-none-any.whl",
+    "backport-1.0-py3-none-any.whl",
+}
+
+
+def plan_of(project: Path, *pythons: str) -> Plan:
+    return make_plan(project, python=list(pythons) or None)
+
+
+def dists(wheelhouse: Path) -> set[str]:
+    return {p.name for p in wheelhouse.iterdir() if p.name.endswith((".whl", ".tar.gz"))}
+
+
+def fill(project: Path, *pythons: str, **kwargs: object) -> PrefetchResult:
+    return fill_wheelhouse(plan_of(project, *pythons), project / ".uvci" / "wheels", **kwargs)  # type: ignore[arg-type]
+
+
+def test_cold_fill_fetches_each_needed_file_once(
+    locked_project: LockedProject, index: LoopbackIndex
+) -> None:
+    project = locked_project("pure")
+    index.reset()
+    result = fill(project, "3.10", "3.12")
+    assert dists(result.wheelhouse) == PURE_310
+    assert index.file_requests() == {name: 1 for name in PURE_310}
+    assert (result.fetched.files, result.reused.files, result.removed.files) == (4, 0, 0)
+    assert result.fetched.bytes == sum((result.wheelhouse / n).stat().st_size for n in PURE_310)
+    assert result.changed
+    for name in PURE_310:
+        data = (result.wheelhouse / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() in (project / "uv.lock").read_text()
+    manifest = json.loads((result.wheelhouse / "manifest.json").read_text())
+    assert set(manifest["files"]) == PURE_310
+    assert manifest["cells"]["3.10"]["local"] == ["pure-app"]
+    assert "backport==1.0" in requirements_path(result.wheelhouse, "3.10").read_text()
+    assert "backport" not in requirements_path(result.wheelhouse, "3.12").read_text()
+
+
+def test_warm_run_sends_no_request_and_changes_nothing(
+    locked_project: LockedProject, index: LoopbackIndex
+) -> None:
+    project = locked_project("compiled")
+    first = fill(project, "3.10", "3.13")
+    before = {p.name: p.stat().st_mtime_ns for p in first.wheelhouse.iterdir()}
+    index.reset()
+    second = fill(project, "3.10", "3.13")
+    assert index.requests == []
+    assert not second.changed
+    assert (second.fetched.files, second.reused.files) == (0, first.fetched.files)
+    assert second.reused.bytes == first.fetched.bytes
+    assert {p.name: p.stat().st_mtime_ns for p in second.wheelhouse.iterdir()} == before
+
+
+def test_lock_bump_fetches_only_the_new_file_and_removes_the_old(
+    locked_project: LockedProject, make_index: MakeIndex, uv_env: dict[str, str]
+) -> None:
+    index = make_index()
+    project = locked_project("pure", index=index)
+    fill(project, "3.11")
+    build_release(index.catalog.directory, Release("gamma", "1.2"))
+    rc, _, err = run_uv(["lock", "--upgrade-package", "gamma"], cwd=project, env=uv_env)
+    assert rc == 0, err
+    index.reset()
+    result = fill(project, "3.11")
+    assert index.file_requests() == {"gamma-1.2-py3-none-any.whl": 1}
+    assert (result.fetched.files, result.reused.files, result.removed.files) == (1, 2, 1)
+    assert "gamma-1.1-py3-none-any.whl" not in dists(result.wheelhouse)
+    assert "gamma==1.2" in requirements_path(result.wheelhouse, "3.11").read_text()
+    assert result.changed
+
+
+def test_corrupted_file_is_fetched_again(
+    locked_project: LockedProject, index: LoopbackIndex
+) -> None:
+    project = locked_project("pure")
+    wheelhouse = fill(project, "3.12").wheelhouse
+    target = wheelhouse / "beta-2.0-py3-none-any.whl"
+    good = target.read_bytes()
+    target.write_bytes(good[:10] + bytes([good[10] ^ 1]) + good[11:])  # same size, bad hash
+    index.reset()
+    result = fill(project, "3.12")
+    assert index.file_requests() == {"beta-2.0-py3-none-any.whl": 1}
+    assert target.read_bytes() == good
+    assert (result.fetched.files, result.reused.files) == (1, 2)
+    assert result.changed
+
+
+def test_truncated_file_is_fetched_again(
+    locked_project: LockedProject, index: LoopbackIndex
+) -> None:
+    project = locked_project("pure")
+    wheelhouse = fill(project, "3.12").wheelhouse
+    target = wheelhouse / "alpha-1.1-py3-none-any.whl"
+    good = target.read_bytes()
+    target.write_bytes(good[:-7])
+    index.reset()
+    fill(project, "3.12")
+    assert index.file_requests() == {"alpha-1.1-py3-none-any.whl": 1}
+    assert target.read_bytes() == good
+
+
+def test_server_error_is_retried(
+    locked_project: LockedProject, index: LoopbackIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UVCI_HTTP_BACKOFF", "0.01")
+    project = locked_project("pure")
+    index.fail("gamma-1.1-py3-none-any.whl", status=500, times=2)
+    index.fail("beta-2.0-py3-none-any.whl", status=429, times=1)
+    result = fill(project, "3.12")
+    assert index.file_requests()["gamma-1.1-py3-none-any.whl"] == 3
+    assert index.file_requests()["beta-2.0-py3-none-any.whl"] == 2
+    assert result.fetched.files == 3
+
+
+def test_corrupted_download_is_retried_and_never_kept(
+    locked_project: LockedProject, index: LoopbackIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UVCI_HTTP_BACKOFF", "0.01")
+    project = locked_project("pure")
+    index.corrupt("gamma-1.1-py3-none-any.whl", times=1)
+    result = fill(project, "3.12")
+    assert index.file_requests()["gamma-1.1-py3-none-any.whl"] == 2
+    data = (result.wheelhouse / "gamma-1.1-py3-none-any.whl").read_bytes()
+    assert hashlib.sha256(data).hexdigest() in (project / "uv.lock").read_text()
+
+
+def test_retries_exhausted_is_one_clear_error(
+    locked_project: LockedProject, index: LoopbackIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UVCI_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("UV_HTTP_RETRIES", "2")
+    project = locked_project("pure")
+    index.fail("gamma-1.1-py3-none-any.whl", status=503, times=None)
+    with pytest.raises(FatalError) as caught:
+        fill(project, "3.12")
+    message = caught.value.message
+    assert "gamma-1.1-py3-none-any.whl: download failed after 3 attempts" in message
+    assert f"{index.base}/files/gamma-1.1-py3-none-any.whl" in message
+    assert "HTTP 503" in message
+    assert index.file_requests()["gamma-1.1-py3-none-any.whl"] == 3
+    wheelhouse = project / ".uvci" / "wheels"
+    assert "gamma-1.1-py3-none-any.whl" not in dists(wheelhouse)
+    assert not [p for p in wheelhouse.iterdir() if p.name.endswith(".part")]
+
+
+def test_not_found_fails_at_once(locked_project: LockedProject, index: LoopbackIndex) -> None:
+    project = locked_project("pure")
+    index.fail("beta-2.0-py3-none-any.whl", status=404, times=None)
+    with pytest.raises(FatalError) as caught:
+        fill(project, "3.12")
+    assert index.file_requests()["beta-2.0-py3-none-any.whl"] == 1
+    assert caught.value.message.startswith("beta-2.0-py3-none-any.whl: HTTP 404")
+    assert f"{index.base}/files/beta-2.0-py3-none-any.whl" in caught.value.message
+    assert "uv lock" in caught.value.message
+
+
+def test_files_no_cell_needs_are_removed_and_cell_subset_keeps_others(
+    locked_project: LockedProject, index: LoopbackIndex
+) -> None:
+    project = locked_project("pure")
+    wheelhouse = fill(project, "3.10", "3.12").wheelhouse
+    (wheelhouse / "stale-0.1-py3-none-any.whl").write_bytes(b"old")
+    (wheelhouse / ".gamma-1.1-py3-none-any.whl.x1.part").write_bytes(b"half")
+    result = fill(project, "3.10", "3.12", cells=["3.12"])
+    assert result.cells == ("3.12",)
+    assert dists(wheelhouse) == PURE_310  # 3.10's backport stays: a cell of the plan needs it
+    assert not (wheelhouse / ".gamma-1.1-py3-none-any.whl.x1.part").exists()
+    assert result.removed.files == 2 and result.reused.files == 3
+    assert requirements_path(wheelhouse, "3.10").is_file()  # untouched, still valid
+    result = fill(project, "3.12")
+    assert "backport-1.0-py3-none-any.whl" not in dists(wheelhouse)
+    assert not requirements_path(wheelhouse, "3.10").exists()
+
+
+def test_unknown_cell_is_a_clear_error(locked_project: LockedProject) -> None:
+    project = locked_project("pure")
+    with pytest.raises(FatalError, match=r"cell 3\.9 is not in the plan's matrix \(3\.12\)"):
+        fill(project, "3.12", cells=["3.9"])
+
+
+def test_sdist_only_is_built_once_then_reused(
+    locked_project: LockedProject, index: LoopbackIndex, pythons: dict[str, Path]
+) -> None:
+    if "3.12" not in pythons:
+        pytest.skip("Python 3.12 is not installed")
+    project = locked_project("sdist-only")
+    interpreters = {"3.12": pythons["3.12"]}
+    first = fill(project, "3.10", "3.12", interpreters=interpreters)
+    built = {"srconly-1.0-py3-none-any.whl", "newglibc-2.0-py3-none-any.whl"}
+    assert built <= dists(first.wheelhouse)
+    assert first.built.files == 2 and first.notes == ()  # one pure wheel serves 3.10 too
+    manifest = json.loads((first.wheelhouse / "manifest.json").read_text())
+    srconly = manifest["files"]["srconly-1.0-py3-none-any.whl"]
+    assert srconly["origin"] == "built" and srconly["sdist"] == "srconly-1.0.tar.gz"
+    assert srconly["sha256"] in requirements_path(first.wheelhouse, "3.10").read_text()
+    index.reset()
+    second = fill(project, "3.10", "3.12", interpreters=interpreters)
+    assert index.requests == []
+    assert (second.built.files, second.changed) == (0, False)
+    assert second.reused.files == first.fetched.files + first.built.files
+
+
+def test_sdist_without_an_interpreter_is_kept_with_a_note(
+    locked_project: LockedProject,
+) -> None:
+    project = locked_project("sdist-only")
+    other = "3.13" if running_python() != "3.13" else "3.10"
+    result = fill(project, other)
+    assert result.built.files == 0
+    assert any(n.startswith("srconly 1.0: only an sdist") and other in n for n in result.notes)
+    assert {"srconly-1.0.tar.gz", "newglibc-2.0.tar.gz"} <= dists(result.wheelhouse)
+    assert "srconly==1.0" in requirements_path(result.wheelhouse, other).read_text()
+
+
+def test_failed_build_is_a_clear_error(locked_project: LockedProject, tmp_path: Path) -> None:
+    project = locked_project("sdist-only")
+    missing = tmp_path / "no-such-python"
+    with pytest.raises(FatalError) as caught:
+        fill(project, "3.12", interpreters={"3.12": missing})
+    assert caught.value.message.startswith(
+        f"newglibc-2.0.tar.gz: `uv build --wheel` with {missing} failed"
+    ) or caught.value.message.startswith(f"srconly-1.0.tar.gz: `uv build --wheel` with {missing}")
+    assert not [p for p in (project / ".uvci" / "wheels").iterdir() if p.is_dir()]
