@@ -82,7 +82,7 @@ def _fix(config: DoctorConfig, report: engine.Report) -> engine.Report:
     changes = fixer.plan_fixes(report.pipeline, report.findings)
     out = sys.stdout if config.fmt == "text" else sys.stderr
     for change in changes:
-        out.write(change.diff(render.shown_path(change.path)))
+        out.write(change.diff(render.shown_path(change.path, report.pipeline.project_dir)))
     if not changes:
         out.write("nothing to fix automatically\n")
     if config.dry_run or not changes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -18,11 +17,9 @@ _RANK = {Severity.CRITICAL: 0, Severity.MAJOR: 1, Severity.MINOR: 2, Severity.IN
 
 def shown_path(path: Path, base: Path | None = None) -> str:
     """``path`` relative to ``base`` (default: the working directory) when it is inside it."""
-    base = base or Path.cwd()
-    try:
-        return os.path.relpath(path.resolve(), base.resolve()) if path.is_absolute() else str(path)
-    except ValueError:
-        return str(path)
+    base = (base or Path.cwd()).resolve()
+    resolved = path.resolve()
+    return str(resolved.relative_to(base)) if resolved.is_relative_to(base) else str(path)
 
 
 def where(finding: Finding, base: Path | None = None) -> str:
@@ -67,11 +64,16 @@ def _headline(report: Report) -> str:
     project = "pyproject.toml" if report.project else "no pyproject.toml"
     lock = "uv.lock" if report.has_lock else "no uv.lock"
     count = len(report.findings)
-    verdict = "no findings" if not count else f"{count} finding{'s' * (count != 1)}"
+    verdict = _count(count, "finding") if count else "no findings"
     return (
-        f"{shown_path(pipeline.root)}: {len(pipeline.jobs)} jobs, {report.uv_jobs} run uv "
+        f"{shown_path(pipeline.root)}: {_count(len(pipeline.jobs), 'job')}, "
+        f"{report.uv_jobs} run uv "
         f"({project}, {lock}): {verdict}"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' * (number != 1)}"
 
 
 def _text_finding(finding: Finding, rule: Rule) -> list[str]:

@@ -1,0 +1,116 @@
+"""`uvci doctor --fix`: the rewritten pipeline re-checks clean for what was fixed, is valid
+against GitLab's CI schema, keeps everything else byte for byte, and a second run is a no-op."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.support.schema import gitlab_ci_errors
+from uvci.cli import main
+from uvci.doctor.engine import check
+
+DATA = Path(__file__).parents[1] / "data" / "pipelines"
+FIXABLE = sorted(
+    case.name
+    for case in (DATA / "positive").iterdir()
+    if case.is_dir() and any(f.edits for f in check(case).findings)
+)
+
+
+def copy_case(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copytree(DATA / "positive" / name, target)
+    return target
+
+
+def test_the_fixable_rules_are_the_documented_ones() -> None:
+    fixable_rules = {
+        f.rule for name in FIXABLE for f in check(DATA / "positive" / name).findings if f.edits
+    }
+    expected = {"UVC002", "UVC003", "UVC004", "UVC007", "UVC008", "UVC012", "UVC013", "UVC014"}
+    assert fixable_rules == expected
+
+
+@pytest.mark.parametrize("name", FIXABLE)
+def test_fix_removes_the_fixable_findings_and_stays_schema_valid(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = copy_case(name, tmp_path)
+    before = {(f.rule, f.message) for f in check(case).findings if not f.edits}
+    assert main(["doctor", str(case), "--fix"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "--- a/" in out and "+++ b/" in out
+    after = check(case).findings
+    assert [f for f in after if f.edits] == []
+    # what could not be fixed is still reported, unchanged
+    assert before <= {(f.rule, f.message) for f in after}
+    assert gitlab_ci_errors(case / ".gitlab-ci.yml") == []
+    text = (case / ".gitlab-ci.yml").read_text()
+    assert main(["doctor", str(case), "--fix"]) in (0, 1)
+    assert "nothing to fix automatically" in capsys.readouterr().out
+    assert (case / ".gitlab-ci.yml").read_text() == text
+
+
+def test_dry_run_prints_the_diff_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = copy_case("UVC007-unlocked-sync", tmp_path)
+    original = (case / ".gitlab-ci.yml").read_text()
+    assert main(["doctor", str(case), "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "--- a/.gitlab-ci.yml\n+++ b/.gitlab-ci.yml\n" in out
+    assert "\n-    - uv sync\n" in out
+    assert "\n+    - uv sync --locked\n" in out
+    assert (case / ".gitlab-ci.yml").read_text() == original
+
+
+def test_fix_keeps_comments_anchors_references_and_order(tmp_path: Path) -> None:
+    (tmp_path / "uv.lock").write_text((DATA / "positive/UVC007-unlocked-sync/uv.lock").read_text())
+    pipeline = tmp_path / ".gitlab-ci.yml"
+    pipeline.write_text(
+        textwrap.dedent(
+            """\
+            # shared setup
+            variables:
+              UV_CACHE_DIR: .uv-cache  # inside the project
+
+            .cache: &cache
+              key:
+                files: [uv.lock]
+              paths: [.uv-cache]
+              policy: pull
+
+            .setup:
+              script:
+                - uv sync     # install
+                - echo ready
+
+            test:
+              image: ghcr.io/astral-sh/uv:0.9.17-python3.12-bookworm-slim
+              cache: *cache
+              script:
+                - !reference [.setup, script]
+                - 'uv run pytest'
+            """
+        )
+    )
+    original = pipeline.read_text()
+    assert main(["doctor", str(tmp_path), "--fix"]) == 0
+    expected = original.replace("- uv sync     # install", "- uv sync --locked # install")
+    expected = expected.replace("'uv run pytest'", "'uv run --locked pytest'")
+    assert pipeline.read_text() == expected
+    assert gitlab_ci_errors(pipeline) == []
+
+
+def test_fix_edits_the_template_once_for_every_job(tmp_path: Path) -> None:
+    case = copy_case("seed-uv-issue-14495", tmp_path)
+    assert main(["doctor", str(case), "--fix"]) == 1  # UVC003/006/007 need a new layout
+    text = (case / ".gitlab-ci.yml").read_text()
+    assert text.startswith('variables:\n  FF_USE_FASTZIP: "true"\n')
+    assert text.count("FF_USE_FASTZIP") == 1
+    assert gitlab_ci_errors(case / ".gitlab-ci.yml") == []
+    assert {f.rule for f in check(case).findings} == {"UVC003", "UVC006", "UVC007"}
