@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ruamel.yaml.comments import CommentedMap
 
 from uvci.errors import FatalError
 from uvci.gitlab import yamlio
@@ -108,3 +109,28 @@ def test_write_atomic_leaves_no_temp_files(tmp_path: Path) -> None:
     yamlio.write_atomic(path, "new")
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["f.yml"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "variables:\n  A: a  # c\n\n# next\ntest: {}\n",
+            "variables:\n  A: a  # c\n  B: b\n\n# next\ntest: {}\n",
+        ),
+        ("variables:\n  A: a\n\ntest: {}\n", "variables:\n  A: a\n  B: b\n\ntest: {}\n"),
+        ("variables:\n  A: a\ntest: {}\n", "variables:\n  A: a\n  B: b\ntest: {}\n"),
+    ],
+)
+def test_append_key_keeps_the_gap_before_the_next_block(before: str, after: str) -> None:
+    doc = yamlio.loads(before, Path("x.yml"))
+    yamlio.append_key(doc.config["variables"], "B", "b")
+    assert yamlio.dumps(doc) == after
+
+
+def test_insert_block_leaves_a_blank_line_before_the_next_key() -> None:
+    doc = yamlio.loads("# top\ninclude: a.yml\ntest: {}\n", Path("x.yml"))
+    block = CommentedMap()
+    block["A"] = "a"
+    yamlio.insert_block(doc.config, 1, "variables", block)
+    assert yamlio.dumps(doc) == "# top\ninclude: a.yml\nvariables:\n  A: a\n\ntest: {}\n"

@@ -104,10 +104,12 @@ def _add_global_variable(doc: yamlio.YamlDocument, name: str, value: Any) -> boo
     config = doc.config
     variables = config.get("variables")
     if variables is None:
-        variables = CommentedMap()
+        block = CommentedMap()
+        block[name] = DoubleQuotedScalarString(value)
         position = max((i + 1 for i, k in enumerate(config) if k in _VARIABLES_AFTER), default=0)
-        config.insert(position, "variables", variables)
+        yamlio.insert_block(config, position, "variables", block)
+        return True
     if not isinstance(variables, CommentedMap) or name in variables:
         return False
-    variables[name] = DoubleQuotedScalarString(value)
+    yamlio.append_key(variables, name, DoubleQuotedScalarString(value))
     return True

@@ -29,10 +29,12 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
+from ruamel.yaml.tokens import CommentToken
 
 from uvci.errors import FatalError
 
+_MARK = CommentMark(0)
 _SEQ_INDENT = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?\n( *)- ", re.MULTILINE)
 
 
@@ -188,6 +190,38 @@ def add_local_include(doc: YamlDocument, local_path: str) -> bool:
             config.insert(0, "include", seq)
     doc.changed = True
     return True
+
+
+def append_key(mapping: CommentedMap, key: str, value: Any) -> None:
+    """``mapping[key] = value`` as a new last key. Blank lines and comment lines that followed
+    the old last key (the gap before the next block) move below the new key; an end-of-line
+    comment stays on its line."""
+    keys = list(mapping)
+    mapping[key] = value
+    if not keys:
+        return
+    entry = mapping.ca.items.get(keys[-1])
+    token = entry[2] if entry and len(entry) > 2 else None
+    if token is None or not isinstance(token.value, str) or "\n" not in token.value:
+        return
+    text: str = token.value
+    if text.startswith("#"):
+        own, rest = text.split("\n", 1)
+        token.value = own + "\n"
+        moved = "\n" + rest
+    else:
+        del mapping.ca.items[keys[-1]]
+        moved = text
+    if moved != "\n":
+        mapping.ca.items[key] = [None, None, CommentToken(moved, _MARK), None]
+
+
+def insert_block(config: CommentedMap, position: int, key: str, block: CommentedMap) -> None:
+    """Insert ``key: block`` at ``position`` of the top-level mapping, followed by a blank
+    line when another key comes after it (the usual layout between top-level blocks)."""
+    config.insert(position, key, block)
+    if position < len(config) - 1 and len(block):
+        block.ca.items[list(block)[-1]] = [None, None, CommentToken("\n\n", _MARK), None]
 
 
 def _append_keeping_trailing_comment(seq: CommentedSeq, item: CommentedMap) -> None:
