@@ -237,11 +237,15 @@ class _Faults:
 
 
 def corrupted(data: bytes) -> bytes:
-    """Same length, different bytes (so a size check passes and a hash check fails)."""
+    """Same length, one byte flipped: a size check passes, a sha256 check fails.
+
+    In a zip the flipped byte is the first entry's modification time in its local header, which
+    no extractor checks, so the archive stays readable and only the hash tells (what a tampered
+    or mixed-up file looks like); in other files it is the middle byte."""
     if not data:
         return b"\0"
-    middle = len(data) // 2
-    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+    at = 10 if data.startswith(b"PK\x03\x04") and len(data) > 30 else len(data) // 2
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
 
 
 class LoopbackIndex:

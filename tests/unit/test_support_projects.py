@@ -190,3 +190,32 @@ def test_cold_lock_reads_core_metadata_not_wheels(
     paths = [r.path for r in private.requests]
     assert any(p.endswith(".whl.metadata") for p in paths)
     assert private.file_requests() == {}, "uv lock downloaded whole wheels"
+
+
+def test_uv_rejects_a_corrupted_wheel(
+    pythons: dict[str, Path],
+    locked_project: LockedProject,
+    cold_uv_env: dict[str, str],
+    index: LoopbackIndex,
+) -> None:
+    python = pythons.get("3.12") or next(iter(pythons.values()))
+    project = locked_project("pure")
+    index.corrupt("gamma-1.1-py3-none-any.whl")
+    with pytest.raises(AssertionError, match=r"(?i)hash"):
+        sync(project, python, cold_uv_env)
+    index.clear_faults()
+    assert installed_versions(sync(project, python, cold_uv_env))["gamma"] == "1.1"
+
+
+def test_uv_retries_a_server_error(
+    pythons: dict[str, Path],
+    locked_project: LockedProject,
+    cold_uv_env: dict[str, str],
+    index: LoopbackIndex,
+) -> None:
+    python = pythons.get("3.12") or next(iter(pythons.values()))
+    project = locked_project("pure")
+    index.fail("beta-2.0-py3-none-any.whl", status=503, times=1)
+    assert installed_versions(sync(project, python, cold_uv_env))["beta"] == "2.0"
+    beta = [r.status for r in index.requests if r.filename == "beta-2.0-py3-none-any.whl"]
+    assert beta == [503, 200]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -88,6 +90,8 @@ def test_corrupt_keeps_size_breaks_hash(index: LoopbackIndex, universe_dir: Path
     index.corrupt(GAMMA)
     bad = get(f"{index.base}/files/{GAMMA}")[2]
     assert len(bad) == len(good) and bad != good
+    with zipfile.ZipFile(io.BytesIO(bad)) as zf:  # still a valid archive: only the hash tells
+        assert zf.testzip() is None
     index.clear_faults()
     assert get(f"{index.base}/files/{GAMMA}")[2] == good
 
