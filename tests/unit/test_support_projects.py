@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.projects import EXPECTED_SYNC, PROJECT_NAMES, sync
 from tests.support.pyindex import LoopbackIndex
-from tests.support.universe import Release
+from tests.support.universe import Release, build_release
 from tests.support.venvs import installed, installed_versions
 from uvci.uvproc import cmd_output, run_uv
 
@@ -219,3 +219,20 @@ def test_uv_retries_a_server_error(
     assert installed_versions(sync(project, python, cold_uv_env))["beta"] == "2.0"
     beta = [r.status for r in index.requests if r.filename == "beta-2.0-py3-none-any.whl"]
     assert beta == [503, 200]
+
+
+def test_publishing_a_release_and_relocking_bumps_only_that_package(
+    make_index: Callable[..., LoopbackIndex],
+    locked_project: LockedProject,
+    uv_env: dict[str, str],
+) -> None:
+    private = make_index()
+    project = locked_project("pure", index=private)
+    before = {p["name"]: p["version"] for p in registry_packages(project / "uv.lock")}
+    build_release(private.catalog.directory, Release("gamma", "1.2"))
+    rc, _, err = run_uv(["lock", "--upgrade-package", "gamma"], cwd=project, env=uv_env)
+    assert rc == 0, err
+    after = {p["name"]: p["version"] for p in registry_packages(project / "uv.lock")}
+    assert after == {**before, "gamma": "1.2"}
+    gamma = next(p for p in registry_packages(project / "uv.lock") if p["name"] == "gamma")
+    assert gamma["wheels"][0]["upload-time"] > "2025"  # published now, after the universe
