@@ -53,7 +53,7 @@ def test_text_groups_by_job_and_orders_by_severity(monkeypatch: pytest.MonkeyPat
     heads = [ln for ln in lines if ln.startswith("  .gitlab-ci.yml:")]
     assert heads == [
         f"  .gitlab-ci.yml:1  major  UVC001 {BY_ID['UVC001'].title}",
-        f"  .gitlab-ci.yml:3  minor  UVC009 {BY_ID['UVC009'].title}",
+        f"  .gitlab-ci.yml:4  minor  UVC009 {BY_ID['UVC009'].title}",
     ]
 
 
