@@ -7,8 +7,9 @@ orchestrator in :mod:`uvci.wheelhouse` stays a short list of steps.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -22,6 +23,11 @@ from uvci.plan import Cell, PlannedPackage, Totals
 from uvci.platforms import Target
 from uvci.progress import Reporter
 from uvci.sdists import BUILD_DIR_PREFIX, build_interpreter, build_wheel, fits
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no locking
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -224,10 +230,24 @@ def keep_names(
     lock_files: Iterable[str],
     built: Mapping[str, FileEntry],
     sdist_hashes: set[str | None],
-    pythons: Iterable[str],
+    requirement_files: Iterable[str],
 ) -> set[str]:
     """What a prune keeps: the plan's dists, builds of its sdists, manifest, requirement files."""
-    keep = {*lock_files, MANIFEST}
+    keep = {*lock_files, *requirement_files, MANIFEST}
     keep |= {name for name, entry in built.items() if entry.sdist_sha256 in sdist_hashes}
-    keep |= {f"requirements-{python}.txt" for python in pythons}
     return keep
+
+
+@contextmanager
+def exclusive(lock_file: Path, reporter: Reporter) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_file`` (where fcntl exists) for the block."""
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    with lock_file.open("a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            reporter.note(f"waiting for another uvci using {lock_file.with_suffix('')}")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

@@ -28,6 +28,7 @@ from rich.progress import (
     TextColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 
 class Reporter:
@@ -126,17 +127,18 @@ class RichReporter(Reporter):
 
     def file_done(self, action: str, filename: str, size: int) -> None:
         if action not in QUIET_ACTIONS:
-            self._progress.console.print(f"  {action} {filename} ({size / 1e6:,.2f} MB)")
+            line = f"  {action} {filename} ({size / 1e6:,.2f} MB)"
+            self._progress.console.print(line, markup=False, highlight=False)
 
     def note(self, message: str) -> None:
-        self._progress.console.print(f"  [yellow]note:[/] {message}")
+        self._progress.console.print(Text.assemble(("  note: ", "yellow"), message))
 
     def end(self, summary: str) -> None:
         if self._task is not None:
             self._progress.stop()
             self._task = None
         if summary:
-            self.console.print(summary, markup=False)
+            self.console.print(summary, markup=False, highlight=False)
 
 
 def make_reporter(

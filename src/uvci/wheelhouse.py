@@ -40,21 +40,22 @@ from typing import Any
 from uvci.credentials import load_auth
 from uvci.download import Fetcher
 from uvci.errors import FatalError
-from uvci.fill import Builder, Tally, Verifier, keep_names, needed_files, parallel, prune, snapshot
-from uvci.manifest import (
-    MANIFEST,
-    CellEntry,
-    FileEntry,
-    Manifest,
-    Requirement,
-    fingerprint,
-    load_manifest,
-    requirements_text,
-    write_if_changed,
+from uvci.fill import (
+    Builder,
+    Tally,
+    Verifier,
+    exclusive,
+    keep_names,
+    needed_files,
+    parallel,
+    prune,
+    snapshot,
 )
-from uvci.plan import Cell, Plan, Totals
+from uvci.manifest import MANIFEST, FileEntry, Manifest, load_manifest
+from uvci.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.platforms import resolve_target
 from uvci.progress import Reporter
+from uvci.reqfiles import cell_notes, requirements_name, write_cells, write_text
 
 DEFAULT_WHEELHOUSE = Path(".uvci") / "wheels"
 
@@ -64,28 +65,39 @@ def default_wheelhouse(root: Path) -> Path:
 
 
 def requirements_path(wheelhouse: Path, python: str) -> Path:
-    return wheelhouse / f"requirements-{python}.txt"
+    return wheelhouse / requirements_name(python)
 
 
 def offline_install_command(wheelhouse: Path, python: str, target_python: str) -> list[str]:
     """uv argv (no uv executable) installing cell ``python`` into ``target_python``'s env."""
     return [
-        "pip", "install", "--python", str(target_python), "--offline", "--no-index",
-        "--find-links", str(wheelhouse), "-r", str(requirements_path(wheelhouse, python)),
-    ]  # fmt: skip
+        "pip",
+        "install",
+        "--python",
+        str(target_python),
+        "--offline",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "-r",
+        str(requirements_path(wheelhouse, python)),
+    ]
 
 
 @dataclass(frozen=True)
 class StatusPaths:
     report: Path  # W.prefetch.json
     unchanged: Path  # W.unchanged
+    lock: Path  # W.lock: held while a fill runs
 
 
 def status_paths(wheelhouse: Path) -> StatusPaths:
     wheelhouse = Path(os.path.abspath(wheelhouse))
+    beside = wheelhouse.with_name
     return StatusPaths(
-        wheelhouse.with_name(wheelhouse.name + ".prefetch.json"),
-        wheelhouse.with_name(wheelhouse.name + ".unchanged"),
+        beside(wheelhouse.name + ".prefetch.json"),
+        beside(wheelhouse.name + ".unchanged"),
+        beside(wheelhouse.name + ".lock"),
     )
 
 
@@ -134,43 +146,94 @@ def fill_wheelhouse(
     interpreters: Mapping[str, str | Path] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> PrefetchResult:
-    """Fill ``wheelhouse`` for the chosen ``cells`` of ``plan`` (all by default); see above."""
-    reporter = reporter or Reporter()
+    """Fill ``wheelhouse`` for the chosen ``cells`` of ``plan`` (all by default); see above.
+
+    Concurrent calls on one wheelhouse (threads or processes) run one after the other.
+    """
     chosen = select_cells(plan, cells)
     _make_dir(wheelhouse)
-    before = snapshot(wheelhouse)
-    old = load_manifest(wheelhouse)
-    tally = Tally()
-    sdists = {p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist"}
-    built_old = {n: e for n, e in old.files.items() if e.origin == "built"}
-    keep = keep_names(needed_files(plan.cells), built_old, sdists, plan.pythons)
-    prune(wheelhouse, keep, reporter, tally)
-    needed = needed_files(chosen)
-    total = sum(p.size or 0 for p in needed.values())
-    reporter.begin(f"wheelhouse {wheelhouse}", len(needed), total)
-    fetcher = Fetcher(load_auth(plan.project.root, env), plan.project.root, env)
-    verifier = Verifier(wheelhouse, fetcher, reporter)
-    files = _verify_and_fetch(verifier, needed, jobs, tally)
-    built = _verified_builds(verifier, built_old, keep, jobs, tally)
-    builder = Builder(wheelhouse, plan.project.root, resolve_target(plan.platform),
-                      interpreters or {}, reporter)  # fmt: skip
-    notes = builder.build_cells(chosen, built, tally)
-    files.update(built)
-    cell_entries = _write_cells(plan, chosen, wheelhouse, files, old)
-    manifest = Manifest(
-        {n: e for n, e in files.items() if (wheelhouse / n).is_file()}, cell_entries
-    )
-    _write(wheelhouse / MANIFEST, manifest.dumps())
-    return PrefetchResult(
-        changed=snapshot(wheelhouse) != before,
-        fetched=tally.totals("fetched"),
-        reused=tally.totals("reused"),
-        built=tally.totals("built"),
-        removed=tally.totals("removed"),
-        wheelhouse=wheelhouse,
-        cells=tuple(c.python for c in chosen),
-        notes=tuple(notes) + _cell_notes(chosen),
-    )
+    with exclusive(status_paths(wheelhouse).lock, reporter or Reporter()):
+        job = _Fill(plan, wheelhouse, chosen, reporter or Reporter(), env)
+        return job.run(jobs, interpreters or {})
+
+
+class _Fill:
+    """One fill: prune, verify or fetch, build, write; counts what it did."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        wheelhouse: Path,
+        chosen: Sequence[Cell],
+        reporter: Reporter,
+        env: Mapping[str, str] | None,
+    ) -> None:
+        self.plan, self.wheelhouse, self.chosen, self.reporter = plan, wheelhouse, chosen, reporter
+        self.tally = Tally()
+        self.before = snapshot(wheelhouse)
+        self.old = load_manifest(wheelhouse)
+        fetcher = Fetcher(load_auth(plan.project.root, env), plan.project.root, env)
+        self.verifier = Verifier(wheelhouse, fetcher, reporter)
+
+    def run(self, jobs: int, interpreters: Mapping[str, str | Path]) -> PrefetchResult:
+        built_old = {n: e for n, e in self.old.files.items() if e.origin == "built"}
+        keep = self.prune(built_old)
+        needed = needed_files(self.chosen)
+        total = sum(p.size or 0 for p in needed.values())
+        self.reporter.begin(f"wheelhouse {self.wheelhouse}", len(needed), total)
+        files = self.fetch(needed, jobs)
+        built = self.verified_builds(built_old, keep, jobs)
+        target = resolve_target(self.plan.platform)
+        builder = Builder(
+            self.wheelhouse, self.plan.project.root, target, interpreters, self.reporter
+        )
+        notes = builder.build_cells(self.chosen, built, self.tally)
+        files.update(built)
+        self.write(files)
+        return self.result((*notes, *cell_notes(self.chosen)))
+
+    def prune(self, built_old: Mapping[str, FileEntry]) -> set[str]:
+        plan = self.plan
+        sdists = {p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist"}
+        reqs = [requirements_name(python) for python in plan.pythons]
+        keep = keep_names(needed_files(plan.cells), built_old, sdists, reqs)
+        prune(self.wheelhouse, keep, self.reporter, self.tally)
+        return keep
+
+    def fetch(self, needed: Mapping[str, PlannedPackage], jobs: int) -> dict[str, FileEntry]:
+        verifier = self.verifier
+        results = parallel(list(needed.values()), verifier.ensure, jobs, verifier.fetcher.stop.set)
+        for action, _, entry in results:
+            self.tally.add(action, entry.size)
+        return {name: entry for _, name, entry in results}
+
+    def verified_builds(
+        self, built: Mapping[str, FileEntry], keep: set[str], jobs: int
+    ) -> dict[str, FileEntry]:
+        items = [(n, e) for n, e in built.items() if n in keep]
+        stop = self.verifier.fetcher.stop.set
+        kept = dict(item for item in parallel(items, self.verifier.check_built, jobs, stop) if item)
+        for entry in kept.values():
+            self.tally.add("reused", entry.size)
+        return kept
+
+    def write(self, files: Mapping[str, FileEntry]) -> None:
+        wheelhouse = self.wheelhouse
+        cells = write_cells(self.plan, self.chosen, wheelhouse, files, self.old)
+        present = {n: e for n, e in files.items() if (wheelhouse / n).is_file()}
+        write_text(wheelhouse / MANIFEST, Manifest(present, cells).dumps())
+
+    def result(self, notes: tuple[str, ...]) -> PrefetchResult:
+        return PrefetchResult(
+            changed=snapshot(self.wheelhouse) != self.before,
+            fetched=self.tally.totals("fetched"),
+            reused=self.tally.totals("reused"),
+            built=self.tally.totals("built"),
+            removed=self.tally.totals("removed"),
+            wheelhouse=self.wheelhouse,
+            cells=tuple(c.python for c in self.chosen),
+            notes=notes,
+        )
 
 
 def _make_dir(wheelhouse: Path) -> None:
@@ -178,107 +241,3 @@ def _make_dir(wheelhouse: Path) -> None:
         wheelhouse.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FatalError(f"{wheelhouse}: cannot create the wheelhouse: {exc.strerror}") from None
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        write_if_changed(path, text)
-    except OSError as exc:
-        raise FatalError(
-            f"{path}: cannot write: {exc.strerror}; free some space and retry"
-        ) from None
-
-
-def _verify_and_fetch(
-    verifier: Verifier, needed: Mapping[str, Any], jobs: int, tally: Tally
-) -> dict[str, FileEntry]:
-    results = parallel(list(needed.values()), verifier.ensure, jobs, verifier.fetcher.stop.set)
-    files: dict[str, FileEntry] = {}
-    for action, name, entry in results:
-        tally.add(action, entry.size)
-        files[name] = entry
-    return files
-
-
-def _verified_builds(
-    verifier: Verifier, built: Mapping[str, FileEntry], keep: set[str], jobs: int, tally: Tally
-) -> dict[str, FileEntry]:
-    items = [(n, e) for n, e in built.items() if n in keep]
-    checked = parallel(items, verifier.check_built, jobs, verifier.fetcher.stop.set)
-    kept = dict(item for item in checked if item is not None)
-    for entry in kept.values():
-        tally.add("reused", entry.size)
-    return kept
-
-
-def _write_cells(
-    plan: Plan,
-    chosen: Sequence[Cell],
-    wheelhouse: Path,
-    files: Mapping[str, FileEntry],
-    old: Manifest,
-) -> dict[str, CellEntry]:
-    entries: dict[str, CellEntry] = {}
-    for cell in plan.cells:
-        if cell in chosen:
-            entries[cell.python] = _write_cell(plan, cell, wheelhouse, files)
-            continue
-        previous = old.cells.get(cell.python)
-        path = requirements_path(wheelhouse, cell.python)
-        if previous and previous.fingerprint == _fingerprint(cell) and path.is_file():
-            entries[cell.python] = previous
-        else:
-            path.unlink(missing_ok=True)
-    return entries
-
-
-def _fingerprint(cell: Cell) -> str:
-    return fingerprint(p.key for p in cell.packages)
-
-
-def _write_cell(
-    plan: Plan, cell: Cell, wheelhouse: Path, files: Mapping[str, FileEntry]
-) -> CellEntry:
-    requirements = [
-        _requirement(plan, p.name, p.version or "", files) for p in cell.packages if p.downloads
-    ]
-    if any(not r.hashes for r in requirements):
-        requirements = [Requirement(r.name, r.version, ()) for r in requirements]
-    path = requirements_path(wheelhouse, cell.python)
-    _write(path, requirements_text(cell.python, requirements))
-    return CellEntry(
-        requirements=path.name,
-        fingerprint=_fingerprint(cell),
-        local=tuple(sorted(p.name for p in cell.packages if p.kind == "local")),
-        not_in_wheelhouse=tuple(
-            sorted(
-                f"{p.name} ({p.kind})" for p in cell.packages if p.kind in ("git", "unavailable")
-            )
-        ),
-    )
-
-
-def _requirement(
-    plan: Plan, name: str, version: str, files: Mapping[str, FileEntry]
-) -> Requirement:
-    """Every sha256 uv.lock has for ``name==version``, plus wheels built from its sdists."""
-    hashes: list[str] = []
-    sdists: set[str] = set()
-    for package in plan.lock.named(name):
-        if package.version != version:
-            continue
-        dists = [*package.wheels, *([package.sdist] if package.sdist else [])]
-        hashes += [d.sha256 for d in dists if d.sha256]
-        sdists |= {package.sdist.sha256} if package.sdist and package.sdist.sha256 else set()
-    hashes += [e.sha256 for e in files.values() if e.origin == "built" and e.sdist_sha256 in sdists]
-    return Requirement(name, version, tuple(hashes))
-
-
-def _cell_notes(cells: Sequence[Cell]) -> tuple[str, ...]:
-    notes = []
-    for cell in cells:
-        for p in cell.packages:
-            if p.kind in ("git", "unavailable"):
-                why = "a git source" if p.kind == "git" else "no file in uv.lock fits this cell"
-                notes.append(f"{p.name}: {why}; not in the wheelhouse for Python {cell.python}")
-    return tuple(notes)

@@ -69,8 +69,18 @@ def test_cell_installs_offline_from_the_wheelhouse(
 def _install_project_and_test(
     root: Path, wheelhouse: Path, target: Path, env: dict[str, str]
 ) -> None:
-    args = ["pip", "install", "--python", str(target), "--offline", "--no-index", "--find-links",
-            str(wheelhouse), "--no-deps", str(root)]  # fmt: skip
+    args = [
+        "pip",
+        "install",
+        "--python",
+        str(target),
+        "--offline",
+        "--no-index",
+        "--find-links",
+        str(wheelhouse),
+        "--no-deps",
+        str(root),
+    ]
     rc, out, err = run_uv(args, env=env)
     assert rc == 0, out + err
     test = subprocess.run(

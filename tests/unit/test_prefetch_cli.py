@@ -97,8 +97,9 @@ def test_plain_log_outside_gitlab(
     project = locked_project("pure")
     rc, _, err = prefetch(capsys, str(project), "--python", "3.12")
     assert rc == 0 and "section_start" not in err and "\x1b" not in err
-    assert err.splitlines()[-1].endswith("fetched 3 (0.0 MB), reused 0 (0.0 MB), built 0 "
-                                         "(0.0 MB), removed 0 (0.0 MB)")  # fmt: skip
+    assert err.splitlines()[-1].endswith(
+        "fetched 3 (0.0 MB), reused 0 (0.0 MB), built 0 (0.0 MB), removed 0 (0.0 MB)"
+    )
 
 
 @pytest.mark.parametrize(

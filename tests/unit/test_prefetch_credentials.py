@@ -1,8 +1,14 @@
-"""Index credentials reach the index (env, netrc), and never reach a message."""
+"""The index settings a uv user has apply: credentials (env, netrc, URL), TLS CAs, proxies.
+
+A small forwarding server in front of the loopback index plays the private index (Basic auth,
+optionally HTTPS with a self-signed certificate) or an HTTP proxy, and records what it saw.
+"""
 
 from __future__ import annotations
 
 import base64
+import ssl
+import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -12,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import LockedProject
 from tests.support.projects import copy_project, lock
 from tests.support.pyindex import LoopbackIndex
 from uvci.credentials import Auth, Credentials, Index, env_name, load_auth, normalize_url
@@ -23,14 +30,24 @@ USER, PASSWORD = "alice", "s3cret-token-42"
 
 
 class AuthProxy:
-    """Basic-auth front for a LoopbackIndex: 401 without the right credentials, records them."""
+    """Front for a LoopbackIndex: 401 without the right credentials (when ``users`` is given),
+    HTTPS with ``tls``, forward proxy for absolute request URLs; records (path, user) seen."""
 
-    def __init__(self, upstream: LoopbackIndex, users: dict[str, str]) -> None:
+    def __init__(
+        self,
+        upstream: LoopbackIndex,
+        users: dict[str, str] | None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.upstream = upstream
         self.users = users
+        self.tls = tls
         self.seen: list[tuple[str, str | None]] = []  # (path, user or None)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     @property
     def port(self) -> int:
@@ -38,9 +55,11 @@ class AuthProxy:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def user_of(self, header: str | None) -> str | None:
+        if self.users is None:
+            return "anonymous"
         if not header or not header.startswith("Basic "):
             return None
         user, _, password = base64.b64decode(header[6:]).decode().partition(":")
@@ -72,9 +91,10 @@ class AuthProxy:
         return Handler
 
     def forward(self, path: str, accept: str) -> tuple[int, str, bytes]:
-        request = urllib.request.Request(self.upstream.base + path, headers={"Accept": accept})
+        url = path if path.startswith("http://") else self.upstream.base + path
+        request = urllib.request.Request(url, headers={"Accept": accept})
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with self.direct.open(request, timeout=10) as response:
                 body = response.read()
                 status, ctype = response.status, response.headers["Content-Type"]
         except urllib.error.HTTPError as exc:
@@ -174,3 +194,118 @@ def test_credentials_go_only_to_their_realm() -> None:
     assert auth.for_url("https://PKGS.corp/other/b.whl") == creds
     assert auth.for_url("https://cdn.example/files/a.whl", "https://pkgs.corp/simple") is None
     assert auth.for_url("http://pkgs.corp/files/a.whl") is None  # other scheme, other realm
+
+
+def test_http_proxy_from_the_environment_is_used(
+    locked_project: LockedProject, index: LoopbackIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = locked_project("pure")
+    with AuthProxy(index, None) as proxy:
+        for key in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(key, proxy.base)
+        for key in ("NO_PROXY", "no_proxy"):
+            monkeypatch.setenv(key, "example.invalid")
+        fill_wheelhouse(make_plan(project, python=["3.12"]), project / "wh")
+    files = sorted(path.rsplit("/", 1)[-1] for path, _ in proxy.seen)
+    assert files == sorted(
+        ["alpha-1.1-py3-none-any.whl", "beta-2.0-py3-none-any.whl", "gamma-1.1-py3-none-any.whl"]
+    )
+    assert all(path.startswith(index.base) for path, _ in proxy.seen)
+
+
+def _openssl(*args: str | Path) -> None:
+    if subprocess.run(["openssl", *map(str, args)], capture_output=True).returncode != 0:
+        pytest.skip("openssl cannot make test certificates here")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(CA cert, server cert, server key): a test CA and a 127.0.0.1 leaf it signed."""
+    d = tmp_path_factory.mktemp("tls")
+    ca, ca_key, cert, key, csr = (d / n for n in ("ca.pem", "ca.key", "c.pem", "c.key", "c.csr"))
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=uvci test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-keyout",
+        ca_key,
+        "-out",
+        ca,
+    )
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        key,
+        "-out",
+        csr,
+    )
+    ext = d / "ext.cnf"
+    ext.write_text("basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n")
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        ca,
+        "-CAkey",
+        ca_key,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        ext,
+        "-out",
+        cert,
+    )
+    return ca, cert, key
+
+
+@pytest.fixture
+def tls_project(
+    tmp_path: Path,
+    index: LoopbackIndex,
+    certificate: tuple[Path, Path, Path],
+    uv_env: dict[str, str],
+) -> Iterator[tuple[Path, AuthProxy]]:
+    """The pure project locked by real uv against an HTTPS index whose CA only we know."""
+    ca, cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with AuthProxy(index, None, tls=context) as front:
+        project = copy_project("pure", tmp_path / "pure", f"{front.base}/simple")
+        lock(project, {**uv_env, "SSL_CERT_FILE": str(ca)})
+        yield project, front
+
+
+def test_ssl_cert_file_is_trusted(
+    tls_project: tuple[Path, AuthProxy],
+    certificate: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project, front = tls_project
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    front.seen.clear()
+    result = fill_wheelhouse(make_plan(project, python=["3.12"]), project / "wh")
+    assert result.fetched.files == 3 and len(front.seen) == 3
+
+
+def test_untrusted_certificate_is_a_clear_error(tls_project: tuple[Path, AuthProxy]) -> None:
+    project, front = tls_project
+    with pytest.raises(FatalError) as caught:
+        fill_wheelhouse(make_plan(project, python=["3.12"]), project / "wh")
+    assert f"TLS certificate of {front.base}/files/" in caught.value.message
+    assert "SSL_CERT_FILE" in caught.value.message

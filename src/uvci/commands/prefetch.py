@@ -127,9 +127,13 @@ def _mb(size: int) -> str:
 def summary(result: PrefetchResult) -> str:
     parts = [
         f"{label} {totals.files} ({_mb(totals.bytes)})"
-        for label, totals in (("fetched", result.fetched), ("reused", result.reused),
-                              ("built", result.built), ("removed", result.removed))
-    ]  # fmt: skip
+        for label, totals in (
+            ("fetched", result.fetched),
+            ("reused", result.reused),
+            ("built", result.built),
+            ("removed", result.removed),
+        )
+    ]
     state = "changed" if result.changed else "unchanged"
     where = os.path.relpath(result.wheelhouse)
     where = str(result.wheelhouse) if where.startswith("..") else where

@@ -1,0 +1,114 @@
+"""Per-cell ``requirements-<python>.txt`` and the manifest's cell entries.
+
+A requirements file pins every non-local package of the cell, ``name==version``, with every
+sha256 uv.lock records for that version plus the sha256 of wheels built from its sdist. With a
+hash on every line uv runs in hash-checking mode and verifies whichever locked (or built) file it
+picks from the wheelhouse. If the file a cell installs has no hash in the lock (rare: some direct
+URLs), no line gets one, since uv accepts hashes on all lines or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from uvci.download import DISK_FULL
+from uvci.errors import FatalError
+from uvci.manifest import (
+    CellEntry,
+    FileEntry,
+    Manifest,
+    Requirement,
+    fingerprint,
+    requirements_text,
+    write_if_changed,
+)
+from uvci.plan import Cell, Plan, PlannedPackage
+
+NOT_IN_WHEELHOUSE = ("git", "unavailable")
+
+
+def requirements_name(python: str) -> str:
+    return f"requirements-{python}.txt"
+
+
+def write_text(path: Path, text: str) -> None:
+    """Atomic write (skipped when unchanged); a full disk or a read-only dir is a clear error."""
+    try:
+        write_if_changed(path, text)
+    except OSError as exc:
+        why = "disk full" if exc.errno in DISK_FULL else exc.strerror
+        raise FatalError(f"{path}: cannot write: {why}; free some space and retry") from None
+
+
+def cell_fingerprint(cell: Cell) -> str:
+    return fingerprint(p.key for p in cell.packages)
+
+
+def write_cells(
+    plan: Plan,
+    chosen: Sequence[Cell],
+    wheelhouse: Path,
+    files: Mapping[str, FileEntry],
+    old: Manifest,
+) -> dict[str, CellEntry]:
+    """Write the chosen cells' files; keep other cells' files only while the plan still matches."""
+    entries: dict[str, CellEntry] = {}
+    for cell in plan.cells:
+        if cell in chosen:
+            entries[cell.python] = write_cell(plan, cell, wheelhouse, files)
+            continue
+        previous = old.cells.get(cell.python)
+        path = wheelhouse / requirements_name(cell.python)
+        if previous and previous.fingerprint == cell_fingerprint(cell) and path.is_file():
+            entries[cell.python] = previous
+        else:
+            path.unlink(missing_ok=True)
+    return entries
+
+
+def write_cell(
+    plan: Plan, cell: Cell, wheelhouse: Path, files: Mapping[str, FileEntry]
+) -> CellEntry:
+    pins = [requirement(plan, p, files) for p in cell.packages if p.downloads]
+    if any(not pin.hashes for pin in pins):
+        pins = [Requirement(pin.name, pin.version, ()) for pin in pins]
+    path = wheelhouse / requirements_name(cell.python)
+    write_text(path, requirements_text(cell.python, pins))
+    missing = (f"{p.name} ({p.kind})" for p in cell.packages if p.kind in NOT_IN_WHEELHOUSE)
+    return CellEntry(
+        requirements=path.name,
+        fingerprint=cell_fingerprint(cell),
+        local=tuple(sorted(p.name for p in cell.packages if p.kind == "local")),
+        not_in_wheelhouse=tuple(sorted(missing)),
+    )
+
+
+def requirement(plan: Plan, planned: PlannedPackage, files: Mapping[str, FileEntry]) -> Requirement:
+    """Every sha256 uv.lock has for the package's version, plus wheels built from its sdists;
+    no hashes at all when the lock has none for the file the cell installs."""
+    name, version = planned.name, planned.version or ""
+    if planned.sha256 is None:
+        return Requirement(name, version, ())
+    hashes: list[str] = []
+    sdists: set[str] = set()
+    for package in plan.lock.named(name):
+        if package.version != version:
+            continue
+        dists = [*package.wheels, *([package.sdist] if package.sdist else [])]
+        hashes += [d.sha256 for d in dists if d.sha256]
+        if package.sdist is not None and package.sdist.sha256:
+            sdists.add(package.sdist.sha256)
+    hashes += [e.sha256 for e in files.values() if e.origin == "built" and e.sdist_sha256 in sdists]
+    return Requirement(name, version, tuple(hashes))
+
+
+def cell_notes(cells: Sequence[Cell]) -> tuple[str, ...]:
+    """One line per package a cell needs that no wheelhouse can hold."""
+    notes = []
+    for cell in cells:
+        for p in cell.packages:
+            if p.kind in NOT_IN_WHEELHOUSE:
+                why = "a git source" if p.kind == "git" else "no file in uv.lock fits this cell"
+                notes.append(f"{p.name}: {why}; not in the wheelhouse for Python {cell.python}")
+    return tuple(notes)

@@ -1,0 +1,142 @@
+"""The wheelhouse's smaller contracts: paths, argv, manifest robustness, requirements without
+hashes, concurrent fills, and the progress reporters (plain, GitLab sections, rich)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from pathlib import Path
+
+from rich.console import Console
+
+from tests.conftest import LockedProject
+from tests.support.pyindex import LoopbackIndex
+from uvci.manifest import Manifest, load_manifest
+from uvci.plan import make_plan
+from uvci.progress import PlainReporter, RichReporter, make_reporter
+from uvci.uvproc import run_uv
+from uvci.wheelhouse import (
+    PrefetchResult,
+    default_wheelhouse,
+    fill_wheelhouse,
+    offline_install_command,
+    requirements_path,
+    status_paths,
+)
+
+
+def test_paths_and_offline_install_argv(tmp_path: Path) -> None:
+    wheelhouse = default_wheelhouse(tmp_path)
+    assert wheelhouse == tmp_path / ".uvci" / "wheels"
+    assert requirements_path(wheelhouse, "3.12") == wheelhouse / "requirements-3.12.txt"
+    status = status_paths(wheelhouse)
+    assert status.unchanged == tmp_path / ".uvci" / "wheels.unchanged"
+    assert status.report == tmp_path / ".uvci" / "wheels.prefetch.json"
+    assert offline_install_command(wheelhouse, "3.12", "/venv/bin/python") == [
+        "pip", "install", "--python", "/venv/bin/python", "--offline", "--no-index",
+        "--find-links", str(wheelhouse), "-r", str(wheelhouse / "requirements-3.12.txt"),
+    ]  # fmt: skip
+
+
+def test_unreadable_manifest_is_rebuilt_without_downloads(
+    locked_project: LockedProject, index: LoopbackIndex
+) -> None:
+    project = locked_project("pure")
+    plan = make_plan(project, python=["3.12"])
+    wheelhouse = project / "wh"
+    fill_wheelhouse(plan, wheelhouse)
+    good = (wheelhouse / "manifest.json").read_text()
+    (wheelhouse / "manifest.json").write_text("{not json")
+    assert load_manifest(wheelhouse) == Manifest()
+    index.reset()
+    result = fill_wheelhouse(plan, wheelhouse)
+    assert index.requests == []
+    assert result.changed and result.reused.files == 3
+    assert (wheelhouse / "manifest.json").read_text() == good
+
+
+def test_lock_without_a_hash_writes_requirements_without_hashes(
+    locked_project: LockedProject, cold_uv_env: dict[str, str], tmp_path: Path
+) -> None:
+    project = locked_project("pure")
+    lock = project / "uv.lock"
+    text = lock.read_text()
+    gamma_wheel = re.compile(r'(gamma-1\.1-py3-none-any\.whl", )hash = "sha256:[0-9a-f]+", ')
+    assert gamma_wheel.search(text)
+    lock.write_text(gamma_wheel.sub(r"\1", text))
+    plan = make_plan(project, python=["3.12"], check_lock=False)
+    result = fill_wheelhouse(plan, tmp_path / "wh")
+    requirements = requirements_path(result.wheelhouse, "3.12").read_text()
+    assert "--hash" not in requirements and "gamma==1.1" in requirements
+    rc, _, err = run_uv(["venv", "-q", str(tmp_path / "venv")], env=cold_uv_env)
+    assert rc == 0, err
+    argv = offline_install_command(result.wheelhouse, "3.12", str(tmp_path / "venv"))
+    rc, _, err = run_uv(argv, env=cold_uv_env)
+    assert rc == 0, err
+
+
+def test_concurrent_fills_of_one_wheelhouse_take_turns(
+    locked_project: LockedProject, index: LoopbackIndex
+) -> None:
+    project = locked_project("pure")
+    plan = make_plan(project, python=["3.10", "3.12"])
+    results: list[PrefetchResult] = []
+
+    def fill(cell: str) -> None:
+        results.append(fill_wheelhouse(plan, project / "wh", cells=[cell], jobs=2))
+
+    threads = [threading.Thread(target=fill, args=(cell,)) for cell in ("3.10", "3.12")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2
+    assert set(index.file_requests().values()) == {1}
+    manifest = json.loads((project / "wh" / "manifest.json").read_text())
+    assert set(manifest["cells"]) == {"3.10", "3.12"}
+
+
+def test_plain_reporter_lines_and_gitlab_section() -> None:
+    stream = io.StringIO()
+    reporter = PlainReporter(stream, gitlab=True, section="uvci_prefetch")
+    reporter.begin("wheelhouse wh", 2, 3_000_000)
+    reporter.file_done("fetched", "a-1-py3-none-any.whl", 1_500_000)
+    reporter.file_done("reused", "b-1-py3-none-any.whl", 1_500_000)
+    reporter.end("done")
+    lines = stream.getvalue().split("\n")
+    assert re.fullmatch(
+        r"\x1b\[0Ksection_start:\d+:uvci_prefetch\[collapsed=true\]\r\x1b\[0K"
+        r"wheelhouse wh: 2 files, 3\.0 MB",
+        lines[0],
+    )
+    assert lines[1] == "  fetched a-1-py3-none-any.whl (1.50 MB)"  # reused files stay quiet
+    assert re.fullmatch(r"\x1b\[0Ksection_end:\d+:uvci_prefetch\r\x1b\[0K", lines[2])
+    assert lines[3:] == ["done", ""]
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_make_reporter_picks_by_terminal_and_ci() -> None:
+    assert isinstance(make_reporter(_Tty(), env={}), RichReporter)
+    ci = make_reporter(_Tty(), env={"GITLAB_CI": "true"})
+    assert isinstance(ci, PlainReporter) and ci.gitlab
+    plain = make_reporter(io.StringIO(), env={})
+    assert isinstance(plain, PlainReporter) and not plain.gitlab
+
+
+def test_rich_reporter_prints_files_and_summary() -> None:
+    stream = io.StringIO()
+    reporter = RichReporter(Console(file=stream, force_terminal=True, width=100))
+    reporter.begin("wheelhouse wh", 1, 10)
+    reporter.advance(10)
+    reporter.file_done("fetched", "a-1-py3-none-any.whl", 10)
+    reporter.note("something to read")
+    reporter.end("uvci prefetch: [wh] changed")
+    out = stream.getvalue()
+    assert "fetched a-1-py3-none-any.whl" in out and "something to read" in out
+    assert "uvci prefetch: [wh] changed" in out
