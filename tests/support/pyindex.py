@@ -6,7 +6,7 @@ In-process::
         run_uv(["lock", "--default-index", index.url])
         index.file_requests()          # {"gamma-1.0-py3-none-any.whl": 1, ...}
 
-Standalone (for gitlab-ci-local job trees; stdlib only, so it also runs as a plain script)::
+Standalone (stdlib only; also runs as a plain script; ``index_process.IndexProcess`` wraps it)::
 
     python -m tests.support.pyindex DIR [--port P] [--log requests.jsonl] [--bandwidth BPS]
 
@@ -21,19 +21,11 @@ without downloading wheels). The directory is listed on every request: files add
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import email.parser
-import hashlib
-import html
 import io
 import json
-import re
-import subprocess
 import sys
-import tarfile
 import threading
 import time
-import zipfile
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,9 +34,21 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-HTML_TYPE = "text/html"
-DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+if not __package__:  # run as a plain script: make `tests.support` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.support.simple_api import (
+    HTML_TYPE,
+    JSON_TYPE,
+    DistCatalog,
+    index_html,
+    index_json,
+    normalize,
+    project_html,
+    project_json,
+)
+
+__all__ = ["JSON_TYPE", "LoopbackIndex", "Request", "corrupted"]
 
 
 @dataclass(frozen=True)
@@ -64,148 +68,6 @@ class Request:
         if not self.path.startswith("/files/") or self.path.endswith(".metadata"):
             return None
         return unquote(self.path[len("/files/") :])
-
-
-@dataclass(frozen=True)
-class DistFile:
-    filename: str
-    project: str
-    sha256: str
-    size: int
-    upload_time: str
-    requires_python: str | None
-    metadata: bytes | None
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def project_of(filename: str) -> str:
-    if filename.endswith(".whl"):
-        return normalize(filename.split("-")[0])
-    stem = filename.removesuffix(".tar.gz").removesuffix(".zip")
-    return normalize(stem.rsplit("-", 1)[0])
-
-
-def read_core_metadata(path: Path) -> bytes | None:
-    """METADATA of a wheel or PKG-INFO of an sdist (None when absent)."""
-    try:
-        if path.name.endswith(".whl"):
-            with zipfile.ZipFile(path) as zf:
-                name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
-                return zf.read(name)
-        if path.name.endswith(".tar.gz"):
-            with tarfile.open(path) as tf:
-                for member in tf.getmembers():
-                    if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
-                        extracted = tf.extractfile(member)
-                        return extracted.read() if extracted else None
-    except (OSError, StopIteration, zipfile.BadZipFile, tarfile.TarError):
-        return None
-    return None
-
-
-class DistCatalog:
-    """Reads a directory of dists; caches per (name, size, mtime)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
-        self._cache: dict[tuple[str, int, int], DistFile] = {}
-        self._lock = threading.Lock()
-
-    def files(self) -> list[DistFile]:
-        out = []
-        for path in sorted(self.directory.iterdir()):
-            if path.is_file() and path.name.endswith(DIST_SUFFIXES):
-                out.append(self._describe(path))
-        return out
-
-    def _describe(self, path: Path) -> DistFile:
-        st = path.stat()
-        key = (path.name, st.st_size, st.st_mtime_ns)
-        with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        metadata = read_core_metadata(path)
-        requires_python = None
-        if metadata is not None:
-            parsed = email.parser.BytesParser().parsebytes(metadata, headersonly=True)
-            requires_python = parsed.get("Requires-Python")
-        uploaded = _dt.datetime.fromtimestamp(st.st_mtime, tz=_dt.timezone.utc)
-        dist = DistFile(
-            filename=path.name,
-            project=project_of(path.name),
-            sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-            size=st.st_size,
-            upload_time=uploaded.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            requires_python=requires_python,
-            metadata=metadata if path.name.endswith(".whl") else None,
-        )
-        with self._lock:
-            self._cache[key] = dist
-        return dist
-
-    def projects(self) -> dict[str, list[DistFile]]:
-        grouped: dict[str, list[DistFile]] = {}
-        for dist in self.files():
-            grouped.setdefault(dist.project, []).append(dist)
-        return grouped
-
-
-def _file_entry(dist: DistFile, base: str) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "filename": dist.filename,
-        "url": f"{base}/files/{dist.filename}",
-        "hashes": {"sha256": dist.sha256},
-        "requires-python": dist.requires_python,
-        "size": dist.size,
-        "upload-time": dist.upload_time,
-        "yanked": False,
-    }
-    if dist.metadata is not None:
-        entry["core-metadata"] = {"sha256": hashlib.sha256(dist.metadata).hexdigest()}
-    return entry
-
-
-def project_json(name: str, dists: list[DistFile], base: str) -> bytes:
-    doc = {
-        "meta": {"api-version": "1.1"},
-        "name": name,
-        "files": [_file_entry(d, base) for d in dists],
-        "versions": sorted({_version_of(d.filename) for d in dists}),
-    }
-    return json.dumps(doc, indent=1).encode()
-
-
-def _version_of(filename: str) -> str:
-    if filename.endswith(".whl"):
-        return filename.split("-")[1]
-    return filename.removesuffix(".tar.gz").removesuffix(".zip").rsplit("-", 1)[1]
-
-
-def project_html(name: str, dists: list[DistFile], base: str) -> bytes:
-    rows = []
-    for d in dists:
-        attrs = (
-            f' data-requires-python="{html.escape(d.requires_python)}"' if d.requires_python else ""
-        )
-        if d.metadata is not None:
-            attrs += f' data-core-metadata="sha256={hashlib.sha256(d.metadata).hexdigest()}"'
-        href = f"{base}/files/{d.filename}#sha256={d.sha256}"
-        rows.append(f'<a href="{href}"{attrs}>{html.escape(d.filename)}</a><br/>')
-    body = "\n".join(rows)
-    return f"<!DOCTYPE html><html><body><h1>{name}</h1>\n{body}\n</body></html>\n".encode()
-
-
-def index_json(names: list[str]) -> bytes:
-    doc = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}
-    return json.dumps(doc).encode()
-
-
-def index_html(names: list[str]) -> bytes:
-    rows = "\n".join(f'<a href="/simple/{n}/">{n}</a><br/>' for n in names)
-    return f"<!DOCTYPE html><html><body>\n{rows}\n</body></html>\n".encode()
 
 
 class _Faults:
@@ -429,7 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "/" in real or not target.is_file():
             return 404, "text/plain", b"not found\n"
         if metadata:
-            meta = self.owner.catalog._describe(target).metadata
+            meta = self.owner.catalog.describe(target).metadata
             return (200, "text/plain", meta) if meta else (404, "text/plain", b"no metadata\n")
         fail_status, corrupt = (
             self.owner.take_fault(real) if self.command == "GET" else (None, False)
@@ -463,79 +325,6 @@ def _throttled_write(out: io.BufferedIOBase, body: bytes, bandwidth: int) -> int
     except (BrokenPipeError, ConnectionResetError):
         pass
     return sent
-
-
-def read_request_log(path: Path) -> list[Request]:
-    """Parse the JSON-lines log written by ``log_path`` / the standalone ``--log``."""
-    if not path.exists():
-        return []
-    by_seq: dict[int, Request] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            request = Request(**json.loads(line))
-            by_seq[request.seq] = request  # a later line (an abort) amends an earlier one
-    return [by_seq[seq] for seq in sorted(by_seq)]
-
-
-class IndexProcess:
-    """The standalone index as a child process, counted through its request log.
-
-    An in-process ``LoopbackIndex`` already serves other processes (gitlab-ci-local jobs reach
-    127.0.0.1 like anything else); use this when the index must outlive or sit outside pytest.
-    """
-
-    def __init__(
-        self,
-        directory: Path,
-        log_path: Path,
-        port: int = 0,
-        bandwidth: int | None = None,
-        python: str = sys.executable,
-    ) -> None:
-        self.directory, self.log_path = Path(directory), Path(log_path)
-        self.cmd = [python, str(Path(__file__).resolve()), str(directory), "--log", str(log_path)]
-        self.cmd += ["--port", str(port)] + (["--bandwidth", str(bandwidth)] if bandwidth else [])
-        self.url = ""
-        self._proc: subprocess.Popen[str] | None = None
-
-    @property
-    def base(self) -> str:
-        return self.url.removesuffix("/simple")
-
-    def start(self) -> IndexProcess:
-        self._proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, text=True)
-        line = self._proc.stdout.readline() if self._proc.stdout else ""
-        if not line.startswith("URL "):
-            self.stop()
-            raise RuntimeError(f"index process did not start: {self.cmd} printed {line!r}")
-        self.url = line.split()[1]
-        return self
-
-    def stop(self) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            self._proc.wait(timeout=10)
-            if self._proc.stdout:
-                self._proc.stdout.close()
-            self._proc = None
-
-    def __enter__(self) -> IndexProcess:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def requests(self) -> list[Request]:
-        return read_request_log(self.log_path)
-
-    def file_requests(self) -> Counter[str]:
-        return Counter(r.filename for r in self.requests if r.method == "GET" and r.filename)
-
-    def reset(self) -> None:
-        self.log_path.write_text("", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
