@@ -9,9 +9,13 @@
    in ``UV_INDEX``, ``UV_DEFAULT_INDEX``, ``UV_INDEX_URL``, ``UV_EXTRA_INDEX_URL``;
 3. ``~/.netrc`` (or the file ``NETRC`` names), by host.
 
+Indexes are read from ``[[tool.uv.index]]`` in pyproject.toml and ``[[index]]`` in uv.toml (the
+project's and the user's, or ``UV_CONFIG_FILE``). Keyring providers are not supported.
+
 uv.lock stores index URLs without credentials; a file URL gets an index's credentials when the
 index is the package's registry or shares the file's realm (scheme, host, port), as in uv.
-Passwords never reach a message: :meth:`Auth.mask` hides URL user-info and every known secret.
+Passwords never reach a message: :meth:`Auth.mask` hides URL user-info and every known secret
+(index, netrc and proxy passwords).
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from uvci.tomlio import load_toml
 
 _URL_ENV = ("UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL")
+_PROXY_ENV = tuple(
+    k for p in ("http", "https", "all") for k in (f"{p}_proxy", f"{p.upper()}_PROXY")
+)
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<info>[^/@\s]+)@")
 
 
@@ -80,6 +87,7 @@ class Auth:
 
     indexes: tuple[Index, ...] = ()
     netrc_hosts: Mapping[str, Credentials] = field(default_factory=dict)
+    other_secrets: tuple[str, ...] = ()  # proxy passwords: masked, never sent by us
 
     def for_url(self, url: str, registry: str | None = None) -> Credentials | None:
         """What to send with a request for ``url`` (a file of the package from ``registry``)."""
@@ -106,6 +114,7 @@ class Auth:
     def secrets(self) -> tuple[str, ...]:
         found = [i.credentials.password for i in self.indexes if i.credentials]
         found += [c.password for c in self.netrc_hosts.values()]
+        found += self.other_secrets
         return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
 
     def mask(self, text: str) -> str:
@@ -121,12 +130,20 @@ def _mask_info(match: re.Match[str]) -> str:
     return f"{match.group('scheme')}{user}:****@"
 
 
-def _index_tables(root: Path) -> list[dict[str, Any]]:
+def _config_files(root: Path, env: Mapping[str, str]) -> list[Path]:
+    """uv.toml files uv reads besides pyproject.toml: ``UV_CONFIG_FILE``, else the project's and
+    the user's (``$XDG_CONFIG_HOME/uv/uv.toml``, default ``~/.config/uv/uv.toml``)."""
+    if env.get("UV_CONFIG_FILE"):
+        return [Path(env["UV_CONFIG_FILE"])]
+    config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return [p for p in (root / "uv.toml", config_home / "uv" / "uv.toml") if p.is_file()]
+
+
+def _index_tables(root: Path, env: Mapping[str, str]) -> list[dict[str, Any]]:
     data = load_toml(root / "pyproject.toml", missing_hint="run uvci in a uv project")
     tables = list(((data.get("tool") or {}).get("uv") or {}).get("index") or [])
-    uv_toml = root / "uv.toml"
-    if uv_toml.is_file():
-        tables = list(load_toml(uv_toml, missing_hint="").get("index") or []) + tables
+    for path in _config_files(root, env):
+        tables += list(load_toml(path, missing_hint="fix UV_CONFIG_FILE").get("index") or [])
     return [t for t in tables if isinstance(t, dict) and isinstance(t.get("url"), str)]
 
 
@@ -168,6 +185,7 @@ def _netrc(env: Mapping[str, str]) -> dict[str, Credentials]:
 def load_auth(root: Path, env: Mapping[str, str] | None = None) -> Auth:
     """The credentials uv would use for the project at ``root`` (see the module docstring)."""
     env = os.environ if env is None else env
-    pairs = [(t.get("name"), str(t["url"])) for t in _index_tables(root)] + _env_urls(env)
+    pairs = [(t.get("name"), str(t["url"])) for t in _index_tables(root, env)] + _env_urls(env)
     indexes = tuple(_index(name, url, env) for name, url in pairs)
-    return Auth(indexes, _netrc(env))
+    proxies = (_embedded(env.get(key, "")) for key in _PROXY_ENV)
+    return Auth(indexes, _netrc(env), tuple(c.password for c in proxies if c is not None))

@@ -309,3 +309,25 @@ def test_untrusted_certificate_is_a_clear_error(tls_project: tuple[Path, AuthPro
         fill_wheelhouse(make_plan(project, python=["3.12"]), project / "wh")
     assert f"TLS certificate of {front.base}/files/" in caught.value.message
     assert "SSL_CERT_FILE" in caught.value.message
+
+
+def test_index_named_in_the_user_uv_toml_gets_its_env_credentials(
+    private_project: Path, proxy: AuthProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("UV_INDEX_LOOPBACK_USERNAME")
+    monkeypatch.delenv("UV_INDEX_LOOPBACK_PASSWORD")
+    config = tmp_path / "xdg" / "uv" / "uv.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[[index]]\nname = "corp-mirror"\nurl = "{proxy.base}/simple/"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("UV_INDEX_CORP_MIRROR_USERNAME", USER)
+    monkeypatch.setenv("UV_INDEX_CORP_MIRROR_PASSWORD", PASSWORD)
+    fill_wheelhouse(make_plan(private_project, python=["3.12"]), private_project / "wh")
+    assert {user for path, user in proxy.seen if path.startswith("/files/")} == {USER}
+
+
+def test_proxy_password_is_masked(private_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://px-user:px-pass-991@127.0.0.1:9")
+    auth = load_auth(private_project)
+    assert auth.mask("proxy said px-pass-991") == "proxy said ****"
+    assert auth.mask(f"index password {PASSWORD}") == "index password ****"
