@@ -96,3 +96,12 @@ def test_findings_name_jobs_of_matrix_cells() -> None:
     assert finding.jobs[0] == "test: [3.10]"
     assert len(finding.jobs) == 5
     assert "3.10, 3.11, 3.12, 3.13, 3.14" in finding.message
+
+
+@pytest.mark.parametrize("case", POSITIVE + NEGATIVE, ids=lambda p: p.name)
+def test_fast_and_round_trip_loading_find_the_same(case: Path) -> None:
+    def summary(for_fix: bool) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        report = check(case, for_fix=for_fix)
+        return [(f.rule, str(f.loc), f.message, f.jobs) for f in report.findings]
+
+    assert summary(False) == summary(True)

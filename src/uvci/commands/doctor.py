@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def doctor(config: DoctorConfig) -> int:
-    report = engine.check(config.path, config.select)
+    report = engine.check(config.path, config.select, for_fix=config.fix or config.dry_run)
     if config.fix or config.dry_run:
         report = _fix(config, report)
     sys.stdout.write(render.render(report, config.fmt))

@@ -29,6 +29,8 @@ class Context:
     lock: Lock | None
     has_lock: bool
     _commands: dict[int, list[Command]] = field(default_factory=dict)
+    _uv: dict[int, list[tuple[str, Command]]] = field(default_factory=dict)
+    _jobs: dict[str, list[Job]] = field(default_factory=dict)
 
     @property
     def project_dir(self) -> Path:
@@ -42,8 +44,10 @@ class Context:
 
     def uv_commands(self, job: Job) -> list[tuple[str, Command]]:
         """``(subcommand, command)`` for each uv/uvx call of the job."""
-        found = ((uv_subcommand(cmd), cmd) for cmd in self.commands(job))
-        return [(sub, cmd) for sub, cmd in found if sub is not None]
+        if id(job) not in self._uv:
+            found = ((uv_subcommand(cmd), cmd) for cmd in self.commands(job))
+            self._uv[id(job)] = [(sub, cmd) for sub, cmd in found if sub is not None]
+        return self._uv[id(job)]
 
     def runs_uv(self, job: Job) -> bool:
         return bool(self.uv_commands(job)) or is_uv_image(job.image)
@@ -53,10 +57,14 @@ class Context:
         return [cmd for sub, cmd in self.uv_commands(job) if sub in INSTALLING]
 
     def uv_jobs(self) -> list[Job]:
-        return [job for job in self.pipeline.jobs if self.runs_uv(job)]
+        if "uv" not in self._jobs:
+            self._jobs["uv"] = [job for job in self.pipeline.jobs if self.runs_uv(job)]
+        return self._jobs["uv"]
 
     def installing_jobs(self) -> list[Job]:
-        return [job for job in self.pipeline.jobs if self.installs(job)]
+        if "installing" not in self._jobs:
+            self._jobs["installing"] = [job for job in self.pipeline.jobs if self.installs(job)]
+        return self._jobs["installing"]
 
     def python_of(self, job: Job) -> tuple[str | None, str | None]:
         """``(minor version, variable it comes from)`` the job tests, when it can be told."""

@@ -29,9 +29,12 @@ class Report:
         return self.pipeline.not_checked
 
 
-def check(path: Path, select: Iterable[str] = ()) -> Report:
-    """Read the pipeline at ``path`` (file or directory) and run the rules (all, or ``select``)."""
-    pipeline = read_pipeline(path)
+def check(path: Path, select: Iterable[str] = (), *, for_fix: bool = False) -> Report:
+    """Read the pipeline at ``path`` (file or directory) and run the rules (all, or ``select``).
+
+    ``for_fix=True`` loads round-trip YAML, so the findings' edits can be written back.
+    """
+    pipeline = read_pipeline(path, round_trip=for_fix)
     ctx = _context(pipeline)
     wanted = {s.upper() for s in select}
     found: list[Finding] = []

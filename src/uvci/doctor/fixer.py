@@ -61,7 +61,10 @@ def like(old: Any, text: str) -> Any:
 
 
 def plan_fixes(pipeline: Pipeline, findings: Iterable[Finding]) -> list[FileChange]:
-    """Apply every edit of ``findings`` in memory; the files that changed, before and after."""
+    """Apply every edit of ``findings`` in memory; the files that changed, before and after.
+
+    ``pipeline`` must have been read with ``round_trip=True`` (``check(..., for_fix=True)``).
+    """
     edits = _unique(edit for finding in findings for edit in finding.edits)
     touched: dict[Path, yamlio.YamlDocument] = {}
     for edit in sorted(edits, key=_order):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from dataclasses import dataclass
@@ -44,12 +45,18 @@ class Command:
 
 def commands(line: ScriptLine) -> list[Command]:
     """Split a script entry into simple commands (newlines, ``&&``, ``||``, ``;``, ``|``)."""
-    out: list[Command] = []
-    for segment in _SEPARATORS.split(line.text):
+    return [Command(argv, env, line) for argv, env in _split(line.text)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(text: str) -> tuple[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], ...]:
+    """The (argv, env) of each simple command; cached, as templates repeat lines across jobs."""
+    out = []
+    for segment in _SEPARATORS.split(text):
         argv, env = _words(segment)
         if argv:
-            out.append(Command(tuple(argv), tuple(env), line))
-    return out
+            out.append((tuple(argv), tuple(env)))
+    return tuple(out)
 
 
 def _words(segment: str) -> tuple[list[str], list[tuple[str, str]]]:

@@ -30,11 +30,15 @@ class Loaded:
     config: MergedMap
     registry: Registry
     not_checked: list[tuple[str, Loc]] = field(default_factory=list)
+    round_trip: bool = True
 
 
-def load(root: Path, project_dir: Path) -> Loaded:
-    """Load ``root`` and its local includes; FatalError for bad YAML or a missing include."""
-    loaded = Loaded(documents=[], config=MergedMap(), registry=Registry())
+def load(root: Path, project_dir: Path, *, round_trip: bool = True) -> Loaded:
+    """Load ``root`` and its local includes; FatalError for bad YAML or a missing include.
+
+    ``round_trip=False``: faster, read-only documents (see :mod:`uvci.gitlab.fastload`).
+    """
+    loaded = Loaded(documents=[], config=MergedMap(), registry=Registry(), round_trip=round_trip)
     _collect(root, project_dir, loaded, set())
     raw = MergedMap()
     for doc in loaded.documents:
@@ -53,7 +57,7 @@ def _sourced(body: dict[str, Any], container: Any) -> MergedMap:
 
 def _collect(path: Path, project_dir: Path, loaded: Loaded, seen: set[Path]) -> None:
     seen.add(path.resolve())
-    doc = yamlio.load_file(path)
+    doc = yamlio.load_file(path, round_trip=loaded.round_trip)
     if doc.config is None:
         doc.documents.append(CommentedMap())
     if not isinstance(doc.config, Mapping):

@@ -33,6 +33,7 @@ from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from uvci.errors import FatalError
+from uvci.gitlab import fastload
 
 _MARK = CommentMark(0)
 _SEQ_INDENT = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?\n( *)- ", re.MULTILINE)
@@ -80,11 +81,18 @@ def _error_line(exc: YAMLError) -> int | None:
     return None if mark is None else int(mark.line) + 1
 
 
-def loads(text: str, path: Path) -> YamlDocument:
-    """Parse ``text`` (the contents of ``path``); bad syntax: FatalError naming file:line."""
+def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
+    """Parse ``text`` (the contents of ``path``); bad syntax: FatalError naming file:line.
+
+    ``round_trip=False`` loads about twice as fast, with the same shapes and line numbers but
+    no comments or styles: for reading only, never pass such a document to :func:`dumps`.
+    """
     offset = detect_seq_offset(text)
     try:
-        documents = [d for d in _yaml(offset).load_all(text) if d is not None]
+        if round_trip:
+            documents = [d for d in _yaml(offset).load_all(text) if d is not None]
+        else:
+            documents = fastload.compose_all(text)
     except YAMLError as exc:
         line = _error_line(exc)
         where = f"{path}:{line}" if line else str(path)
@@ -93,7 +101,7 @@ def loads(text: str, path: Path) -> YamlDocument:
     return YamlDocument(path=path, text=text, documents=documents, seq_offset=offset)
 
 
-def load_file(path: Path) -> YamlDocument:
+def load_file(path: Path, *, round_trip: bool = True) -> YamlDocument:
     """Read and parse ``path``; unreadable or malformed files raise FatalError."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -101,7 +109,7 @@ def load_file(path: Path) -> YamlDocument:
         raise FatalError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise FatalError(f"{path}: not UTF-8 text; save it as UTF-8") from None
-    return loads(text, path)
+    return loads(text, path, round_trip=round_trip)
 
 
 def dumps(doc: YamlDocument) -> str:
