@@ -173,14 +173,29 @@ def test_ctrl_c_stops_every_child_and_the_rerun_starts_fresh(
     envs = project / ".uvci" / "run" / "envs"
     assert not [p for p in envs.iterdir() if p.name.startswith(".building")]
     assert "cancelled" in out and "interrupted" in out
-    # What a crash (kill -9) mid-build would leave, and a complete env of the earlier run:
+    assert os.listdir(piddir)  # the sleepers really ran before the interrupt
+    _rerun_trusts_only_complete_stamped_envs(project, envs, sorted(pythons))
+
+
+def _rerun_trusts_only_complete_stamped_envs(project: Path, envs: Path, pythons: list[str]) -> None:
+    """What a crash (kill -9) mid-build leaves is removed; a complete env is reused only when
+    its stamp matches; --fresh rebuilds every one."""
     half = envs / ".building-3.12-999999"
     (half / "bin").mkdir(parents=True)
-    planted = [envs / py / "planted" for py in pythons if (envs / py).is_dir()]
-    for path in planted:
-        path.write_text("from the interrupted run")
-    done = _uvci(project, "--test-command", UNITTEST, "-k", "test_answer")
+    complete = [py for py in pythons if (envs / py / "uvci-env.json").is_file()]
+    assert complete  # the first cells finished their environment before the interrupt
+    for py in complete:
+        (envs / py / "planted").write_text("from the interrupted run")
+    tampered = complete[0]
+    (envs / tampered / "uvci-env.json").write_text("{}")
+    done = _uvci(project, "--test-command", UNITTEST, "-k", "test_answer", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert not half.exists() and not any(p.exists() for p in planted)
-    assert sorted(p.name for p in envs.iterdir()) == sorted(pythons)
-    assert os.listdir(piddir)  # sanity: the sleepers really ran before the interrupt
+    assert not half.exists() and sorted(p.name for p in envs.iterdir()) == pythons
+    reused = {py for py, c in _results(done.stdout).items() if c["reused_environment"]}
+    assert reused == set(complete) - {tampered}
+    assert {py for py in complete if (envs / py / "planted").exists()} == reused
+    done = _uvci(project, "--test-command", UNITTEST, "-k", "test_answer", "--json", "--fresh")
+    assert done.returncode == 0 and not any(
+        c["reused_environment"] for c in _results(done.stdout).values()
+    )
+    assert not any((envs / py / "planted").exists() for py in pythons)

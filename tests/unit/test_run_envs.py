@@ -51,3 +51,24 @@ def test_the_test_environment_activates_the_cell_venv(tmp_path: Path) -> None:
     assert environ["VIRTUAL_ENV"] == str(tmp_path)
     assert environ["PATH"].split(":")[0] == str(tmp_path / "bin")
     assert "PYTHONHOME" not in environ
+
+
+def test_an_environment_is_reused_only_with_the_same_stamp(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements-3.12.txt"
+    requirements.write_text("alpha==1.1\n")
+    env = envs.final_dir(tmp_path, "3.12")
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "python").write_text("")
+    stamp = envs.fingerprint(Path("/py/3.12/bin/python"), "3.12.1", requirements)
+    assert not envs.reusable(env, stamp)  # never stamped: not trusted
+    envs.stamp(env, stamp)
+    assert envs.reusable(env, stamp)
+    requirements.write_text("alpha==1.2\n")
+    assert not envs.reusable(
+        env, envs.fingerprint(Path("/py/3.12/bin/python"), "3.12.1", requirements)
+    )
+    assert not envs.reusable(
+        env, envs.fingerprint(Path("/py/3.12/bin/python"), "3.12.2", requirements)
+    )
+    envs.unstamp(env)
+    assert not envs.reusable(env, stamp)

@@ -23,11 +23,14 @@ Run the project's test matrix on this machine with the plan and wheelhouse CI us
 For every cell (Python version) of the plan, uvci finds an installed CPython (pyenv versions,
 uv's managed Pythons, python3.X on PATH; a missing one is a skipped cell), fetches every
 cell's files once into the wheelhouse (.uvci/wheels), builds the project's wheel once when it
-is pure Python, then per cell: creates a fresh environment, installs offline from the
-wheelhouse, installs the project and runs the test command. Cells run in parallel.
+is pure Python, then per cell: creates an environment, installs offline from the wheelhouse,
+installs the project and runs the test command. Cells run in parallel.
 
-Reports: .uvci/run/junit-<python>.xml per cell and the merged .uvci/run/junit.xml; the cell
-environments stay in .uvci/run/envs/<python> until the next run.
+Cell environments live in .uvci/run/envs/<python>. Each is built under a temporary name and
+renamed when complete, stamped with its interpreter and requirements; the next run reuses it
+only when the stamp still matches (the project itself is always reinstalled), --fresh never.
+
+Reports: .uvci/run/junit-<python>.xml per cell and the merged .uvci/run/junit.xml.
 
 Exit status: 0 every cell passed (skipped cells allowed unless --require-all), 1 a cell failed,
 2 bad input (or a missing interpreter with --require-all), 130 interrupted.
@@ -66,6 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="a cell without an installed interpreter is an error (exit 2), not a skip",
     )
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="build every cell environment anew, even when the last one still matches",
+    )
     run.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     parser.usage = "%(prog)s [options] [path] [-- ARGS passed to the test command]"
     _split_at_double_dash(parser)
@@ -93,7 +101,7 @@ def _split_at_double_dash(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     command = parse_test_command(args.test_command, args.keyword, args.test_args)
     plan = plan_from_args(args)
-    options = RunOptions(command, args.jobs, args.fail_fast, args.require_all)
+    options = RunOptions(command, args.jobs, args.fail_fast, args.require_all, fresh=args.fresh)
     console = Console(file=sys.stderr if args.json else sys.stdout)
     for note in plan.notes:
         console.print(f"uvci run: note: {note}", highlight=False)

@@ -31,6 +31,7 @@ class CellRun:
     timings: dict[str, float] = field(default_factory=dict)
     output: str = ""
     junit: Path | None = None
+    reused: bool = False  # the environment of an earlier run, with the same stamp
 
     @property
     def elapsed(self) -> float:
@@ -46,6 +47,7 @@ class CellRun:
             "result": self.result,
             "detail": self.detail,
             "seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "reused_environment": self.reused,
             "junit": str(self.junit) if self.junit else None,
         }
 
@@ -60,10 +62,12 @@ class CellJob:
 
     run_dir: Path
     install_argv: Callable[[str, Path], list[str]]  # (cell python, env python) -> uv argv
+    requirements: Callable[[str], Path]  # cell python -> its requirements file
     shared_wheels: dict[str, Path]
     local: tuple[LocalPackage, ...]
     command: TestCommand
     project_root: Path
+    fresh: bool = False  # never reuse an environment
 
 
 class StepFailed(Exception):
@@ -80,7 +84,7 @@ def run_cell(cell: CellRun, job: CellJob, children: ChildGroups, notify: Notify)
     assert cell.interpreter is not None
     cell.started = time.monotonic()
     try:
-        env = _prepare(cell, cell.interpreter.path, job, children, notify)
+        env = _prepare(cell, cell.interpreter, job, children, notify)
         _test(cell, env, job, children, notify)
     except StepFailed as exc:
         stopped = children.stopped
@@ -104,10 +108,35 @@ def _step(children: ChildGroups, step: str, argv: list[str]) -> None:
 
 
 def _prepare(
-    cell: CellRun, interpreter: Path, job: CellJob, children: ChildGroups, notify: Notify
+    cell: CellRun, interpreter: Interpreter, job: CellJob, children: ChildGroups, notify: Notify
 ) -> Path:
-    """A complete environment at its final name, or StepFailed (the half-built one removed)."""
+    """A complete environment at its final name: reused when its stamp matches, else new."""
     start = time.monotonic()
+    final = envs.final_dir(job.run_dir, cell.python)
+    print_ = envs.fingerprint(interpreter.path, interpreter.version, job.requirements(cell.python))
+    if not job.fresh and envs.reusable(final, print_):
+        cell.reused = True
+        _set_phase(cell, "install", notify)
+        try:  # the project's own wheels change between runs: always reinstalled
+            _install_local(cell, interpreter.path, envs.env_python(final), job, children)
+        except BaseException:
+            envs.unstamp(final)
+            raise
+    else:
+        _build(cell, interpreter.path, job, children, notify, print_)
+    cell.timings["install"] = time.monotonic() - start
+    return final
+
+
+def _build(
+    cell: CellRun,
+    interpreter: Path,
+    job: CellJob,
+    children: ChildGroups,
+    notify: Notify,
+    print_: str,
+) -> None:
+    """A new environment under a temp name, published when complete (removed when not)."""
     building = envs.building_dir(job.run_dir, cell.python)
     try:
         _set_phase(cell, "venv", notify)
@@ -119,13 +148,11 @@ def _prepare(
         argv = [uv_executable(), *job.install_argv(cell.python, python)]
         _step(children, "offline install", argv)
         _install_local(cell, interpreter, python, job, children)
+        envs.stamp(building, print_)
     except BaseException:
         envs.discard(building)
         raise
-    final = envs.final_dir(job.run_dir, cell.python)
-    envs.publish(building, final)
-    cell.timings["install"] = time.monotonic() - start
-    return final
+    envs.publish(building, envs.final_dir(job.run_dir, cell.python))
 
 
 def _install_local(
@@ -140,7 +167,8 @@ def _install_local(
         wheels.append(str(wheel))
     if wheels:
         argv = [uv_executable(), "pip", "install", "--python", str(python), "--offline"]
-        _step(children, "project install", [*argv, "--no-index", "--no-deps", *wheels])
+        argv += ["--no-index", "--no-deps", "--reinstall", *wheels]
+        _step(children, "project install", argv)
 
 
 def _test(cell: CellRun, env: Path, job: CellJob, children: ChildGroups, notify: Notify) -> None:

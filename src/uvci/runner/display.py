@@ -106,7 +106,7 @@ def summary_table(cells: Sequence[CellRun], fetch_seconds: float | None) -> Tabl
             _interpreter(cell),
             _result(cell),
             _seconds(fetch_seconds) if ran else "",
-            _seconds(cell.timings.get("install")),
+            _seconds(cell.timings.get("install")) + (" (reused)" if cell.reused else ""),
             _seconds(cell.timings.get("test")),
             cell.detail,
         )

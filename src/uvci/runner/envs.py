@@ -1,13 +1,17 @@
 """Cell environments that a run never trusts half-built.
 
 An environment is created under a temporary name (``envs/.building-<py>-<pid>``) with
-``uv venv --relocatable``, filled, then renamed to ``envs/<py>``: a directory with the final
-name is complete by construction. Every run starts from a fresh environment; leftovers of an
-interrupted run (``.building-*``) are deleted, never used.
+``uv venv --relocatable``, filled, stamped with a fingerprint of what it holds (``uvci-env.json``:
+the interpreter and the cell's requirements file), then renamed to ``envs/<py>``: a directory
+with the final name is complete by construction. A later run reuses it only when the stamp
+matches exactly (``--fresh`` never does); leftovers of an interrupted run (``.building-*``) are
+deleted, never used.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +19,7 @@ from pathlib import Path
 from uvci.uvproc import ChildGroups, Result, uv_executable
 
 BUILDING_PREFIX = ".building-"
+STAMP = "uvci-env.json"
 
 
 def envs_dir(run_dir: Path) -> Path:
@@ -31,6 +36,29 @@ def building_dir(run_dir: Path, python: str) -> Path:
 
 def env_python(env: Path) -> Path:
     return env / "bin" / "python"
+
+
+def fingerprint(interpreter: Path, version: str, requirements: Path) -> str:
+    """What a cell environment holds: its interpreter and its requirements file's content."""
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    return json.dumps({"interpreter": str(interpreter), "version": version, "requirements": digest})
+
+
+def stamp(env: Path, print_: str) -> None:
+    (env / STAMP).write_text(print_ + "\n", encoding="utf-8")
+
+
+def reusable(env: Path, print_: str) -> bool:
+    """A complete environment (final name) whose stamp says it holds exactly ``print_``."""
+    try:
+        stamped = (env / STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        return False
+    return stamped == print_ and env_python(env).exists()
+
+
+def unstamp(env: Path) -> None:
+    (env / STAMP).unlink(missing_ok=True)
 
 
 def remove_leftovers(run_dir: Path) -> list[Path]:

@@ -8,10 +8,12 @@ run once to check that it is CPython of the right minor version.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,24 +94,30 @@ def probe(path: Path, minor: str) -> Interpreter | None:
     return Interpreter(minor, path, fields[1])
 
 
-def find_interpreter(minor: str, managed_dir: Path | None) -> Interpreter | Missing:
+def _candidates(minor: str, managed_dir: Path | Callable[[], Path | None] | None) -> Iterator[Path]:
+    """pyenv, then uv-managed (``uv python dir`` asked only when reached), then PATH."""
+    yield from pyenv_candidates(minor)
+    yield from uv_managed_candidates(minor, managed_dir() if callable(managed_dir) else managed_dir)
+    yield from path_candidates(minor)
+
+
+def find_interpreter(
+    minor: str, managed_dir: Path | Callable[[], Path | None] | None
+) -> Interpreter | Missing:
     """The first candidate that probes as CPython ``minor``, else why none was found."""
     looked: list[str] = []
-    sources = (
-        pyenv_candidates(minor),
-        uv_managed_candidates(minor, managed_dir),
-        path_candidates(minor),
-    )
-    for candidates in sources:
-        for path in candidates:
-            looked.append(str(path))
-            found = probe(path, minor)
-            if found is not None:
-                return found
+    for path in _candidates(minor, managed_dir):
+        looked.append(str(path))
+        found = probe(path, minor)
+        if found is not None:
+            return found
     tried = f" (tried {', '.join(looked[:2])})" if looked else ""
     return Missing(minor, f"no Python {minor} installed{tried}; `uv python install {minor}`")
 
 
 def find_interpreters(pythons: Sequence[str]) -> dict[str, Interpreter | Missing]:
-    managed = uv_python_dir()
-    return {minor: find_interpreter(minor, managed) for minor in pythons}
+    """Every cell's interpreter, probed in parallel; ``uv python dir`` asked only if needed."""
+    managed = functools.lru_cache(maxsize=1)(uv_python_dir)
+    with ThreadPoolExecutor(max_workers=max(1, len(pythons))) as pool:
+        found = pool.map(lambda minor: find_interpreter(minor, managed), pythons)
+        return dict(zip(pythons, found, strict=True))

@@ -33,6 +33,7 @@ class RunOptions:
     require_all: bool = False
     wheelhouse: Path | None = None  # default: <project>/.uvci/wheels
     run_dir: Path | None = None  # default: <project>/.uvci/run
+    fresh: bool = False  # never reuse a cell environment
 
 
 @dataclass
@@ -135,10 +136,12 @@ def _prepare(
         install_argv=lambda python, env_python: wh.offline_install_command(
             house, python, str(env_python)
         ),
+        requirements=lambda python: wh.requirements_path(house, python),
         shared_wheels=shared,
         local=local,
         command=options.command,
         project_root=plan.project.root,
+        fresh=options.fresh,
     )
 
 
