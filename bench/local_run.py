@@ -1,0 +1,192 @@
+"""Wall time of the local matrix: `uvci run` against nox and tox (with tox-uv), cold and warm.
+
+    uv run python bench/local_run.py [--python 3.10,3.11,3.12,3.13] [--repeat 3] [--json PATH]
+
+Every tool runs the same project (bench/projects/pure: the locked dependencies plus pytest, and a
+small test suite written here) on the same interpreters, installing exactly what uv.lock pins:
+nox with its documented uv recipe (``uv sync --locked`` into the session's venv), tox with
+tox-uv's ``uv-venv-lock-runner``. Each tool gets its own copy of the project and its own uv cache.
+
+- cold: no environments, an empty uv cache (and no wheelhouse): everything comes from PyPI;
+- warm: the same command again (median of ``--repeat`` runs), with whatever each tool keeps.
+
+nox recreates its environments unless ``-r``; tox reuses them; tox ``-p`` runs environments in
+parallel; `uvci run` builds a fresh environment per cell every time, cells in parallel. All are
+measured as their users would run them. Needs the network (PyPI) for the cold runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from uvci.runner.interpreters import Interpreter, find_interpreters
+from uvci.uvproc import cmd_output
+
+PROJECT = Path(__file__).resolve().parent / "projects" / "pure"
+VENV_BIN = Path(sys.executable).parent
+TESTS = """\
+import attrs
+import click
+import httpx
+import packaging.version
+import pytest
+import rich.text
+
+
+@attrs.define
+class Point:
+    x: int
+    y: int
+
+
+@pytest.mark.parametrize("n", range(40))
+def test_point(n: int) -> None:
+    assert Point(n, n).x == n
+
+
+def test_versions() -> None:
+    assert packaging.version.Version("1.10") > packaging.version.Version("1.9")
+
+
+def test_libraries() -> None:
+    assert rich.text.Text("x").plain == "x" and click.style("x") and httpx.URL("http://a/").host
+"""
+NOXFILE = """\
+import nox
+
+nox.options.default_venv_backend = "uv"
+
+
+@nox.session(python={pythons!r})
+def tests(session: nox.Session) -> None:
+    session.run_install(
+        "uv", "sync", "--locked", f"--python={{session.virtualenv.location}}",
+        env={{"UV_PROJECT_ENVIRONMENT": session.virtualenv.location}},
+    )
+    session.run("pytest", "-q")
+"""
+TOX_INI = """\
+[tox]
+env_list = {envs}
+
+[testenv]
+runner = uv-venv-lock-runner
+commands = pytest -q
+"""
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    argv: tuple[str, ...]
+    state: tuple[str, ...]  # what the tool keeps in the project between runs
+
+
+def tools(pythons: Sequence[str]) -> list[Tool]:
+    envs = ",".join(f"py{p.replace('.', '')}" for p in pythons)
+    uvci = (sys.executable, "-m", "uvci", "run", ".", "--python", ",".join(pythons))
+    nox, tox = str(VENV_BIN / "nox"), str(VENV_BIN / "tox")
+    return [
+        Tool("uvci run", (*uvci, "--test-command", "pytest -q"), (".uvci",)),
+        Tool("nox", (nox,), (".nox",)),
+        Tool("nox -r", (nox, "-r"), (".nox",)),
+        Tool("tox", (tox, "-e", envs), (".tox",)),
+        Tool("tox -p", (tox, "-p", "auto", "-e", envs), (".tox",)),
+    ]
+
+
+def make_project(dest: Path, pythons: Sequence[str]) -> Path:
+    dest.mkdir(parents=True)
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copy(PROJECT / name, dest / name)
+    (dest / "tests").mkdir()
+    (dest / "tests" / "test_bench.py").write_text(TESTS)
+    (dest / "noxfile.py").write_text(NOXFILE.format(pythons=list(pythons)))
+    envs = ", ".join(f"py{p.replace('.', '')}" for p in pythons)
+    (dest / "tox.ini").write_text(TOX_INI.format(envs=envs))
+    return dest
+
+
+def environ(interpreters: Sequence[Interpreter], cache: Path) -> dict[str, str]:
+    """Every interpreter's own bin dir on PATH (no pyenv shims), a private uv cache.
+
+    ``PYTHONDONTWRITEBYTECODE`` is dropped: tox does not pass it to its environments while nox
+    and uvci do, which would make the others recompile every module on every run.
+    """
+    keep = [d for d in os.environ.get("PATH", "").split(os.pathsep) if "shims" not in d]
+    dirs = [str(i.path.parent) for i in interpreters]
+    drop = ("UV_", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    path = os.pathsep.join([str(VENV_BIN), *dirs, *keep])
+    return {**env, "PATH": path, "UV_CACHE_DIR": str(cache), "UV_PYTHON_DOWNLOADS": "never"}
+
+
+def timed(tool: Tool, project: Path, env: dict[str, str]) -> float:
+    start = time.monotonic()
+    rc, out, err = cmd_output(tool.argv, cwd=project, env=env, timeout=1800)
+    seconds = time.monotonic() - start
+    if rc != 0:
+        tail = "\n".join(f"{out}{err}".strip().splitlines()[-15:])
+        raise SystemExit(f"{tool.name} failed (exit {rc}) in {project}:\n{tail}")
+    return seconds
+
+
+def measure(
+    tool: Tool, workdir: Path, interpreters: Sequence[Interpreter], repeat: int
+) -> dict[str, object]:
+    slug = tool.name.replace(" ", "-")
+    project = make_project(workdir / slug, [i.python for i in interpreters])
+    env = environ(interpreters, workdir / f"cache-{slug}")
+    cold = timed(tool, project, env)
+    warm = [timed(tool, project, env) for _ in range(repeat)]
+    print(f"{tool.name:10} cold {cold:6.2f}s  warm {statistics.median(warm):6.2f}s", flush=True)
+    return {
+        "tool": tool.name,
+        "argv": list(tool.argv),
+        "cold_seconds": round(cold, 3),
+        "warm_seconds": round(statistics.median(warm), 3),
+        "warm_runs": [round(w, 3) for w in warm],
+    }
+
+
+def markdown(results: Sequence[dict[str, object]], pythons: Sequence[str]) -> str:
+    lines = [f"Python {', '.join(pythons)}; {os.cpu_count()} cores", "",
+             "| tool | cold (s) | warm (s) |", "| --- | ---: | ---: |"]  # fmt: skip
+    for r in results:
+        lines.append(f"| {r['tool']} | {r['cold_seconds']:.2f} | {r['warm_seconds']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--python", default="3.10,3.11,3.12,3.13", help="comma-separated minors")
+    parser.add_argument("--repeat", type=int, default=3, help="warm runs per tool (median)")
+    parser.add_argument("--only", action="append", help="measure only this tool (repeatable)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    found = find_interpreters(args.python.split(","))
+    interpreters = [i for i in found.values() if isinstance(i, Interpreter)]
+    pythons = [i.python for i in interpreters]
+    selected = [t for t in tools(pythons) if not args.only or t.name in args.only]
+    with tempfile.TemporaryDirectory(prefix="uvci-local-run-") as scratch:
+        results = [measure(t, Path(scratch), interpreters, args.repeat) for t in selected]
+    print(markdown(results, pythons))
+    if args.json:
+        args.json.write_text(json.dumps({"pythons": pythons, "results": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
