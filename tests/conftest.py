@@ -86,7 +86,7 @@ def _hermetic_environ(
     if request.node.get_closest_marker("network"):
         return
     for key in list(os.environ):
-        if key not in uv_env:
+        if key not in uv_env and not key.startswith("PYTEST_"):
             monkeypatch.delenv(key)
     for key, value in uv_env.items():
         monkeypatch.setenv(key, value)
