@@ -27,9 +27,7 @@ def files(p: Plan, python: str) -> dict[str, str | None]:
 
 def test_forks_pick_the_version_locked_for_each_python() -> None:
     p = plan()
-    versions = {
-        c.python: next(x.version for x in c.packages if x.name == "numpy") for c in p.cells
-    }
+    versions = {c.python: next(x.version for x in c.packages if x.name == "numpy") for c in p.cells}
     assert versions == {"3.10": "1.26.4", "3.11": "1.26.4", "3.12": "2.1.0", "3.13": "2.1.0"}
 
 
