@@ -180,7 +180,9 @@ def test_ctrl_c_stops_every_child_and_the_rerun_starts_fresh(
 def _rerun_trusts_only_complete_stamped_envs(project: Path, envs: Path, pythons: list[str]) -> None:
     """What a crash (kill -9) mid-build leaves is removed; a complete env is reused only when
     its stamp matches; --fresh rebuilds every one."""
-    half = envs / ".building-3.12-999999"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    half = envs / f".building-3.12-{gone.stdout.strip()}"  # its builder is dead
     (half / "bin").mkdir(parents=True)
     complete = [py for py in pythons if (envs / py / "uvci-env.json").is_file()]
     assert complete  # the first cells finished their environment before the interrupt

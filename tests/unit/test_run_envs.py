@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from uvci.runner import envs
 from uvci.uvproc import ChildGroups
 
 
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(proc.stdout)
+
+
 def test_leftovers_of_an_interrupted_run_are_removed_and_complete_envs_kept(
     tmp_path: Path,
 ) -> None:
-    half = envs.envs_dir(tmp_path) / ".building-3.12-4242"
+    half = envs.envs_dir(tmp_path) / f".building-3.12-{_dead_pid()}"
     (half / "bin").mkdir(parents=True)
+    live = envs.envs_dir(tmp_path) / f".building-3.13-{os.getppid()}"  # another run, going on
+    live.mkdir()
     complete = envs.final_dir(tmp_path, "3.11")
     complete.mkdir(parents=True)
     assert envs.remove_leftovers(tmp_path) == [half]
-    assert not half.exists() and complete.is_dir()
+    assert not half.exists() and complete.is_dir() and live.is_dir()
 
 
 def test_publish_replaces_the_previous_environment(tmp_path: Path) -> None:

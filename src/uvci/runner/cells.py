@@ -93,6 +93,8 @@ def run_cell(cell: CellRun, job: CellJob, children: ChildGroups, notify: Notify)
     except BuildFailed as exc:
         cell.output = exc.output
         cell.finish(CANCELLED if children.stopped else ERROR, str(exc))
+    except OSError as exc:  # disk full, permissions: this cell's error, not a traceback
+        cell.finish(ERROR, f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
     notify(cell)
 
 

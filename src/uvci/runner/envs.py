@@ -61,12 +61,29 @@ def unstamp(env: Path) -> None:
     (env / STAMP).unlink(missing_ok=True)
 
 
+def _owner_alive(path: Path) -> bool:
+    """Whether another live process is building ``path`` (its name ends with that pid)."""
+    pid = path.name.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_leftovers(run_dir: Path) -> list[Path]:
-    """Delete half-built environments of earlier (interrupted) runs; returns what was removed."""
+    """Delete half-built environments of earlier (interrupted) runs; returns what was removed.
+
+    Those of a run still going in another process are left alone."""
     directory = envs_dir(run_dir)
     if not directory.is_dir():
         return []
-    stale = sorted(p for p in directory.iterdir() if p.name.startswith(BUILDING_PREFIX))
+    building = (p for p in directory.iterdir() if p.name.startswith(BUILDING_PREFIX))
+    stale = sorted(p for p in building if not _owner_alive(p))
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     return stale

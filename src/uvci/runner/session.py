@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from uvci import wheelhouse as wh
 from uvci.errors import FatalError
 from uvci.plan import Plan
 from uvci.runner import builds, envs, junit
@@ -110,32 +111,17 @@ def _prepare(
     plan: Plan, outcome: Outcome, options: RunOptions, children: ChildGroups, progress: Progress
 ) -> CellJob:
     """Fetch every runnable cell's files once, build the project's pure wheels once."""
-    from uvci import wheelhouse as wh
-
     runnable = _runnable(outcome.cells)
     house = options.wheelhouse or wh.default_wheelhouse(plan.project.root)
-    _set_phase(runnable, "fetch")
-    start = time.monotonic()
-    result = wh.fill_wheelhouse(plan, house, cells=[c.python for c in runnable])
-    outcome.fetch_seconds = time.monotonic() - start
-    progress.phase(f"wheelhouse {house}: {_fetch_summary(result.to_json())}")
+    _fetch(plan, house, outcome, progress)
     first = runnable[0]
     assert first.interpreter is not None
     local = builds.local_packages(plan, first.python)
     _set_phase(runnable, "build")
-    try:
-        shared = builds.build_shared(
-            children, local, first.interpreter.path, outcome.run_dir / "dist"
-        )
-    except builds.BuildFailed as exc:
-        raise FatalError(
-            f"{exc.package}: `uv build --wheel` failed: {_last_line(exc.output)}"
-        ) from None
+    shared = _build_shared(children, local, first.interpreter, outcome.run_dir / "dist")
     return CellJob(
         run_dir=outcome.run_dir,
-        install_argv=lambda python, env_python: wh.offline_install_command(
-            house, python, str(env_python)
-        ),
+        install_argv=lambda py, env_python: wh.offline_install_command(house, py, str(env_python)),
         requirements=lambda python: wh.requirements_path(house, python),
         shared_wheels=shared,
         local=local,
@@ -143,6 +129,28 @@ def _prepare(
         project_root=plan.project.root,
         fresh=options.fresh,
     )
+
+
+def _fetch(plan: Plan, house: Path, outcome: Outcome, progress: Progress) -> None:
+    runnable = _runnable(outcome.cells)
+    _set_phase(runnable, "fetch")
+    start = time.monotonic()
+    result = wh.fill_wheelhouse(plan, house, cells=[c.python for c in runnable])
+    outcome.fetch_seconds = time.monotonic() - start
+    progress.phase(f"wheelhouse {house}: {_fetch_summary(result.to_json())}")
+
+
+def _build_shared(
+    children: ChildGroups,
+    local: tuple[builds.LocalPackage, ...],
+    interpreter: Interpreter,
+    dist: Path,
+) -> dict[str, Path]:
+    try:
+        return builds.build_shared(children, local, interpreter.path, dist)
+    except builds.BuildFailed as exc:
+        reason = _last_line(exc.output)
+        raise FatalError(f"{exc.package}: `uv build --wheel` failed: {reason}") from None
 
 
 def _set_phase(cells: list[CellRun], phase: str) -> None:
