@@ -13,6 +13,7 @@ Connection errors, 5xx, 429 and a hash mismatch are retried; 404 and other 4xx f
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import http.client
 import os
@@ -44,7 +45,24 @@ class Cancelled(Exception):
 
 
 class _Retry(Exception):
-    """A transient failure worth another attempt."""
+    """A transient failure worth another attempt (after ``delay`` seconds if the server said)."""
+
+    def __init__(self, message: str, delay: float | None = None) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+def _env_number(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise FatalError(f"{key}={raw!r}: not a number; fix or unset it") from None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (numbers only), capped at a minute."""
+    return min(float(value), 60.0) if value and value.strip().isdigit() else None
 
 
 def file_sha256(path: Path) -> str:
@@ -80,13 +98,21 @@ def _insecure_context() -> ssl.SSLContext:
 class Fetcher:
     """Downloads files named in uv.lock; see the module docstring."""
 
-    def __init__(self, auth: Auth, root: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        auth: Auth,
+        root: Path,
+        env: Mapping[str, str] | None = None,
+        notify: Callable[[str], None] = lambda message: None,
+    ) -> None:
         env = os.environ if env is None else env
         self.auth = auth
         self.root = root  # relative paths in the lock (path registries) are from here
-        self.retries = int(env.get("UV_HTTP_RETRIES") or 3)
-        self.timeout = float(env.get("UV_HTTP_TIMEOUT") or env.get("UV_REQUEST_TIMEOUT") or 30)
-        self.backoff = float(env.get("UVCI_HTTP_BACKOFF") or 0.5)
+        self.notify = notify  # told about each retry
+        self.retries = int(_env_number(env, "UV_HTTP_RETRIES", 3))
+        timeout = _env_number(env, "UV_REQUEST_TIMEOUT", 30)
+        self.timeout = _env_number(env, "UV_HTTP_TIMEOUT", timeout)
+        self.backoff = _env_number(env, "UVCI_HTTP_BACKOFF", 0.5)
         self.insecure = set(env.get("UV_INSECURE_HOST", "").split())
         self.stop = threading.Event()
         self._secure = urllib.request.build_opener(
@@ -106,13 +132,16 @@ class Fetcher:
             try:
                 return self._attempt(url, dest, sha256, registry, progress)
             except _Retry as exc:
+                why = self.auth.mask(str(exc))
                 if attempt == self.retries:
                     raise FatalError(
                         f"{dest.name}: download failed after {attempt + 1} attempts from "
-                        f"{self.auth.mask(url)}: {self.auth.mask(str(exc))}; check the index is "
-                        "reachable (proxy, VPN) and retry"
+                        f"{self.auth.mask(url)}: {why}; check the index is reachable (proxy, "
+                        "VPN) and retry"
                     ) from None
-                self._sleep(self.backoff * 2**attempt)
+                delay = max(self.backoff * 2**attempt, exc.delay or 0.0)
+                self.notify(f"{dest.name}: {why}; retrying in {delay:.1f} s")
+                self._sleep(delay)
         raise AssertionError("unreachable")
 
     def _sleep(self, seconds: float) -> None:
@@ -144,6 +173,7 @@ class Fetcher:
                 chunks = _chunks(response, self.stop)
                 return write_verified(chunks, dest, sha256, progress, expected)
         except urllib.error.HTTPError as exc:
+            exc.close()
             raise self._http_error(exc, url, dest, registry) from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, ssl.SSLCertVerificationError):
@@ -152,7 +182,7 @@ class Fetcher:
                     f"({exc.reason.verify_message}); point SSL_CERT_FILE at your CA bundle"
                 ) from None
             raise _Retry(str(exc.reason)) from None
-        except (http.client.HTTPException, ConnectionError, TimeoutError) as exc:
+        except (http.client.HTTPException, OSError) as exc:  # reset, timeout, TLS cut short...
             raise _Retry(f"{type(exc).__name__}: {exc}") from None
 
     def _http_error(
@@ -160,7 +190,9 @@ class Fetcher:
     ) -> Exception:
         masked = self.auth.mask(url)
         if exc.code == 429 or exc.code >= 500:
-            return _Retry(f"HTTP {exc.code} {exc.reason}")
+            return _Retry(
+                f"HTTP {exc.code} {exc.reason}", _retry_after(exc.headers.get("Retry-After"))
+            )
         if exc.code in (401, 403):
             return FatalError(
                 f"{dest.name}: HTTP {exc.code} {exc.reason} from {masked}; the index wants "
@@ -200,16 +232,22 @@ def write_verified(
     progress: Progress,
     length: int | None = None,
 ) -> int:
-    """Stream ``chunks`` into ``dest`` atomically; ``_Retry`` on a short read or hash mismatch."""
-    fd, temp = tempfile.mkstemp(dir=dest.parent, prefix=temp_name_prefix(dest.name), suffix=".part")
+    """Stream ``chunks`` into ``dest`` atomically; ``_Retry`` on a short read or hash mismatch.
+
+    Errors of the wheelhouse's file system are a :class:`FatalError` (never retried)."""
     try:
-        os.fchmod(fd, FILE_MODE)
+        fd, temp = tempfile.mkstemp(
+            dir=dest.parent, prefix=temp_name_prefix(dest.name), suffix=".part"
+        )
+    except OSError as exc:
+        raise _write_error(exc, dest) from None
+    try:
         digest, size = _write_all(fd, chunks, dest, progress)
         if length is not None and size != length:
             raise _Retry(f"connection closed after {size} of {length} bytes")
         if sha256 is not None and digest != sha256:
             raise _Retry(f"sha256 mismatch: uv.lock has {sha256}, got {digest} ({size} bytes)")
-        os.replace(temp, dest)
+        _fs(lambda: os.replace(temp, dest), dest)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -220,26 +258,36 @@ def _write_all(fd: int, chunks: Iterator[bytes], dest: Path, progress: Progress)
     digest = hashlib.sha256()
     size = 0
     with os.fdopen(fd, "wb", buffering=0) as out:
+        _fs(lambda: os.fchmod(fd, FILE_MODE), dest)
         for chunk in chunks:
-            _write_fully(out, chunk, dest)
+            _fs(functools.partial(_write_fully, out, chunk), dest)
             digest.update(chunk)
             size += len(chunk)
             progress(len(chunk))
     return digest.hexdigest(), size
 
 
-def _write_fully(out: IO[bytes], chunk: bytes, dest: Path) -> None:
+def _write_fully(out: IO[bytes], chunk: bytes) -> None:
     view = memoryview(chunk)
+    while view:
+        written = out.write(view)
+        view = view[written or 0 :]
+
+
+def _fs(action: Callable[[], object], dest: Path) -> None:
+    """Run a file-system ``action`` for ``dest``; its OSError becomes a clear FatalError."""
     try:
-        while view:
-            written = out.write(view)
-            view = view[written or 0 :]
+        action()
     except OSError as exc:
-        if exc.errno in DISK_FULL:
-            free = shutil.disk_usage(dest.parent).free
-            raise FatalError(
-                f"{dest.parent}: disk full while writing {dest.name} ({free // 1024} KiB free); "
-                "free some space (or point --wheelhouse elsewhere) and run again; nothing was "
-                "left half-written"
-            ) from None
-        raise FatalError(f"{dest.parent}: cannot write {dest.name}: {exc.strerror}") from None
+        raise _write_error(exc, dest) from None
+
+
+def _write_error(exc: OSError, dest: Path) -> FatalError:
+    if exc.errno in DISK_FULL:
+        free = shutil.disk_usage(dest.parent).free
+        return FatalError(
+            f"{dest.parent}: disk full while writing {dest.name} ({free // 1024} KiB free); "
+            "free some space (or point --wheelhouse elsewhere) and run again; nothing was "
+            "left half-written"
+        )
+    return FatalError(f"{dest.parent}: cannot write {dest.name}: {exc.strerror}")

@@ -172,7 +172,8 @@ class _Fill:
         self.tally = Tally()
         self.before = snapshot(wheelhouse)
         self.old = load_manifest(wheelhouse)
-        fetcher = Fetcher(load_auth(plan.project.root, env), plan.project.root, env)
+        auth = load_auth(plan.project.root, env)
+        fetcher = Fetcher(auth, plan.project.root, env, notify=reporter.note)
         self.verifier = Verifier(wheelhouse, fetcher, reporter)
 
     def run(self, jobs: int, interpreters: Mapping[str, str | Path]) -> PrefetchResult:

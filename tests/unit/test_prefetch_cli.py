@@ -212,3 +212,47 @@ def test_disk_full_is_a_clear_error_and_nothing_half_written(
     assert line.startswith(f"uvci prefetch: error: {wheelhouse}: disk full while writing {BIG}")
     assert BIG not in _leftovers(wheelhouse)
     assert not [n for n in _leftovers(wheelhouse) if n.endswith(".part")]
+
+
+def test_retries_are_logged_and_the_run_succeeds(
+    locked_project: LockedProject,
+    index: LoopbackIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UVCI_HTTP_BACKOFF", "0.01")
+    project = locked_project("pure")
+    index.fail("gamma-1.1-py3-none-any.whl", status=502, times=1)
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12")
+    assert rc == 0
+    assert "  note: gamma-1.1-py3-none-any.whl: HTTP 502 Bad Gateway; retrying in 0.0 s" in err
+
+
+def test_unreachable_index_is_one_clear_error(
+    locked_project: LockedProject,
+    make_index: MakeIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UVCI_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("UV_HTTP_RETRIES", "1")
+    index = make_index()
+    project = locked_project("pure", index=index)
+    index.stop()
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12")
+    assert rc == 2
+    error = [line for line in err.splitlines() if line.startswith("uvci prefetch: error:")]
+    assert len(error) == 1 and "download failed after 2 attempts from" in error[0]
+    assert f"{index.base}/files/" in error[0] and "Connection refused" in error[0]
+    assert "Traceback" not in err
+
+
+def test_bad_retry_setting_is_one_clear_error(
+    locked_project: LockedProject,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UVCI_HTTP_BACKOFF", "soon")
+    rc, _, err = prefetch(capsys, str(locked_project("pure")), "--python", "3.12")
+    assert rc == 2
+    assert "uvci prefetch: error: UVCI_HTTP_BACKOFF='soon': not a number; fix or unset it" in err
