@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+from tests.support.dists import BACKEND_SOURCE
 from uvci.uvproc import cmd_output, run_uv
 
 PROJECTS_DIR = Path(__file__).resolve().parents[1] / "data" / "projects"
@@ -102,12 +103,28 @@ def index_table(index_url: str) -> str:
     return f'\n[[tool.uv.index]]\nname = "loopback"\nurl = "{index_url}"\ndefault = true\n'
 
 
+def add_backend(project: Path) -> list[Path]:
+    """Write tests/support/backend.py beside every pyproject.toml that builds with it.
+
+    The projects under tests/data/projects name ``build-backend = "backend"`` with
+    ``backend-path = ["."]`` but do not carry the file: one source, copied where it is used.
+    """
+    written = []
+    for pyproject in project.rglob("pyproject.toml"):
+        if 'build-backend = "backend"' in pyproject.read_text(encoding="utf-8"):
+            target = pyproject.parent / "backend.py"
+            target.write_text(BACKEND_SOURCE, encoding="utf-8")
+            written.append(target)
+    return written
+
+
 def copy_project(name: str, dest: Path, index_url: str) -> Path:
     """Copy tests/data/projects/<name> to ``dest`` (must not exist) and point it at the index."""
     source = PROJECTS_DIR / name
     if not (source / "pyproject.toml").is_file():
         raise ValueError(f"no test project {name!r} in {PROJECTS_DIR}")
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", ".venv", "uv.lock"))
+    add_backend(dest)
     pyproject = dest / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text(encoding="utf-8") + index_table(index_url), encoding="utf-8"

@@ -13,7 +13,7 @@ from packaging.tags import parse_tag
 from packaging.utils import parse_wheel_filename
 
 from tests.support.dists import BACKEND_SOURCE, build_sdist, build_wheel, compress_tags
-from tests.support.projects import PROJECTS_DIR
+from tests.support.projects import PROJECT_NAMES, PROJECTS_DIR, copy_project
 from tests.support.venvs import installed
 from uvci.uvproc import run_uv
 
@@ -138,8 +138,14 @@ def test_uv_build_of_sdist_tree(tmp_path: Path, uv_env: dict[str, str]) -> None:
     } <= set(meta)
 
 
-def test_projects_carry_the_current_backend() -> None:
-    copies = sorted(PROJECTS_DIR.rglob("backend.py"))
-    assert len(copies) >= 6
-    stale = [str(p) for p in copies if p.read_text(encoding="utf-8") != BACKEND_SOURCE]
-    assert not stale, f"copy tests/support/backend.py over: {stale}"
+def test_copied_projects_get_the_one_backend(tmp_path: Path) -> None:
+    assert not list(PROJECTS_DIR.rglob("backend.py")), "projects must not carry copies"
+    for name in PROJECT_NAMES:
+        copy = copy_project(name, tmp_path / name, "http://127.0.0.1:9/simple")
+        builders = [
+            p.parent
+            for p in copy.rglob("pyproject.toml")
+            if 'build-backend = "backend"' in p.read_text(encoding="utf-8")
+        ]
+        for directory in builders:
+            assert (directory / "backend.py").read_text(encoding="utf-8") == BACKEND_SOURCE
