@@ -201,3 +201,15 @@ def _rerun_trusts_only_complete_stamped_envs(project: Path, envs: Path, pythons:
         c["reused_environment"] for c in _results(done.stdout).values()
     )
     assert not any((envs / py / "planted").exists() for py in pythons)
+
+
+def test_workspace_members_are_built_once_and_installed_in_every_cell(
+    locked_project: Callable[..., Path], pythons: dict[str, Path]
+) -> None:
+    project = locked_project("workspace")
+    check = "python -c 'import ws_app, ws_lib; assert \"site-packages\" in ws_app.__file__'"
+    done = _uvci(project, "--test-command", check, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {c["result"] for c in _results(done.stdout).values()} == {"passed"}
+    wheels = sorted(p.name for p in (project / ".uvci" / "run" / "dist").rglob("*.whl"))
+    assert [w.split("-")[0] for w in wheels] == ["ws_app", "ws_lib", "ws_root"]

@@ -38,7 +38,8 @@ def local_packages(plan: Plan, python: str) -> tuple[LocalPackage, ...]:
     found: dict[str, LocalPackage] = {}
     for package in plan.lock.packages:
         if package.name in names and package.source_kind in BUILDABLE_SOURCES:
-            found[package.name] = LocalPackage(package.name, plan.project.root / package.source)
+            directory = (plan.project.root / package.source).resolve()
+            found[package.name] = LocalPackage(package.name, directory)
     return tuple(found.values())
 
 
@@ -50,11 +51,12 @@ def build_wheel(
     children: ChildGroups, package: LocalPackage, interpreter: Path, out_dir: Path
 ) -> Path:
     """``uv build --wheel`` of ``package`` into a fresh ``out_dir``; the wheel's path."""
+    out_dir = out_dir.resolve()
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
     cmd = [uv_executable(), "build", "--wheel", "--quiet", "--no-progress", "--python"]
     cmd += [str(interpreter), "--out-dir", str(out_dir), str(package.directory)]
-    rc, out, err = children.run(cmd, cwd=package.directory)
+    rc, out, err = children.run(cmd, cwd=package.directory)  # out_dir is absolute
     wheels = sorted(out_dir.glob("*.whl"))
     if rc != 0 or len(wheels) != 1:
         raise BuildFailed(package.name, f"{out}{err}".strip() or f"uv build exited {rc}")

@@ -83,8 +83,8 @@ def discover(plan: Plan, require_all: bool) -> list[CellRun]:
 def run_matrix(
     plan: Plan, cells: list[CellRun], options: RunOptions, progress: Progress
 ) -> Outcome:
-    root = plan.project.root
-    outcome = Outcome(cells, options.run_dir or root / ".uvci" / "run")
+    root = plan.project.root.resolve()  # children run in other directories
+    outcome = Outcome(cells, (options.run_dir or root / ".uvci" / "run").resolve())
     envs.remove_leftovers(outcome.run_dir)
     children = ChildGroups()
     try:
@@ -112,7 +112,7 @@ def _prepare(
 ) -> CellJob:
     """Fetch every runnable cell's files once, build the project's pure wheels once."""
     runnable = _runnable(outcome.cells)
-    house = options.wheelhouse or wh.default_wheelhouse(plan.project.root)
+    house = (options.wheelhouse or wh.default_wheelhouse(plan.project.root)).resolve()
     _fetch(plan, house, outcome, progress)
     first = runnable[0]
     assert first.interpreter is not None
