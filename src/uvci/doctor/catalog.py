@@ -146,7 +146,7 @@ RULES: tuple[Rule, ...] = (
         Severity.MINOR,
         "The Python versions the jobs test should be the versions the project supports: its "
         "classifiers (or, without them, the lowest version requires-python allows) and none "
-        "that requires-python excludes.",
+        "that requires-python excludes. Versions past their end of life need no job.",
         "An untested supported version ships bugs; an excluded one fails or wastes a job.",
         "Align the matrix with pyproject.toml; `uvci generate` derives it from there.",
         py.uvc011,

@@ -15,7 +15,7 @@ from uvci.project import Project
 PYTHON_VARIABLES = ("PYTHON_VERSION", "PYTHON", "PY_VERSION", "PY", "PYTHON_VER", "UV_PYTHON")
 INSTALLING = frozenset(
     {"sync", "run", "pip install", "pip sync", "pip compile", "tool install", "tool run"}
-    | {"uvx", "add", "lock", "export", "build", "python install"}
+    | {"uvx", "add", "lock", "export", "python install"}
 )
 _VERSION = re.compile(r"^(?:cpython-|python)?(3\.\d{1,2})(?:\.\d+)?(?:-.*)?$")
 _IMAGE_PYTHON = re.compile(r"(?:^|[/:-])python[:-]?(3\.\d{1,2})(?![\d])")
@@ -61,6 +61,17 @@ class Context:
             self._jobs["uv"] = [job for job in self.pipeline.jobs if self.runs_uv(job)]
         return self._jobs["uv"]
 
+    def downloads(self, job: Job) -> list[Command]:
+        """The installing commands that may fetch from an index (not ``--offline``/``--no-index``)."""
+        if job.variables.get("UV_OFFLINE", "").lower() in ("1", "true", "yes"):
+            return []
+        return [cmd for cmd in self.installs(job) if not cmd.has("--offline", "--no-index")]
+
+    def find_links(self, job: Job) -> list[str]:
+        """The local ``--find-links`` directories the job's uv commands install from."""
+        found = (cmd.option("--find-links", "-f") for cmd in self.installs(job))
+        return [link for link in found if link and "://" not in link]
+
     def installing_jobs(self) -> list[Job]:
         if "installing" not in self._jobs:
             self._jobs["installing"] = [job for job in self.pipeline.jobs if self.installs(job)]
@@ -96,7 +107,10 @@ class Context:
     def caches_uv(self, job: Job) -> bool:
         """Whether some cache path of ``job`` holds uv's cache directory."""
         cache_dir = self.uv_cache_dir(job)
+        links = self.find_links(job)
         for cache in job.caches:
+            if any(p.covers(path, link) for path in cache.paths for link in links):
+                return True  # a wheelhouse uv installs from serves the same purpose
             if any("UV_CACHE_DIR" in raw for raw in cache.raw_paths):
                 return True
             if cache_dir.value and any(p.covers(path, cache_dir.value) for path in cache.paths):

@@ -30,9 +30,10 @@ def keyed_on_lock(cache: Cache) -> bool:
 
 def uvc001(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
-        if any(cache.paths for cache in job.caches):
+        fetching = ctx.downloads(job)
+        if not fetching or any(cache.paths for cache in job.caches):
             continue
-        sub = " ".join(ctx.installs(job)[0].argv[:3])
+        sub = " ".join(fetching[0].argv[:3])
         yield Finding(
             "UVC001",
             Severity.MAJOR,
@@ -46,7 +47,7 @@ def uvc001(ctx: Context) -> Iterator[Finding]:
 def uvc002(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         caches = [cache for cache in job.caches if cache.paths]
-        if not caches:
+        if not caches or not ctx.downloads(job):
             continue
         for cache in caches:
             for path in cache.paths:

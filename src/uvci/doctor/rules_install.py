@@ -95,8 +95,8 @@ def _unpinned_pip_installs(ctx: Context) -> Iterator[Finding]:
 
 
 def _unpinned(ctx: Context, cmd: Command) -> bool:
-    if cmd.has("-c", "--constraint", "--constraints", "--override"):
-        return False
+    if cmd.has("-c", "--constraint", "--constraints", "--override", "--no-deps"):
+        return False  # constrained, or nothing is resolved
     files = _requirement_files(cmd)
     for name in files:
         pinned = _pinned_file(ctx.project_dir / name)

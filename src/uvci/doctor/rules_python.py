@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -115,13 +116,16 @@ def uvc011(ctx: Context) -> Iterator[Finding]:
 
 
 def _untested(ctx: Context, tested: set[str]) -> list[str]:
+    """Supported, maintained versions no job tests (end-of-life ones need no job)."""
     project = ctx.project
     assert project is not None
+    today = dt.date.today()
+    maintained = [v for v, (born, eol) in RELEASES.items() if born <= today <= eol]
     supported = [v for v in project.classifier_pythons if allowed(project.requires_python, v)]
     if not supported:
-        lowest = [v for v in RELEASES if allowed(project.requires_python, v)][:1]
+        lowest = [v for v in maintained if allowed(project.requires_python, v)][:1]
         supported = lowest if str(project.requires_python) else []
-    return [v for v in supported if v not in tested]
+    return [v for v in supported if v not in tested and v in maintained]
 
 
 def _why(ctx: Context, version: str) -> str:

@@ -17,6 +17,10 @@ _VALUE_OPTIONS = frozenset(
     {"--directory", "--project", "--cache-dir", "--config-file", "--color", "--python"}
     | {"-p", "--python-preference", "--allow-insecure-host", "--index-url", "--index"}
 )
+_PIP_VALUE_OPTIONS = frozenset(
+    {"-r", "--requirement", "-c", "--constraint", "-f", "--find-links", "-i", "--extra-index-url"}
+    | {"--target", "--prefix", "--torch-backend", "--override", "--exclude-newer"}
+)
 _TWO_WORD = frozenset({"pip", "cache", "python", "tool", "self"})
 
 
@@ -103,7 +107,7 @@ def positional_args(cmd: Command, after: int) -> list[str]:
         if skip:
             skip = False
         elif token.startswith("-"):
-            skip = "=" not in token and token in _VALUE_OPTIONS | {"-r", "--requirement", "-c"}
+            skip = "=" not in token and token in _VALUE_OPTIONS | _PIP_VALUE_OPTIONS
         else:
             out.append(token)
     return out

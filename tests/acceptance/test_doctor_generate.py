@@ -1,0 +1,37 @@
+"""What `uvci generate` writes must pass `uvci doctor` with no finding (and GitLab's schema)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.schema import gitlab_ci_errors
+from uvci.cli import main
+from uvci.doctor.engine import check
+
+
+def generate_available() -> bool:
+    """False while uvci.commands.generate is still the skeleton placeholder."""
+    module = importlib.import_module("uvci.commands.generate")
+    return "being built" not in getattr(module, "SUMMARY", "being built")
+
+
+@pytest.mark.skipif(not generate_available(), reason="uvci generate not available")
+@pytest.mark.parametrize("name", ["pure", "compiled", "sdist-only", "workspace", "forked"])
+def test_generated_pipeline_is_clean(
+    name: str,
+    locked_project: Callable[[str], Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = locked_project(name)
+    assert main(["generate", str(project)]) == 0, capsys.readouterr().err
+    ci_files = [project / ".gitlab-ci.yml", *sorted((project / ".gitlab").rglob("*.yml"))]
+    assert len(ci_files) >= 2  # .gitlab-ci.yml includes the generated file
+    report = check(project)
+    assert [(f.rule, str(f.loc), f.message) for f in report.findings] == []
+    assert report.uv_jobs > 0
+    for path in ci_files:
+        assert gitlab_ci_errors(path) == [], path
