@@ -62,7 +62,7 @@ class Context:
         return self._jobs["uv"]
 
     def downloads(self, job: Job) -> list[Command]:
-        """The installing commands that may fetch from an index (not ``--offline``/``--no-index``)."""
+        """Installing commands that may fetch from an index (no ``--offline``/``--no-index``)."""
         if job.variables.get("UV_OFFLINE", "").lower() in ("1", "true", "yes"):
             return []
         return [cmd for cmd in self.installs(job) if not cmd.has("--offline", "--no-index")]
