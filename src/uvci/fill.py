@@ -14,15 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from packaging.tags import Tag
-
 from uvci.download import Fetcher, file_sha256
 from uvci.errors import FatalError
 from uvci.manifest import MANIFEST, FileEntry
 from uvci.plan import Cell, PlannedPackage, Totals
-from uvci.platforms import Target
 from uvci.progress import Reporter
-from uvci.sdists import BUILD_DIR_PREFIX, build_interpreter, build_wheel, fits
+from uvci.sdists import BUILD_DIR_PREFIX
 
 try:
     import fcntl
@@ -153,77 +150,6 @@ class Verifier:
         path.unlink(missing_ok=True)
         self.reporter.note(f"{name}: built wheel missing or corrupted; it is built again")
         return None
-
-
-@dataclass(frozen=True)
-class Builder:
-    """Turn the sdists of the chosen cells into wheels, reusing recorded builds."""
-
-    wheelhouse: Path
-    project_root: Path
-    target: Target
-    interpreters: Mapping[str, str | Path]
-    reporter: Reporter
-
-    def build_cells(
-        self, cells: Sequence[Cell], built: dict[str, FileEntry], tally: Tally
-    ) -> list[str]:
-        """Adds to ``built``; returns notes on sdists left for the cell to build.
-
-        Cells with an interpreter go first, so a pure-Python wheel they build serves the rest.
-        """
-        unbuilt: dict[str, list[str]] = {}
-        notes: list[str] = []
-        for cell in sorted(cells, key=lambda c: self.interpreter(c) is None):
-            priority = self.target.tag_priority(cell.python)
-            for package in cell.packages:
-                if package.kind != "sdist" or _has_build(package, priority, built):
-                    continue
-                interpreter = self.interpreter(cell)
-                if interpreter is None:
-                    unbuilt.setdefault(f"{package.name} {package.version}", []).append(cell.python)
-                    continue
-                note = self.build_one(interpreter, cell.python, package, priority, built, tally)
-                notes += [note] if note else []
-        return notes + [
-            f"{what}: only an sdist, and no Python {', '.join(pys)} here to build it: those cells "
-            "build it at install time (run prefetch with that Python, or --build-python 3.X=PATH)"
-            for what, pys in unbuilt.items()
-        ]
-
-    def interpreter(self, cell: Cell) -> str | None:
-        return build_interpreter(cell.python, self.interpreters)
-
-    def build_one(
-        self,
-        interpreter: str,
-        python: str,
-        package: PlannedPackage,
-        priority: Mapping[Tag, int],
-        built: dict[str, FileEntry],
-        tally: Tally,
-    ) -> str | None:
-        assert package.file is not None
-        sdist = self.wheelhouse / package.file
-        wheel = build_wheel(sdist, interpreter, self.project_root, self.wheelhouse)
-        if not fits(wheel.name, priority):
-            wheel.unlink()
-            return (
-                f"{wheel.name}: built with {interpreter} but does not fit Python {python} on "
-                f"{self.target.name}; the cell builds it at install time"
-            )
-        size = wheel.stat().st_size
-        entry = FileEntry(file_sha256(wheel), size, "built", package.file, package.sha256)
-        built[wheel.name] = entry
-        self.reporter.file_done("built", wheel.name, size)
-        tally.add("built", size)
-        return None
-
-
-def _has_build(
-    package: PlannedPackage, priority: Mapping[Tag, int], built: Mapping[str, FileEntry]
-) -> bool:
-    return any(e.sdist_sha256 == package.sha256 and fits(n, priority) for n, e in built.items())
 
 
 def keep_names(

@@ -41,7 +41,6 @@ from uvci.credentials import load_auth
 from uvci.download import Fetcher
 from uvci.errors import FatalError
 from uvci.fill import (
-    Builder,
     Tally,
     Verifier,
     exclusive,
@@ -56,6 +55,7 @@ from uvci.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.platforms import resolve_target
 from uvci.progress import Reporter
 from uvci.reqfiles import cell_notes, requirements_name, write_cells, write_text
+from uvci.sdists import Builder
 
 DEFAULT_WHEELHOUSE = Path(".uvci") / "wheels"
 
@@ -188,7 +188,10 @@ class _Fill:
         builder = Builder(
             self.wheelhouse, self.plan.project.root, target, interpreters, self.reporter
         )
-        notes = builder.build_cells(self.chosen, built, self.tally)
+        before = set(built)
+        notes = builder.build_cells(self.chosen, built)
+        for name in set(built) - before:
+            self.tally.add("built", built[name].size)
         files.update(built)
         self.write(files)
         return self.result((*notes, *cell_notes(self.chosen)))

@@ -15,7 +15,7 @@ from tests.support.universe import Release, build_release
 from uvci.errors import FatalError
 from uvci.plan import Plan, make_plan
 from uvci.sdists import running_python
-from uvci.uvproc import run_uv
+from uvci.uvproc import run_uv, uv_executable
 from uvci.wheelhouse import PrefetchResult, fill_wheelhouse, requirements_path
 
 MakeIndex = Callable[..., LoopbackIndex]
@@ -224,16 +224,40 @@ def test_sdist_only_is_built_once_then_reused(
     assert second.reused.files == first.fetched.files + first.built.files
 
 
+def _other_python(pythons: dict[str, Path]) -> str:
+    others = [minor for minor in sorted(pythons) if minor != running_python()]
+    if not others:
+        pytest.skip("needs an installed Python other than the running one")
+    return others[-1]
+
+
 def test_sdist_without_an_interpreter_is_kept_with_a_note(
-    locked_project: LockedProject,
+    locked_project: LockedProject, pythons: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = locked_project("sdist-only")
-    other = "3.13" if running_python() != "3.13" else "3.10"
+    other = _other_python(pythons)
+    monkeypatch.setenv("PATH", str(Path(uv_executable()).parent))  # uv finds no Python here
     result = fill(project, other)
     assert result.built.files == 0
-    assert any(n.startswith("srconly 1.0: only an sdist") and other in n for n in result.notes)
+    assert [n for n in result.notes if n.startswith("srconly 1.0: only an sdist")] == [
+        f"srconly 1.0: only an sdist, and no Python {other} found here to build it: those cells "
+        "build it at install time (or pass --build-python 3.X=PATH)"
+    ]
     assert {"srconly-1.0.tar.gz", "newglibc-2.0.tar.gz"} <= dists(result.wheelhouse)
     assert "srconly==1.0" in requirements_path(result.wheelhouse, other).read_text()
+    assert not [p for p in result.wheelhouse.iterdir() if p.is_dir()]
+
+
+def test_sdist_is_built_with_the_python_uv_finds(
+    locked_project: LockedProject, pythons: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = locked_project("sdist-only")
+    other = _other_python(pythons)
+    path = f"{Path(uv_executable()).parent}:{pythons[other].parent}"
+    monkeypatch.setenv("PATH", path)
+    result = fill(project, other)
+    assert (result.built.files, result.notes) == (2, ())
+    assert "srconly-1.0-py3-none-any.whl" in dists(result.wheelhouse)
 
 
 def test_failed_build_is_a_clear_error(locked_project: LockedProject, tmp_path: Path) -> None:
