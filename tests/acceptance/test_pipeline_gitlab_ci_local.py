@@ -1,0 +1,231 @@
+"""The generated pipeline, run by gitlab-ci-local on a test project from a loopback index.
+
+One module fixture generates the pipeline for a pure-Python project (the ``pure`` test project
+plus ``srconly``, a dependency with only an sdist), on two Pythons, and runs it five times:
+cold, warm, with a corrupted wheel in the cache, after bumping one package in uv.lock, and
+with a test that fails on one Python. Every request the jobs make is counted at the index,
+which also serves the freshly built uvci wheel and its runtime dependencies (the jobs run
+``uvx --from uvci==VERSION uvci prefetch``). The tests below only read the recorded runs.
+
+gitlab-ci-local differs from GitLab in two ways that matter here: it ignores ``fallback_keys``
+(emulated in ``_bump_gamma``), and it saves a cache by rsync-ing into the existing directory
+instead of replacing the archive, so a file the prefetch job removed stays in the local cache
+(the runs after the bump then show "removed 1"; GitLab would upload the pruned wheelhouse).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.pipeline_harness import (
+    Harness,
+    Run,
+    files_key,
+    gitlab_ci_local,
+    real_uv_dir,
+)
+from tests.support.projects import copy_project, hermetic_env, lock
+from tests.support.pyindex import LoopbackIndex
+from tests.support.pythons import find_pythons
+from tests.support.universe import Release, build_release, build_universe
+from uvci import __version__
+from uvci.plan import make_plan
+from uvci.uvproc import cmd_output, run_uv
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+TOOL_WHEELS = REPO / ".tools" / "wheelhouse"
+PYTHONS = ("3.10", "3.12")  # 3.10 also installs `backport`: the cells differ
+TEST_COMMAND = "python -m unittest discover -s tests -v"
+TOOL_PREFIXES = ("uvci-", "packaging-", "rich-", "ruamel", "pygments-", "markdown", "mdurl-")
+FAILING_TEST = """
+import sys
+import unittest
+
+
+class VersionTest(unittest.TestCase):
+    def test_fails_on_312(self) -> None:
+        self.assertLess(sys.version_info[:2], (3, 12), "made to fail on 3.12")
+"""
+
+
+@dataclass(frozen=True)
+class Runs:
+    cold: Run
+    warm: Run
+    corrupt: Run
+    bump: Run
+    failing: Run
+    planned: frozenset[str]  # the files the two cells install, from the plan (before the bump)
+    corrupted: str
+    fallback_restored: bool
+    junit_reports: tuple[Path, ...]  # of the failing run, one per cell
+
+
+def _skip_reasons(pythons: dict[str, Path]) -> str | None:
+    if gitlab_ci_local() is None:
+        return "gitlab-ci-local not installed: run `PATH=$(bash scripts/bootstrap-tools)`"
+    if not all(p in pythons for p in PYTHONS):
+        return f"needs CPython {' and '.join(PYTHONS)} installed (found {sorted(pythons)})"
+    if real_uv_dir() is None:
+        return "no uv binary found outside pyenv shims"
+    if not any(TOOL_WHEELS.glob("rich-*.whl")):
+        return f"{TOOL_WHEELS} has no runtime wheels of uvci: run scripts/bootstrap-tools"
+    return None
+
+
+def _index_dir(root: Path) -> Path:
+    """The universe, uvci's runtime dependency wheels, and a uvci wheel built from this tree."""
+    build_universe(root)
+    for wheel in TOOL_WHEELS.glob("*.whl"):
+        if not wheel.name.startswith("uvci-"):
+            shutil.copy2(wheel, root / wheel.name)
+    env = {k: v for k, v in hermetic_env(root / ".unused").items() if k != "UV_CACHE_DIR"}
+    rc, _out, err = run_uv(["build", "--wheel", "--offline", "--out-dir", str(root), str(REPO)],
+                          env=env, timeout=120)  # fmt: skip
+    if rc != 0:
+        pytest.skip(f"cannot build the uvci wheel offline (uv_build not in uv's cache?): {err}")
+    return root
+
+
+def _project(root: Path, index: LoopbackIndex, uv_cache: Path) -> Path:
+    project = copy_project("pure", root / "project", index.url)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace('["alpha>=1.1"]', '["alpha>=1.1", "srconly>=1"]'))
+    lock(project, hermetic_env(uv_cache))
+    argv = [sys.executable, "-m", "uvci", "generate", str(project), "--python", ",".join(PYTHONS),
+            "--test-command", TEST_COMMAND, "--uvci-spec", f"uvci=={__version__}"]  # fmt: skip
+    rc, _out, err = cmd_output(argv, env=hermetic_env(uv_cache), timeout=120)
+    assert rc == 0, err
+    return project
+
+
+def _corrupt_one(harness: Harness, shared_key: str) -> str:
+    wheel = sorted((harness.cache / shared_key / ".uvci" / "wheels").glob("alpha-*.whl"))[0]
+    data = bytearray(wheel.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    wheel.write_bytes(bytes(data))
+    return wheel.name
+
+
+def _bump_gamma(harness: Harness, index_dir: Path, uv_cache: Path) -> bool:
+    build_release(index_dir, Release("gamma", "1.2", requires_dist=()))
+    rc, _out, err = run_uv(["lock", "--upgrade-package", "gamma"], cwd=harness.project,
+                          env=hermetic_env(uv_cache), timeout=120)  # fmt: skip
+    assert rc == 0, err
+    harness.commit("bump gamma")
+    # gitlab-ci-local ignores fallback_keys: restore the fallback as GitLab would, when the
+    # exact key (the new uv.lock) is missing. The key names are the ones the YAML declares.
+    exact = files_key(0, "uvci-wheels", harness.project / "uv.lock")
+    return harness.emulate_fallback(exact, "uvci-wheels-latest")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    pythons = {k: v for k, v in find_pythons().items() if k in PYTHONS}
+    reason = _skip_reasons(pythons)
+    if reason:
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp("pipeline")
+    index_dir = _index_dir(root / "index")
+    with LoopbackIndex(index_dir) as index:
+        project = _project(root, index, root / "uv-cache")
+        planned = make_plan(project, python=PYTHONS, check_lock=False)
+        files = frozenset(
+            p.file for c in planned.cells for p in c.packages if p.downloads and p.file
+        )
+        harness = Harness(project, index, pythons, gitlab_ci_local(), root / "host-cache",
+                          real_uv_dir())  # type: ignore[arg-type]  # fmt: skip
+        harness.git("init", "-q", "-b", "main")
+        harness.commit("project with the generated pipeline")
+        cold, warm = harness.run(), harness.run()
+        shared_key = files_key(0, "uvci-wheels", project / "uv.lock")
+        corrupted = _corrupt_one(harness, shared_key)
+        corrupt = harness.run()
+        restored = _bump_gamma(harness, index_dir, root / "uv-cache")
+        bump = harness.run()
+        (project / "tests" / "test_version.py").write_text(FAILING_TEST, encoding="utf-8")
+        harness.commit("a test that fails on 3.12")
+        failing = harness.run()
+        reports = tuple(sorted(project.glob(".gitlab-ci-local/builds/uvci-test*/.uvci/junit.xml")))
+        yield Runs(cold, warm, corrupt, bump, failing, files, corrupted, restored, reports)
+
+
+def _tool_files(run: Run) -> set[str]:
+    return {f for f in run.file_requests() if f.startswith(TOOL_PREFIXES)}
+
+
+def _project_files(run: Run) -> dict[str, int]:
+    return {f: n for f, n in run.file_requests().items() if not f.startswith(TOOL_PREFIXES)}
+
+
+def test_cold_every_cell_passes_and_each_file_is_fetched_once(runs: Runs) -> None:
+    cold = runs.cold
+    assert cold.rc == 0, cold.output
+    assert sorted(cold.passed()) == sorted(
+        ["uvci-prefetch", "uvci-build", *(f"uvci-test: [{p}]" for p in PYTHONS)]
+    ), cold.output
+    assert _project_files(cold) == dict.fromkeys(runs.planned, 1)
+    assert "srconly-1.0.tar.gz" in runs.planned  # the sdist-only dependency
+    tool = cold.file_requests()
+    assert {f for f in tool if f.startswith("uvci-")} == {f"uvci-{__version__}-py3-none-any.whl"}
+    assert all(tool[f] == 1 for f in _tool_files(cold))
+
+
+def test_cold_builds_the_sdist_once_and_saves_the_caches(runs: Runs) -> None:
+    prefetch = runs.cold.log("uvci-prefetch")
+    assert "built 1 " in prefetch, prefetch
+    assert "wheelhouse changed: saving it" in prefetch
+    saved = {path.split("/")[0] for path in runs.cold.cache_after}
+    assert {"0_uvci-wheels-", "uvci-wheels-latest"} <= {
+        k if not k.startswith("0_uvci-wheels-") else "0_uvci-wheels-" for k in saved
+    }, saved
+    assert any(k.startswith("uvci-tool-") for k in saved), saved
+
+
+def test_warm_no_request_reaches_the_index_and_no_cache_is_saved(runs: Runs) -> None:
+    warm = runs.warm
+    assert warm.rc == 0, warm.output
+    assert len(warm.passed()) == 2 + len(PYTHONS), warm.output
+    assert warm.requests == (), [r.path for r in warm.requests]
+    assert warm.cache_after == warm.cache_before  # same files, sizes and mtimes: nothing saved
+    prefetch = warm.log("uvci-prefetch")
+    assert "wheelhouse unchanged: not saving it" in prefetch
+    assert "uv cache unchanged: not saving it" in prefetch
+    assert "built 0 " in prefetch  # the sdist-only dependency came from the cache
+
+
+def test_corrupted_wheel_in_the_cache_is_fetched_again(runs: Runs) -> None:
+    run = runs.corrupt
+    assert run.rc == 0, run.output
+    assert run.file_requests() == {runs.corrupted: 1}
+    assert "wheelhouse changed: saving it" in run.log("uvci-prefetch")
+
+
+def test_bumped_lock_fetches_only_the_bumped_package(runs: Runs) -> None:
+    run = runs.bump
+    assert runs.fallback_restored  # the new key was missing; the "latest" fallback existed
+    assert run.rc == 0, run.output
+    assert _project_files(run) == {"gamma-1.2-py3-none-any.whl": 1}
+    assert _tool_files(run) == set()
+    assert run.log("uvci-test").count("+ gamma==1.2") == len(PYTHONS)  # every cell got it
+
+
+def test_a_failing_cell_fails_the_pipeline(runs: Runs) -> None:
+    run = runs.failing
+    assert run.rc != 0
+    assert [f for f in run.failed() if f.startswith("uvci-test")] == ["uvci-test: [3.12]"]
+    assert "uvci-test: [3.10]" in run.passed()
+    assert run.requests == ()
+    reports = {p.parent.parent.name: ET.parse(p).getroot() for p in runs.junit_reports}
+    failures = sorted(int(r.find("testsuite").get("failures")) for r in reports.values())  # type: ignore[union-attr,arg-type]
+    assert failures == [0, 1], reports  # the JUnit report of each cell says which one failed
