@@ -68,3 +68,11 @@ def test_not_checked_includes_are_named(tmp_path: Path) -> None:
         {"include": "template: Python.gitlab-ci.yml", "path": ".gitlab-ci.yml", "line": 2}
     ]
     assert data["findings"] == [] and json.loads(render.render_codeclimate(report)) == []
+
+
+def test_readme_shows_the_real_seed_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    seed = DATA / "positive" / "seed-uv-issue-14495"
+    monkeypatch.chdir(seed)
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("$ uvci doctor\n", 1)[1].split("```", 1)[0]
+    assert block == render.render_text(check(seed))

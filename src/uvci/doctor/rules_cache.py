@@ -16,7 +16,7 @@ from uvci.gitlab.jobparts import Cache
 from uvci.gitlab.pipeline import Job
 
 LOCK_PATTERNS = ("uv.lock", "pylock*.toml", "requirements*.txt", "constraints*.txt", "*.lock")
-GENERATE = "or let `uvci generate` write the cache setup"
+GENERATE = "or adopt `uvci generate` (a locked pipeline with the cache laid out)"
 
 
 def is_lock_file(name: str) -> bool:
