@@ -8,6 +8,7 @@ from pathlib import Path
 
 from uvci.doctor import paths as p
 from uvci.doctor.shell import Command, commands, uv_subcommand
+from uvci.gitlab.jobparts import Cache
 from uvci.gitlab.pipeline import Job, Pipeline
 from uvci.lock import Lock
 from uvci.project import Project
@@ -105,17 +106,22 @@ class Context:
         return p.CacheDir(None, known=True)
 
     def caches_uv(self, job: Job) -> bool:
-        """Whether some cache path of ``job`` holds uv's cache directory."""
-        cache_dir = self.uv_cache_dir(job)
-        links = self.find_links(job)
-        for cache in job.caches:
-            if any(p.covers(path, link) for path in cache.paths for link in links):
-                return True  # a wheelhouse uv installs from serves the same purpose
-            if any("UV_CACHE_DIR" in raw for raw in cache.raw_paths):
-                return True
-            if cache_dir.value and any(p.covers(path, cache_dir.value) for path in cache.paths):
-                return True
-        return False
+        """Whether some cache of ``job`` holds uv's cache directory (or its wheelhouse)."""
+        return any(self.holds_uv(job, cache) for cache in job.caches)
+
+    def holds_uv(self, job: Job, cache: Cache) -> bool:
+        """Whether ``cache`` holds what uv reads: its cache dir, or a ``--find-links`` dir."""
+        if any("UV_CACHE_DIR" in raw for raw in cache.raw_paths):
+            return True
+        wanted = [*self.find_links(job)]
+        cache_dir = self.uv_cache_dir(job).value
+        if cache_dir:
+            wanted.append(cache_dir)
+        return any(p.covers(path, target) for path in cache.paths for target in wanted)
+
+    def uv_caches(self, job: Job) -> list[Cache]:
+        """The caches of ``job`` that matter to uv (other tools' caches are not judged)."""
+        return [cache for cache in job.caches if cache.paths and self.holds_uv(job, cache)]
 
 
 def _minor(text: str) -> str | None:

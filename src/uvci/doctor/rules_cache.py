@@ -107,7 +107,7 @@ def _uvc002(job: Job, cache: Cache, message: str, fix: tuple[Edit, ...] = ()) ->
 
 def uvc003(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
-        for cache in job.caches:
+        for cache in ctx.uv_caches(job):
             problem = _key_problem(ctx, cache)
             if problem is None:
                 continue
@@ -169,8 +169,8 @@ def uvc004(ctx: Context) -> Iterator[Finding]:
     groups: dict[tuple[str, str, str | None, tuple[str, ...]], list[tuple[Job, Cache]]]
     groups = defaultdict(list)
     for job in ctx.installing_jobs():
-        for cache in job.caches:
-            if cache.policy in ("pull-push", "push") and cache.paths:
+        for cache in ctx.uv_caches(job):
+            if cache.policy in ("pull-push", "push"):
                 signature = (cache.key_kind, cache.key, cache.prefix, cache.paths)
                 groups[signature].append((job, cache))
     for members in groups.values():

@@ -38,8 +38,8 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
         (job, cache)
         for job in ctx.installing_jobs()
         if not deletions(ctx, job)
-        for cache in job.caches
-        if cache.policy == "pull-push" and keyed_on_lock(cache) and cache.paths
+        for cache in ctx.uv_caches(job)
+        if cache.policy == "pull-push" and keyed_on_lock(cache)
     ]
     if len(pushing) < 2:
         return
@@ -59,7 +59,7 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
 
 def uvc006(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
-        stale = [c for c in job.caches if c.paths and not keyed_on_lock(c)]
+        stale = [c for c in ctx.uv_caches(job) if not keyed_on_lock(c)]
         if not stale:
             continue
         for cmd, target in deletions(ctx, job):
@@ -118,19 +118,18 @@ def uvc013(ctx: Context) -> Iterator[Finding]:
     if reason is None:
         return
     for job in ctx.installing_jobs():
-        for cache in job.caches:
-            if cache.paths and ctx.caches_uv(job):
-                yield Finding(
-                    "UVC013",
-                    Severity.MINOR,
-                    f"{reason}; the cache is archived with the default zip compressor",
-                    cache.loc,
-                    (job.name,),
-                    (
-                        edits.global_var(ctx, "FF_USE_FASTZIP", "true"),
-                        edits.global_var(ctx, "CACHE_COMPRESSION_LEVEL", "fastest"),
-                    ),
-                )
+        for cache in ctx.uv_caches(job):
+            yield Finding(
+                "UVC013",
+                Severity.MINOR,
+                f"{reason}; the cache is archived with the default zip compressor",
+                cache.loc,
+                (job.name,),
+                (
+                    edits.global_var(ctx, "FF_USE_FASTZIP", "true"),
+                    edits.global_var(ctx, "CACHE_COMPRESSION_LEVEL", "fastest"),
+                ),
+            )
 
 
 def _fast_archiving(ctx: Context) -> bool:
