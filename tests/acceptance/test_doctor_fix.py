@@ -114,3 +114,25 @@ def test_fix_edits_the_template_once_for_every_job(tmp_path: Path) -> None:
     assert text.count("FF_USE_FASTZIP") == 1
     assert gitlab_ci_errors(case / ".gitlab-ci.yml") == []
     assert {f.rule for f in check(case).findings} == {"UVC003", "UVC006", "UVC007"}
+
+
+def test_fix_edits_the_included_file_that_defines_the_line(tmp_path: Path) -> None:
+    (tmp_path / "uv.lock").write_text((DATA / "positive/UVC007-unlocked-sync/uv.lock").read_text())
+    (tmp_path / "ci").mkdir()
+    root = tmp_path / ".gitlab-ci.yml"
+    root.write_text(
+        "include:\n  - local: ci/uv.yml\n\n"
+        "test:\n  extends: .uv\n  image: ghcr.io/astral-sh/uv:0.9.17-python3.12-bookworm-slim\n"
+    )
+    included = tmp_path / "ci" / "uv.yml"
+    included.write_text(
+        "# uv steps\n.uv:\n  variables:\n    UV_CACHE_DIR: .uv-cache\n"
+        "  cache:\n    key:\n      files: [uv.lock]\n    paths: [.uv-cache]\n"
+        "  script:\n    - uv sync  # deps\n    - uv run --locked pytest\n"
+    )
+    before_root = root.read_text()
+    assert main(["doctor", str(tmp_path), "--fix"]) == 0
+    assert root.read_text() == before_root
+    assert "    - uv sync --locked # deps\n" in included.read_text()
+    assert included.read_text().startswith("# uv steps\n.uv:\n")
+    assert gitlab_ci_errors(root) == [] and gitlab_ci_errors(included) == []
