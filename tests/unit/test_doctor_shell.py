@@ -63,3 +63,10 @@ def test_images() -> None:
     assert image_python("registry.example.com/python3.11/builder:1") is None
     assert image_python("ghcr.io/astral-sh/uv:0.9.17") is None
     assert is_uv_image("ghcr.io/astral-sh/uv:latest") and not is_uv_image("python:3.12")
+
+
+def test_add_locked_looks_at_each_command_on_its_own() -> None:
+    assert add_locked("uv sync && uv run --locked pytest") == (
+        "uv sync --locked && uv run --locked pytest"
+    )
+    assert add_locked("uv sync\nuv run pytest") == "uv sync --locked\nuv run --locked pytest"

@@ -4,9 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+
 from uvci.doctor.context import Context
 from uvci.doctor.model import Edit
 from uvci.gitlab.nodes import origin_of
+
+_STYLES = (
+    LiteralScalarString,
+    FoldedScalarString,
+    DoubleQuotedScalarString,
+    SingleQuotedScalarString,
+)
+
+
+def like(old: Any, text: str) -> Any:
+    """``text`` in the same YAML scalar style as ``old`` (literal, folded, quoted, plain)."""
+    for style in _STYLES:
+        if isinstance(old, style):
+            if style is FoldedScalarString and "\n" in text.rstrip("\n"):
+                return LiteralScalarString(text)
+            return style(text)
+    return text
 
 
 def _original(node: Any, key: Any) -> Any:

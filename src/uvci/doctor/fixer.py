@@ -14,23 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.scalarstring import (
-    DoubleQuotedScalarString,
-    FoldedScalarString,
-    LiteralScalarString,
-    SingleQuotedScalarString,
-)
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from uvci.doctor.model import Edit, Finding
 from uvci.gitlab import yamlio
 from uvci.gitlab.pipeline import Pipeline
 
-_STYLES = (
-    LiteralScalarString,
-    FoldedScalarString,
-    DoubleQuotedScalarString,
-    SingleQuotedScalarString,
-)
 _VARIABLES_AFTER = ("spec", "include", "workflow", "stages")
 
 
@@ -48,16 +37,6 @@ class FileChange:
             tofile=f"b/{shown}",
         )
         return "".join(lines)
-
-
-def like(old: Any, text: str) -> Any:
-    """``text`` in the same YAML scalar style as ``old`` (literal, folded, quoted, plain)."""
-    for style in _STYLES:
-        if isinstance(old, style):
-            if style is FoldedScalarString and "\n" in text.rstrip("\n"):
-                return LiteralScalarString(text)
-            return style(text)
-    return text
 
 
 def plan_fixes(pipeline: Pipeline, findings: Iterable[Finding]) -> list[FileChange]:

@@ -17,6 +17,7 @@ _LOCKED = ("--locked", "--frozen")
 _UV_CALL = re.compile(r"(?<![\w./-])(uv(?:\s+--?[\w-]+(?:=\S+)?)*\s+)(sync|run)(?=\s|$)")
 _PINNED_LINE = re.compile(r"^\s*[A-Za-z0-9._\[\],-]+\s*===?\s*[^\s;]+")
 _UV_REQUIREMENT = re.compile(r"^uv(\[.*\])?([<>=!~].*)?$")
+_SEGMENT_END = re.compile(r"\n|&&|\|\||;|\|")
 _INSTALLER_URL = re.compile(r"astral\.sh/uv|github\.com/astral-sh/uv/releases")
 
 
@@ -56,7 +57,7 @@ def add_locked(text: str) -> str:
     """``uv sync``/``uv run`` -> ``uv sync --locked``/``uv run --locked`` where missing."""
 
     def one(match: re.Match[str]) -> str:
-        rest = text[match.end() :].split("\n", 1)[0]
+        rest = _SEGMENT_END.split(text[match.end() :], 1)[0]
         if any(flag in rest.split() for flag in (*_LOCKED, "--no-sync", "--no-project")):
             return match.group(0)
         return f"{match.group(1)}{match.group(2)} --locked"
@@ -65,10 +66,8 @@ def add_locked(text: str) -> str:
 
 
 def _same_style(cmd: Command, text: str) -> object:
-    from uvci.doctor.fixer import like
-
     container, key = cmd.line.site
-    return like(container[key], text)
+    return edits.like(container[key], text)
 
 
 def _unpinned_pip_installs(ctx: Context) -> Iterator[Finding]:
