@@ -59,7 +59,7 @@ def local_builds(plan: Plan, project_wheel: str) -> LocalBuilds:
         kind = build_kind(package.directory)
         pure = kind.pure if project_wheel == "auto" else project_wheel == "once"
         (once if pure else per_cell).append(where)
-        how = "built once" if pure else "built in every cell"
+        how = "wheel built once in uvci-build" if pure else "built in every uvci-test cell"
         why = kind.reason if project_wheel == "auto" else f"--project-wheel {project_wheel}"
         reasons.append(f"{package.name}: {how} ({why})")
     return LocalBuilds(tuple(once), tuple(per_cell), tuple(reasons))
