@@ -81,11 +81,11 @@ class Context:
     def python_of(self, job: Job) -> tuple[str | None, str | None]:
         """``(minor version, variable it comes from)`` the job tests, when it can be told."""
         for name in PYTHON_VARIABLES:
-            version = _minor(job.variables.get(name, ""))
+            version = minor_version(job.variables.get(name, ""))
             if version:
                 return version, name
         for cmd in self.installs(job):
-            version = _minor(cmd.option("--python", "-p") or "")
+            version = minor_version(cmd.option("--python", "-p") or "")
             if version:
                 return version, None
         return image_python(job.image), None
@@ -124,7 +124,7 @@ class Context:
         return [cache for cache in job.caches if cache.paths and self.holds_uv(job, cache)]
 
 
-def _minor(text: str) -> str | None:
+def minor_version(text: str) -> str | None:
     match = _VERSION.match(text.strip())
     return match.group(1) if match else None
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from uvci.doctor import edits
 from uvci.doctor import paths as p
-from uvci.doctor.context import Context, _minor, image_python, is_uv_image
+from uvci.doctor.context import Context, image_python, is_uv_image, minor_version
 from uvci.doctor.model import Finding, Severity
 from uvci.gitlab.nodes import Loc
 from uvci.gitlab.pipeline import Job
@@ -25,13 +25,19 @@ def uvc010(ctx: Context) -> Iterator[Finding]:
             yield Finding(
                 "UVC010",
                 Severity.MINOR,
-                f"{reason}: uv downloads it in every run",
+                f"{reason}: {_fetch(job)}",
                 image_loc(ctx, job),
                 (job.name,),
                 advice="use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
                 "bookworm-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
             )
         yield from _outside_requires_python(ctx, job)
+
+
+def _fetch(job: Job, what: str = "it") -> str:
+    if job.variables.get("UV_PYTHON_DOWNLOADS", "").lower() in ("never", "manual"):
+        return f"uv may not download {what} (UV_PYTHON_DOWNLOADS), so the job fails"
+    return f"uv downloads {what} in every run"
 
 
 def image_loc(ctx: Context, job: Job) -> Loc:
@@ -54,10 +60,10 @@ def _downloads_python(ctx: Context, job: Job) -> str | None:
 
 def _requested(ctx: Context, job: Job) -> str | None:
     for cmd in ctx.installs(job):
-        version = _minor(cmd.option("--python", "-p") or "")
+        version = minor_version(cmd.option("--python", "-p") or "")
         if version:
             return version
-    return _minor(job.variables.get("UV_PYTHON", ""))
+    return minor_version(job.variables.get("UV_PYTHON", ""))
 
 
 def _python_dir_cached(job: Job) -> bool:
@@ -75,7 +81,7 @@ def _outside_requires_python(ctx: Context, job: Job) -> Iterator[Finding]:
         "UVC010",
         Severity.MAJOR,
         f"image `{job.image}` has Python {have}, outside requires-python "
-        f"`{ctx.project.requires_python}`: uv downloads another interpreter in every run",
+        f"`{ctx.project.requires_python}`: {_fetch(job, 'another interpreter')}",
         image_loc(ctx, job),
         (job.name,),
         advice="use an image whose Python satisfies requires-python",
