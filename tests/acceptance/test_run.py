@@ -124,7 +124,8 @@ def test_require_all_turns_a_missing_interpreter_into_exit_2(
     assert done.returncode == 2
     assert done.stderr.startswith(f"uvci run: error: --require-all: no Python {absent}")
     assert len(done.stderr.strip().splitlines()) == 1
-    assert not (project / ".uvci" / "run").exists()
+    assert not (project / ".uvci" / "run" / "envs").exists()
+    assert not (project / ".uvci" / "wheels").exists()  # nothing fetched
 
 
 def test_fail_fast_cancels_the_cells_after_the_first_failure(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
-from uvci.runner.interpreters import Interpreter, Missing, find_interpreter, probe
+from uvci.runner.interpreters import Interpreter, Missing, ProbeCache, find_interpreter, probe
 
 
 def _link(target: Path, link: Path) -> Path:
@@ -84,3 +85,25 @@ def test_missing_python_says_how_to_install_it(
     found = find_interpreter("3.15", tmp_path)
     assert isinstance(found, Missing)
     assert "no Python 3.15 installed" in found.reason and "uv python install 3.15" in found.reason
+
+
+def test_probe_cache_answers_for_an_unchanged_binary_and_reprobes_a_changed_one(
+    tmp_path: Path, pythons: dict[str, Path]
+) -> None:
+    minor, real = next(iter(pythons.items()))
+    cache_file = tmp_path / "interpreters.json"
+    cache = ProbeCache(cache_file)
+    first = cache.probe(real, minor)
+    assert first is not None
+    cache.save()
+    # A stand-in binary that is no Python at all: only the cache can call it one.
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    key = ProbeCache.key(fake)
+    assert key is not None
+    cache_file.write_text(json.dumps({key: first.version}))
+    cached = ProbeCache(cache_file).probe(fake, minor)
+    assert cached is not None and cached.version == first.version  # answered without running
+    os.utime(fake, ns=(0, 0))  # changed binary: probed for real, and rejected
+    assert ProbeCache(cache_file).probe(fake, minor) is None

@@ -8,7 +8,9 @@ run once to check that it is CPython of the right minor version.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
 import re
 import shutil
@@ -101,23 +103,79 @@ def _candidates(minor: str, managed_dir: Path | Callable[[], Path | None] | None
     yield from path_candidates(minor)
 
 
+class ProbeCache:
+    """Versions of interpreters already probed, keyed by the binary's path, mtime and size.
+
+    An unchanged binary gives the same answer, so a warm run starts no interpreter to find
+    them; a reinstalled or upgraded one (new mtime or size) is probed again.
+    """
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self.versions: dict[str, str] = {}
+        if file is not None and file.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                self.versions = dict(json.loads(file.read_text(encoding="utf-8")))
+
+    @staticmethod
+    def key(path: Path) -> str | None:
+        try:
+            real = path.resolve()
+            stat = real.stat()
+        except OSError:
+            return None
+        return f"{real}:{stat.st_mtime_ns}:{stat.st_size}"
+
+    def probe(self, path: Path, minor: str) -> Interpreter | None:
+        key = self.key(path)
+        version = self.versions.get(key) if key else None
+        if version is not None and path.is_file():
+            return Interpreter(minor, path, version) if version.startswith(f"{minor}.") else None
+        found = probe(path, minor)
+        if found is not None and key is not None:
+            self.versions[key] = found.version
+        return found
+
+    def save(self) -> None:
+        if self.file is None:
+            return
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.versions, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.file)
+
+
 def find_interpreter(
-    minor: str, managed_dir: Path | Callable[[], Path | None] | None
+    minor: str,
+    managed_dir: Path | Callable[[], Path | None] | None,
+    cache: ProbeCache | None = None,
 ) -> Interpreter | Missing:
     """The first candidate that probes as CPython ``minor``, else why none was found."""
     looked: list[str] = []
+    check = cache.probe if cache is not None else probe
     for path in _candidates(minor, managed_dir):
         looked.append(str(path))
-        found = probe(path, minor)
+        found = check(path, minor)
         if found is not None:
             return found
     tried = f" (tried {', '.join(looked[:2])})" if looked else ""
     return Missing(minor, f"no Python {minor} installed{tried}; `uv python install {minor}`")
 
 
-def find_interpreters(pythons: Sequence[str]) -> dict[str, Interpreter | Missing]:
+def find_interpreters(
+    pythons: Sequence[str], cache_file: Path | None = None
+) -> dict[str, Interpreter | Missing]:
     """Every cell's interpreter, probed in parallel; ``uv python dir`` asked only if needed."""
     managed = functools.lru_cache(maxsize=1)(uv_python_dir)
+    cache = ProbeCache(cache_file)
     with ThreadPoolExecutor(max_workers=max(1, len(pythons))) as pool:
-        found = pool.map(lambda minor: find_interpreter(minor, managed), pythons)
-        return dict(zip(pythons, found, strict=True))
+        found = dict(
+            zip(
+                pythons,
+                pool.map(lambda m: find_interpreter(m, managed, cache), pythons),
+                strict=True,
+            )
+        )
+    with contextlib.suppress(OSError):  # a read-only project still runs, only slower
+        cache.save()
+    return found

@@ -63,9 +63,14 @@ class Outcome:
         }
 
 
+def run_dir(plan: Plan, chosen: Path | None) -> Path:
+    """Absolute (children run in other directories); default ``<project>/.uvci/run``."""
+    return (chosen or plan.project.root / ".uvci" / "run").resolve()
+
+
 def discover(plan: Plan, require_all: bool) -> list[CellRun]:
     """One :class:`CellRun` per cell; a missing interpreter is a skipped cell (or an error)."""
-    found = find_interpreters(plan.pythons)
+    found = find_interpreters(plan.pythons, run_dir(plan, None) / "interpreters.json")
     missing = [m for m in found.values() if isinstance(m, Missing)]
     if require_all and missing:
         raise FatalError(f"--require-all: {missing[0].reason}")
@@ -83,8 +88,7 @@ def discover(plan: Plan, require_all: bool) -> list[CellRun]:
 def run_matrix(
     plan: Plan, cells: list[CellRun], options: RunOptions, progress: Progress
 ) -> Outcome:
-    root = plan.project.root.resolve()  # children run in other directories
-    outcome = Outcome(cells, (options.run_dir or root / ".uvci" / "run").resolve())
+    outcome = Outcome(cells, run_dir(plan, options.run_dir))
     envs.remove_leftovers(outcome.run_dir)
     children = ChildGroups()
     try:
