@@ -98,9 +98,9 @@ def base_template(opts: GenerateOptions) -> CommentedMap:
         ("CACHE_COMPRESSION_FORMAT", "tarzstd",
          "wheels are zip files already: tar+zstd packs them faster than zip"),
         ("CACHE_COMPRESSION_LEVEL", "fastest",
-         "recompressing compressed wheels saves a few % for much more CPU"),
+         "wheels barely compress further (1-2 %): spend no CPU trying"),
         ("FF_USE_FASTZIP", quoted("true"),
-         "the archiver that honours CACHE_COMPRESSION_LEVEL; parallel, faster"),
+         "the runner's faster archiver; compression levels need it"),
     ]  # fmt: skip
     if opts.torch_backend:
         items.append(("UV_TORCH_BACKEND", opts.torch_backend, "for uv commands that resolve"))
