@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 from uvci import __version__
 from uvci.credentials import Auth
 from uvci.errors import FatalError
+from uvci.httpconn import ConnectionPool, direct
 
 CHUNK = 256 * 1024
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -115,12 +116,10 @@ class Fetcher:
         self.backoff = _env_number(env, "UVCI_HTTP_BACKOFF", 0.5)
         self.insecure = set(env.get("UV_INSECURE_HOST", "").split())
         self.stop = threading.Event()
-        self._secure = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=_ssl_context(env))
-        )
-        self._lax = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=_insecure_context())
-        )
+        secure, lax = _ssl_context(env), _insecure_context()
+        self._secure = urllib.request.build_opener(urllib.request.HTTPSHandler(context=secure))
+        self._lax = urllib.request.build_opener(urllib.request.HTTPSHandler(context=lax))
+        self._pool = ConnectionPool(dict.fromkeys(self.insecure, lax), secure, self.timeout)
 
     def fetch(
         self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
@@ -156,14 +155,35 @@ class Fetcher:
         return request
 
     def _open(self, url: str, registry: str | None) -> http.client.HTTPResponse:
+        """Keep-alive connection when no proxy applies and no redirect comes, else urllib."""
+        request = self._request(url, registry)
+        if direct(url):
+            kept = self._pool.get(url, dict(request.header_items()))
+            if kept is not None:
+                return kept
         host = (urlsplit(url).hostname or "").lower()
         opener = self._lax if host in self.insecure else self._secure
-        response: http.client.HTTPResponse = opener.open(
-            self._request(url, registry), timeout=self.timeout
-        )
+        response: http.client.HTTPResponse = opener.open(request, timeout=self.timeout)
         return response
 
     def _attempt(
+        self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
+    ) -> int:
+        try:
+            return self._stream(url, dest, sha256, registry, progress)
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            raise self._http_error(exc, url, dest, registry) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise self._untrusted(exc, url, dest) from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, ssl.SSLCertVerificationError):
+                raise self._untrusted(exc.reason, url, dest) from None
+            raise _Retry(str(exc.reason)) from None
+        except (http.client.HTTPException, OSError) as exc:  # reset, timeout, TLS cut short...
+            raise _Retry(f"{type(exc).__name__}: {exc}") from None
+
+    def _stream(
         self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
     ) -> int:
         try:
@@ -172,18 +192,15 @@ class Fetcher:
                 expected = int(length) if length and length.isdigit() else None
                 chunks = _chunks(response, self.stop)
                 return write_verified(chunks, dest, sha256, progress, expected)
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            raise self._http_error(exc, url, dest, registry) from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, ssl.SSLCertVerificationError):
-                raise FatalError(
-                    f"{dest.name}: TLS certificate of {self.auth.mask(url)} not trusted "
-                    f"({exc.reason.verify_message}); point SSL_CERT_FILE at your CA bundle"
-                ) from None
-            raise _Retry(str(exc.reason)) from None
-        except (http.client.HTTPException, OSError) as exc:  # reset, timeout, TLS cut short...
-            raise _Retry(f"{type(exc).__name__}: {exc}") from None
+        except BaseException:
+            self._pool.discard(url)  # a connection left mid-response cannot be reused
+            raise
+
+    def _untrusted(self, exc: ssl.SSLCertVerificationError, url: str, dest: Path) -> FatalError:
+        return FatalError(
+            f"{dest.name}: TLS certificate of {self.auth.mask(url)} not trusted "
+            f"({exc.verify_message}); point SSL_CERT_FILE at your CA bundle"
+        )
 
     def _http_error(
         self, exc: urllib.error.HTTPError, url: str, dest: Path, registry: str | None

@@ -7,7 +7,9 @@ import io
 import json
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -140,3 +142,23 @@ def test_rich_reporter_prints_files_and_summary() -> None:
     out = stream.getvalue()
     assert "fetched a-1-py3-none-any.whl" in out and "something to read" in out
     assert "uvci prefetch: [wh] changed" in out
+
+
+def test_downloads_reuse_one_connection_per_thread(
+    locked_project: LockedProject, make_index: Callable[..., LoopbackIndex]
+) -> None:
+    index = make_index()
+    project = locked_project("pure", index=index)
+    connections: list[object] = []
+    server = index._server  # count TCP connections the index accepts
+    accept = server.process_request
+
+    def counting(request: Any, address: Any) -> None:
+        connections.append(address)
+        accept(request, address)
+
+    server.process_request = counting  # type: ignore[method-assign]
+    index.reset()
+    result = fill_wheelhouse(make_plan(project, python=["3.10"]), project / "wh", jobs=1)
+    assert result.fetched.files == 4
+    assert len(index.file_requests()) == 4 and len(connections) == 1
