@@ -21,9 +21,11 @@ EXPECTED = {
     "UVC002-outside-project": {"UVC002", "UVC014"},
     "UVC002-pip-cache": {"UVC002", "UVC014"},
     "UVC003-branch-key": {"UVC003"},
+    "UVC003-missing-key-file": {"UVC003", "UVC011"},  # one job on 3.12 only
     "UVC003-pyproject-key": {"UVC003"},
     "UVC003-static-key": {"UVC003"},
     "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
+    "UVC004-per-version-jobs": {"UVC004", "UVC005"},
     "UVC005-every-cell-uploads": {"UVC005"},
     "UVC006-delete-when-restored": {"UVC003", "UVC006"},
     "UVC007-pip-install-matrix": {"UVC007"},
@@ -32,6 +34,7 @@ EXPECTED = {
     "UVC009-curl-installer": {"UVC001", "UVC009"},
     "UVC009-latest-image": {"UVC009"},
     "UVC009-pip-install-uv": {"UVC009"},
+    "UVC010-cell-runs-image-python": {"UVC010"},
     "UVC010-outside-requires-python": {"UVC010", "UVC011"},  # 3.9 tested, >=3.10 required
     "UVC010-python-mismatch": {"UVC010"},
     "UVC011-untested-version": {"UVC011"},

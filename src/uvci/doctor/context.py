@@ -10,6 +10,7 @@ from uvci.doctor import paths as p
 from uvci.doctor.shell import Command, commands, uv_subcommand
 from uvci.gitlab.jobparts import Cache
 from uvci.gitlab.pipeline import Job, Pipeline
+from uvci.gitlab.variables import expand
 from uvci.lock import Lock
 from uvci.project import Project
 
@@ -81,14 +82,18 @@ class Context:
     def python_of(self, job: Job) -> tuple[str | None, str | None]:
         """``(minor version, variable it comes from)`` the job tests, when it can be told."""
         for name in PYTHON_VARIABLES:
-            version = minor_version(job.variables.get(name, ""))
+            version = minor_version(expand(job.variables.get(name, ""), job.variables))
             if version:
                 return version, name
+        return self.requested_python(job) or image_python(job.image), None
+
+    def requested_python(self, job: Job) -> str | None:
+        """The Python the job asks uv for (``--python``/``-p``, ``UV_PYTHON``), if any."""
         for cmd in self.installs(job):
-            version = minor_version(cmd.option("--python", "-p") or "")
+            version = minor_version(expand(cmd.option("--python", "-p") or "", job.variables))
             if version:
-                return version, None
-        return image_python(job.image), None
+                return version
+        return minor_version(expand(job.variables.get("UV_PYTHON", ""), job.variables))
 
     def uv_cache_dir(self, job: Job) -> p.CacheDir:
         """Where uv keeps its cache in ``job`` (``--cache-dir``, UV_CACHE_DIR or the default)."""

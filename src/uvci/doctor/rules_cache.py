@@ -155,12 +155,14 @@ def _missing(ctx: Context, name: str) -> bool:
 
 
 def _lock_key_edit(ctx: Context, cache: Cache) -> tuple[Edit, ...]:
-    key = CommentedMap()
     files = CommentedSeq(["uv.lock"])
     files.fa.set_flow_style()
+    if cache.key_kind == "files":  # edit in place: keeps the prefix and any comments
+        return (edits.set_key(ctx, cache.key_node, "files", files, "key the cache on uv.lock"),)
+    key = CommentedMap()
     key["files"] = files
-    prefix = cache.prefix_raw
-    if prefix:
+    prefix = None if "CI_COMMIT_" in cache.key_raw else cache.key_raw
+    if cache.key_kind != "default" and prefix:
         key["prefix"] = prefix
     return (edits.set_key(ctx, cache.node, "key", key, "key the cache on uv.lock"),)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from uvci.doctor import edits
 from uvci.doctor import paths as p
-from uvci.doctor.context import Context, image_python, is_uv_image, minor_version
+from uvci.doctor.context import Context, image_python, is_uv_image
 from uvci.doctor.model import Finding, Severity
 from uvci.gitlab.nodes import Loc
 from uvci.gitlab.pipeline import Job
@@ -32,6 +32,23 @@ def uvc010(ctx: Context) -> Iterator[Finding]:
                 "bookworm-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
             )
         yield from _outside_requires_python(ctx, job)
+        yield from _cell_runs_another_python(ctx, job)
+
+
+def _cell_runs_another_python(ctx: Context, job: Job) -> Iterator[Finding]:
+    cell, variable = ctx.python_of(job)
+    have = image_python(job.image)
+    if variable is None or not cell or not have or cell == have or ctx.requested_python(job):
+        return
+    yield Finding(
+        "UVC010",
+        Severity.MAJOR,
+        f"the job is the Python {cell} cell ({variable}) but image `{job.image}` has {have} "
+        f"and nothing asks uv for {cell}: it tests {have}",
+        image_loc(ctx, job),
+        (job.name,),
+        advice=f"put ${variable} in the image tag, or pass `--python ${variable}` to uv",
+    )
 
 
 def _fetch(job: Job, what: str = "it") -> str:
@@ -49,21 +66,13 @@ def _downloads_python(ctx: Context, job: Job) -> str | None:
     for sub, cmd in ctx.uv_commands(job):
         if sub == "python install":
             return f"`{' '.join(cmd.argv)}` installs a managed Python"
-    wanted = _requested(ctx, job)
+    wanted = ctx.requested_python(job)
     have = image_python(job.image)
     if wanted and have and wanted != have:
         return f"the job asks uv for Python {wanted} but image `{job.image}` has {have}"
     if wanted and not have and is_uv_image(job.image) and _DISTRO_TAG.search(job.image or ""):
         return f"image `{job.image}` has no Python, and the job asks uv for {wanted}"
     return None
-
-
-def _requested(ctx: Context, job: Job) -> str | None:
-    for cmd in ctx.installs(job):
-        version = minor_version(cmd.option("--python", "-p") or "")
-        if version:
-            return version
-    return minor_version(job.variables.get("UV_PYTHON", ""))
 
 
 def _python_dir_cached(job: Job) -> bool:
