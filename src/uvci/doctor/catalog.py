@@ -134,7 +134,8 @@ RULES: tuple[Rule, ...] = (
         "When the requested Python (`--python`, `UV_PYTHON`, `uv python install`) is not the "
         "image's Python, uv downloads a managed interpreter in every job unless "
         "`UV_PYTHON_INSTALL_DIR` is cached. An image Python outside requires-python has the "
-        "same effect.",
+        "same effect. The reverse is worse: a matrix cell whose variable says 3.11, on an image "
+        "with 3.12, where nothing asks uv for 3.11, silently tests 3.12.",
         "A 20-40 MB download and unpack per job.",
         "Use an image with the matrix's Python (`ghcr.io/astral-sh/uv:<v>-python3.X-...`), "
         "or cache `UV_PYTHON_INSTALL_DIR` inside the project.",
