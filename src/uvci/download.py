@@ -126,7 +126,7 @@ class Fetcher:
     ) -> int:
         """Put the file at ``url`` at ``dest`` (verified); returns its size in bytes."""
         if "://" not in url or url.startswith("file://"):
-            return self._copy_local(url, dest, sha256, progress)
+            return self._copy_local(url, dest, sha256, registry, progress)
         for attempt in range(self.retries + 1):
             try:
                 return self._attempt(url, dest, sha256, registry, progress)
@@ -220,9 +220,15 @@ class Fetcher:
             hint = "check the index URL in uv.lock"
         return FatalError(f"{dest.name}: HTTP {exc.code} {exc.reason} from {masked}; {hint}")
 
-    def _copy_local(self, url: str, dest: Path, sha256: str | None, progress: Progress) -> int:
-        raw = unquote(urlsplit(url).path) if url.startswith("file://") else url
-        source = self.root / raw
+    def _copy_local(
+        self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
+    ) -> int:
+        """Copy a file of a path registry (``path`` in uv.lock is relative to the registry dir)."""
+        if url.startswith("file://"):
+            source = Path(unquote(urlsplit(url).path))
+        else:
+            base = registry if registry and "://" not in registry else "."
+            source = self.root / base / url
         try:
             with source.open("rb") as f:
                 return write_verified(_chunks(f, self.stop), dest, sha256, progress)

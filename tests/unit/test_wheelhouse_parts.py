@@ -162,3 +162,27 @@ def test_downloads_reuse_one_connection_per_thread(
     result = fill_wheelhouse(make_plan(project, python=["3.10"]), project / "wh", jobs=1)
     assert result.fetched.files == 4
     assert len(index.file_requests()) == 4 and len(connections) == 1
+
+
+def test_flat_directory_index_files_are_copied_and_install_offline(
+    tmp_path: Path, universe_dir: Path, cold_uv_env: dict[str, str]
+) -> None:
+    project = tmp_path / "flat"
+    (project / "wheels").mkdir(parents=True)
+    for name in ("gamma-1.1-py3-none-any.whl", "beta-2.0-py3-none-any.whl"):
+        (project / "wheels" / name).write_bytes((universe_dir / name).read_bytes())
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "flat"\nversion = "0.1"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["beta"]\n[tool.uv]\npackage = false\n'
+        '[[tool.uv.index]]\nname = "local"\nurl = "./wheels"\nformat = "flat"\ndefault = true\n'
+    )
+    rc, _, err = run_uv(["lock", "--offline"], cwd=project, env=cold_uv_env)
+    assert rc == 0, err
+    result = fill_wheelhouse(make_plan(project, python=["3.12"]), tmp_path / "wh")
+    assert result.fetched.files == 2
+    assert "--hash" not in requirements_path(result.wheelhouse, "3.12").read_text()  # uv: no hash
+    rc, _, err = run_uv(["venv", "-q", str(tmp_path / "venv")], env=cold_uv_env)
+    assert rc == 0, err
+    argv = offline_install_command(result.wheelhouse, "3.12", str(tmp_path / "venv"))
+    rc, out, err = run_uv(argv, env=cold_uv_env)
+    assert rc == 0, out + err
