@@ -20,7 +20,8 @@ import zstandard
 
 Format = Literal["zip", "tarzstd"]
 FORMATS: tuple[Format, ...] = ("zip", "tarzstd")
-ZSTD_LEVEL = 3  # zstd's default level, what the runner's "default" compression level maps to
+ZSTD_LEVEL = 3  # zstd's default level: the runner's CACHE_COMPRESSION_LEVEL "default"
+ZSTD_FASTEST = 1  # CACHE_COMPRESSION_LEVEL "fastest"
 
 
 def walk(workdir: Path, paths: tuple[str, ...]) -> Iterator[Path]:
@@ -44,13 +45,15 @@ def newest_mtime(workdir: Path, paths: tuple[str, ...]) -> float | None:
     return max(times) if times else None
 
 
-def create(workdir: Path, paths: tuple[str, ...], out: Path, fmt: Format) -> None:
+def create(
+    workdir: Path, paths: tuple[str, ...], out: Path, fmt: Format, *, fastest: bool = False
+) -> None:
     """Archive ``paths`` under ``workdir`` into ``out`` in ``fmt``."""
     entries = list(walk(workdir, paths))
     if fmt == "zip":
         _create_zip(workdir, entries, out)
     else:
-        _create_tarzstd(workdir, entries, out)
+        _create_tarzstd(workdir, entries, out, ZSTD_FASTEST if fastest else ZSTD_LEVEL)
 
 
 def _create_zip(workdir: Path, entries: list[Path], out: Path) -> None:
@@ -71,8 +74,8 @@ def _link_info(path: Path, arcname: str) -> zipfile.ZipInfo:
     return info
 
 
-def _create_tarzstd(workdir: Path, entries: list[Path], out: Path) -> None:
-    compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1)
+def _create_tarzstd(workdir: Path, entries: list[Path], out: Path, level: int) -> None:
+    compressor = zstandard.ZstdCompressor(level=level, threads=-1)
     with (
         out.open("wb") as raw,
         compressor.stream_writer(raw) as zw,

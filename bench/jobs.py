@@ -27,7 +27,7 @@ from bench.archive import Format
 from bench.proxy import IndexProxy
 from bench.storage import CacheStore
 
-Policy = Literal["pull", "pull-push"]
+Policy = Literal["pull", "pull-push", "push"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class CacheSpec:
     policy: Policy
     fmt: Format
     fallback_keys: tuple[str, ...] = ()
+    fastest: bool = False  # CACHE_COMPRESSION_LEVEL=fastest
 
 
 @dataclass
@@ -134,6 +135,8 @@ class Runner:
     def _restore(self, job: Job, ctx: JobContext) -> _Transfer:
         done = _Transfer()
         for cache in job.caches:
+            if cache.policy == "push":
+                continue
             for key in (cache.key, *cache.fallback_keys):
                 entry = self.index.get(key)
                 if entry is None:
@@ -156,7 +159,7 @@ class Runner:
             if cache.policy == "pull" or not self._changed(cache, ctx):
                 continue
             local = self.scratch / "upload.archive"
-            archive.create(ctx.workdir, cache.paths, local, cache.fmt)
+            archive.create(ctx.workdir, cache.paths, local, cache.fmt, fastest=cache.fastest)
             obj = f"{self.namespace}/{cache.key}/{uuid.uuid4().hex}"
             done.nbytes += self.store.put(obj, local)
             local.unlink()

@@ -3,6 +3,7 @@
     uv run --group bench python bench/pipeline.py            # the full benchmark -> docs/
     uv run --group bench python bench/pipeline.py --quick    # pure project, 2 Pythons, fast
     uv run --group bench python bench/pipeline.py lock       # relock bench/projects/* via PyPI
+    uv run --group bench python bench/pipeline.py report     # redo docs/ table+chart from JSON
 
 Everything is real: SeaweedFS on loopback as the runner's S3 cache, a loopback caching proxy
 in front of PyPI (counted, throttled), uv installs, the runner's archive formats.
@@ -11,6 +12,7 @@ in front of PyPI (counted, throttled), uv installs, the runner's archive formats
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -33,7 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("command", nargs="?", choices=["run", "lock"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "lock", "report"], default="run")
     parser.add_argument(
         "--quick", action="store_true", help="pure project, 2 Pythons, fast profile"
     )
@@ -47,6 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     out_help = "where to write results (default: docs/, or a temp dir with --quick)"
     parser.add_argument("--out", type=Path, help=out_help)
     parser.add_argument("--proxy-cache", type=Path, default=DEFAULT_PROXY_CACHE)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; seconds are medians")
+    merge_help = "keep the records already in OUT/benchmarks.json that this run does not redo"
+    parser.add_argument("--merge", action="store_true", help=merge_help)
     return parser.parse_args(argv)
 
 
@@ -78,11 +83,25 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
     ):
         store = CacheStore(server.endpoint, Throttle(PROFILES["fast"].storage * MB))
         bench = Bench(proxy, store, scratch, pythons, args.cache_format)
-        records, failures = bench.run_all(args.project, args.profile, args.strategy, args.scenario)
+        records, failures = bench.run_all(
+            args.project, args.profile, args.strategy, args.scenario, args.repeat
+        )
     out = args.out or (scratch.parent / "uvci-bench-quick" if args.quick else REPO / "docs")
+    if args.merge:
+        records = report.merge(out / "benchmarks.json", records)
     report.write(out, records, failures, vars(args), pythons)
     print(f"wrote {out}")
     return 1 if failures else 0
+
+
+def rewrite_report(args: argparse.Namespace) -> int:
+    """Redo benchmarks.md's table and the chart from the JSON already in OUT (default docs/)."""
+    out = args.out or REPO / "docs"
+    records = json.loads((out / "benchmarks.json").read_text())
+    pythons = {v: Path() for v in (records[0]["pythons"] if records else [])}
+    report.write(out, records, [], vars(args), pythons)
+    print(f"wrote {out}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     apply_quick(args)
     with tempfile.TemporaryDirectory(prefix="uvci-bench-") as tmp:
         try:
+            if args.command == "report":
+                return rewrite_report(args)
             if args.command == "lock":
                 return lock_projects(args, Path(tmp))
             return run(args, Path(tmp))

@@ -18,23 +18,20 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from bench.proxy import PYPI_FILES, PYPI_SIMPLE
 from uvci.uvproc import run_uv
 
 PROJECTS_DIR = Path(__file__).resolve().parent / "projects"
-Layout = Literal["shared", "per-cell"]
 
 
 @dataclass(frozen=True)
 class Project:
-    """A benchmark project: the pin its bump scenario moves, its wheelhouse layout."""
+    """A benchmark project: the pin its bump scenario moves."""
 
     name: str
     bump_from: str
     bump_to: str
-    layout: Layout
 
     @property
     def source(self) -> Path:
@@ -42,8 +39,8 @@ class Project:
 
 
 PROJECTS = {
-    "pure": Project("pure", "rich==13.9.4", "rich==14.1.0", "shared"),
-    "compiled": Project("compiled", "pandas==2.2.3", "pandas==2.3.2", "per-cell"),
+    "pure": Project("pure", "rich==13.9.4", "rich==14.1.0"),
+    "compiled": Project("compiled", "pandas==2.2.3", "pandas==2.3.2"),
 }
 
 

@@ -40,6 +40,17 @@ def splice(document: str, results: str) -> str:
     return (document.rstrip() + "\n\n" if document else "# Benchmarks\n\n") + block + "\n"
 
 
+def merge(path: Path, new: list[Record]) -> list[Record]:
+    """The records in ``path`` that ``new`` does not replace, then ``new``."""
+    redone = {_ident(r) for r in new}
+    old: list[Record] = json.loads(path.read_text()) if path.is_file() else []
+    return [r for r in old if _ident(r) not in redone] + new
+
+
+def _ident(r: Record) -> tuple[str, str, str, str]:
+    return (r["project"], r["profile"], r["scenario"], r["strategy"])
+
+
 def _atomic(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import Any
 from bench import strategies
 from bench.archive import Format
 from bench.jobs import JobRecord, Runner
-from bench.projects import PROJECTS, BenchError, base_env, lock_hash, materialize, uv_env
+from bench.projects import PROJECTS, BenchError, base_env, materialize, uv_env
 from bench.proxy import IndexProxy
 from bench.storage import CacheStore
 from bench.throttle import MB
+from bench.uvci_strategy import plan_layout
 
 SCENARIOS = ("cold", "warm", "bump")
 PYENV = Path("/root/.pyenv/versions")
@@ -72,18 +74,19 @@ class Bench:
         self.env = {**base_env(), **uv_env(proxy.url)}
 
     def run_all(
-        self, projects: list[str], profiles: list[str], strats: list[str], scenarios: list[str]
-    ) -> tuple[list[Record], list[Record]]:
+        self, projects: list[str], profiles: list[str], strats: list[str], scenarios: list[str],
+        repeat: int = 1,
+    ) -> tuple[list[Record], list[Record]]:  # fmt: skip
         records: list[Record] = []
         failures: list[Record] = []
         for name in projects:
             dirs = self._checkouts(name, "bump" in scenarios)
             for profile in profiles:
                 self.proxy.throttle.rate = PROFILES[profile].index * MB
-                for strategy in strats:
-                    got, failed = self._strategy(name, profile, strategy, dirs, scenarios)
-                    records += got
-                    failures += failed
+                head = {"profile": profile, "project": name}
+                samples, failed = self._rounds(head, strats, dirs, scenarios, repeat)
+                records += [aggregate(runs) for key, runs in samples.items() if key[1] in scenarios]
+                failures += failed
         return records, failures
 
     def _checkouts(self, name: str, bump: bool) -> dict[str, Path]:
@@ -96,40 +99,67 @@ class Bench:
             materialize(PROJECTS[name], self.proxy.url, dirs["bump"], bumped=True)
         return dirs
 
-    def _strategy(
-        self, name: str, profile: str, strategy: str, dirs: dict[str, Path], wanted: list[str]
-    ) -> tuple[list[Record], list[Record]]:
-        """Cold, warm then bump in one cache namespace (earlier ones run even if not wanted)."""
-        runner = Runner(self.store, self.proxy, self.scratch / "run", f"{uuid.uuid4().hex[:8]}")
+    def _rounds(
+        self, head: Record, strats: list[str], dirs: dict[str, Path], wanted: list[str],
+        repeat: int,
+    ) -> tuple[dict[tuple[str, str], list[Record]], list[Record]]:  # fmt: skip
+        """``repeat`` rounds of cold, warm, bump, each pipeline of every strategy side by side.
+
+        Each round gives every strategy a fresh cache namespace; a scenario runs all strategies
+        one after another before the next scenario, so load from elsewhere hits them alike.
+        A strategy that fails once gets no numbers at all.
+        """
+        samples: dict[tuple[str, str], list[Record]] = {}
+        failed: dict[str, Record] = {}
         last = max(SCENARIOS.index(s) for s in wanted)
-        records: list[Record] = []
-        head = {"strategy": strategy, "profile": profile, "project": name}
-        for scenario in SCENARIOS[: last + 1]:
-            try:
-                result = self._pipeline(runner, strategy, scenario, dirs, PROJECTS[name].layout)
-            except BenchError as exc:
-                print(f"  FAILED {name} {profile} {strategy} {scenario}: {exc}", flush=True)
-                return records, [{**head, "scenario": scenario, "error": str(exc)}]
-            record = {**head, "scenario": scenario, **result}
-            print(_line(record), flush=True)
-            if scenario in wanted:
-                records.append(record)
-        return records, []
+        for round_no in range(1, repeat + 1):
+            scratch = self.scratch / "run"
+            runners = {
+                s: Runner(self.store, self.proxy, scratch, uuid.uuid4().hex[:8]) for s in strats
+            }
+            for scenario in SCENARIOS[: last + 1]:
+                for strategy in [s for s in strats if s not in failed]:
+                    where = {**head, "strategy": strategy, "scenario": scenario}
+                    try:
+                        result = self._pipeline(runners[strategy], strategy, scenario, dirs)
+                    except BenchError as exc:
+                        print(f"  FAILED {where}: {exc}", flush=True)
+                        failed[strategy] = {**where, "error": str(exc)}
+                        continue
+                    record = {**where, **result}
+                    print(f"{_line(record)}  (round {round_no})", flush=True)
+                    samples.setdefault((strategy, scenario), []).append(record)
+        kept = {key: runs for key, runs in samples.items() if key[0] not in failed}
+        return kept, list(failed.values())
 
     def _pipeline(
-        self, runner: Runner, strategy: str, scenario: str, dirs: dict[str, Path], layout: str
+        self, runner: Runner, strategy: str, scenario: str, dirs: dict[str, Path]
     ) -> Record:
-        previous = lock_hash(dirs["cold"]) if scenario == "bump" else None
-        spec = strategies.PipelineSpec(
-            dirs[scenario], self.pythons, "shared" if layout == "shared" else "per-cell",
-            self.cache_format, previous,
-        )  # fmt: skip
+        project_dir = dirs[scenario]
+        layout = plan_layout(project_dir, list(self.pythons)) if strategy == "uvci" else ""
+        spec = strategies.PipelineSpec(project_dir, self.pythons, layout, self.cache_format)
         stages = strategies.build(strategy, spec)
         done = [
             runner.run_stage(i, jobs, spec.project_dir, self.env) for i, jobs in enumerate(stages)
         ]
         fmt = "tarzstd" if strategy == "uvci" else self.cache_format
-        return {**summarize(done), "pythons": list(self.pythons), "cache_format": fmt}
+        extra = {"pythons": list(self.pythons), "cache_format": fmt, "layout": layout or None}
+        return {**summarize(done), **extra}
+
+
+def aggregate(runs: list[Record]) -> Record:
+    """One record for repeated pipelines: median seconds, each run's numbers kept in ``runs``."""
+    keys: tuple[str, ...] = ("dependency_seconds", "critical_path_seconds", "index_bytes")
+    keys += ("cache_upload_bytes", "cache_download_bytes")
+    middle = sorted(runs, key=lambda r: r["critical_path_seconds"])[len(runs) // 2]
+    return {
+        **middle,
+        "dependency_seconds": round(statistics.median(r["dependency_seconds"] for r in runs), 3),
+        "critical_path_seconds": round(
+            statistics.median(r["critical_path_seconds"] for r in runs), 3
+        ),
+        "runs": [{k: r[k] for k in keys} for r in runs],
+    }
 
 
 def _line(r: Record) -> str:

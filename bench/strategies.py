@@ -5,30 +5,26 @@
   deletes it at the end so the runner has nothing to upload (the seed's trick).
 - ``uv-docs``: uv's GitLab guide: one cache keyed on ``uv.lock`` shared by every job,
   ``pull-push``, ``uv cache prune --ci`` at the end of each job.
-- ``uvci``: a prefetch job restores the wheelhouse (tar+zstd, keyed on ``uv.lock``, falling back
-  to the previous lock's key), runs the real ``uvci prefetch`` and uploads only when it says the
-  wheelhouse changed; test cells restore it pull-only and install offline from it.
+- ``uvci``: ``uvci generate``'s pipeline (see uvci_strategy.py): prefetch then offline installs.
 The first three install with ``uv sync --locked``; every job starts with an empty ``UV_CACHE_DIR``
 unless its strategy restored one.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import uvci_strategy
 from bench.archive import Format
-from bench.jobs import CacheSpec, Job, JobContext, Policy
-from bench.projects import BenchError, Layout, file_hash, lock_hash
-from uvci.uvproc import cmd_output, run_uv
+from bench.jobs import CacheSpec, Job, JobContext
+from bench.projects import BenchError, file_hash, lock_hash
+from uvci.uvproc import run_uv
 
 STRATEGIES = ("none", "seed", "uv-docs", "uvci")
 UV_CACHE = ".uv-cache"
-WHEELHOUSE = ".uvci/wheels"
 
 
 @dataclass(frozen=True)
@@ -37,9 +33,8 @@ class PipelineSpec:
 
     project_dir: Path
     pythons: dict[str, Path]  # "3.12" -> interpreter
-    layout: Layout
+    layout: str  # uvci's wheelhouse layout, as `uvci plan` chose: shared or per-cell
     cache_format: Format  # for the strategies that leave GitLab's default alone
-    previous_lock: str | None  # lock hash of the previous pipeline (uvci's fallback key)
 
 
 def build(strategy: str, spec: PipelineSpec) -> list[list[Job]]:
@@ -102,61 +97,5 @@ def _uv_docs(spec: PipelineSpec) -> list[list[Job]]:
     return [[job(v, py) for v, py in spec.pythons.items()]]
 
 
-def _wheel_caches(spec: PipelineSpec, policy: Policy) -> dict[str, CacheSpec]:
-    """The wheelhouse caches by directory: one shared, or one per cell."""
-    lock = lock_hash(spec.project_dir)
-    cells = [""] if spec.layout == "shared" else list(spec.pythons)
-    caches: dict[str, CacheSpec] = {}
-    for cell in cells:
-        path = f"{WHEELHOUSE}/{cell}".rstrip("/")
-        prefix = f"uvci-wheels-{cell}-".replace("--", "-")
-        fallback = (prefix + spec.previous_lock,) if spec.previous_lock else ()
-        caches[path] = CacheSpec(prefix + lock, (path,), policy, "tarzstd", fallback)
-    return caches
-
-
 def _uvci(spec: PipelineSpec) -> list[list[Job]]:
-    caches = _wheel_caches(spec, "pull-push")
-    pythons = list(spec.pythons)
-
-    def prefetch(ctx: JobContext) -> None:
-        for path in caches:
-            cells = pythons if spec.layout == "shared" else [path.rsplit("/", 1)[1]]
-            _prefetch(ctx, path, cells)
-
-    stages = [[Job("prefetch", tuple(caches.values()), prefetch)]]
-    pulls = _wheel_caches(spec, "pull")
-    stages.append([_offline_cell(v, py, spec, pulls) for v, py in spec.pythons.items()])
-    return stages
-
-
-def _prefetch(ctx: JobContext, path: str, cells: list[str]) -> None:
-    """Run ``uvci prefetch``; move the wheelhouse out of the cache paths when unchanged."""
-    cmd = [sys.executable, "-m", "uvci", "prefetch", str(ctx.workdir)]
-    cmd += ["--wheelhouse", str(ctx.workdir / path), "--python", ",".join(cells), "--json"]
-    out = _check(cmd_output(cmd, cwd=ctx.workdir, env=ctx.env, timeout=1800), "uvci prefetch")
-    try:
-        changed = bool(json.loads(out)["changed"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BenchError(f"uvci prefetch --json printed no 'changed': {out[:300]!r}") from exc
-    if not changed:  # the after_script trick: nothing left at the cache path, nothing uploaded
-        aside = ctx.workdir / ".uvci" / "unchanged" / "-".join(cells)
-        aside.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(ctx.workdir / path, aside)
-
-
-def _offline_cell(
-    version: str, python: Path, spec: PipelineSpec, pulls: dict[str, CacheSpec]
-) -> Job:
-    path = WHEELHOUSE if spec.layout == "shared" else f"{WHEELHOUSE}/{version}"
-
-    def script(ctx: JobContext) -> None:
-        wheels = ctx.workdir / path
-        venv = ctx.workdir / ".venv"
-        _check(run_uv(["venv", "--python", str(python), str(venv)], env=ctx.env), "uv venv")
-        args = ["pip", "install", "--python", str(venv / "bin" / "python"), "--offline"]
-        args += ["--no-index", "--find-links", str(wheels)]
-        args += ["-r", str(wheels / f"requirements-{version}.txt")]
-        _check(run_uv(args, cwd=ctx.workdir, env=ctx.env, timeout=1800), "offline install")
-
-    return Job(f"test {version}", (pulls[path],), script)
+    return uvci_strategy.build(spec.project_dir, spec.pythons, spec.layout)

@@ -47,7 +47,7 @@ def two_pipelines(
     runner = jobs.Runner(store, proxy, tmp_path / "run", f"test-{strategy}")
     env = {**base_env(), **uv_env(proxy.url)}
     matrix = dict(list(pythons.items())[:2])
-    spec = strategies.PipelineSpec(project, matrix, "shared", "zip", None)
+    spec = strategies.PipelineSpec(project, matrix, "shared", "zip")
     results = []
     for _ in ("cold", "warm"):
         stages = strategies.build(strategy, spec)
