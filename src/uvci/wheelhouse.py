@@ -13,8 +13,11 @@ API (the contract in the team notes; ``uvci prefetch`` and ``uvci run`` build on
 never deletes another cell's files), verifies present files by sha256 (a corrupted one is
 fetched again), downloads the missing ones in parallel (:mod:`uvci.download`), builds wheels
 from sdist-only packages (:mod:`uvci.sdists`; ``interpreters`` maps a cell's Python to the
-interpreter that builds for it, the running interpreter builds for its own cell), writes
-``requirements-<python>.txt`` for the chosen cells and ``manifest.json`` (:mod:`uvci.manifest`).
+interpreter that builds for it, else the running interpreter builds for its own cell, else the
+Python uv finds), writes ``requirements-<python>.txt`` for the chosen cells
+(:mod:`uvci.reqfiles`) and ``manifest.json`` (:mod:`uvci.manifest`). Concurrent calls on one
+wheelhouse take turns (``flock`` on ``W.lock`` beside it). ``env`` (default ``os.environ``)
+supplies the index settings (:mod:`uvci.credentials`, :mod:`uvci.download`).
 ``PrefetchResult.changed`` is true when any file of the wheelhouse differs (name, size or
 mtime) from when the call started. A requirements file lists every non-local package of the
 cell; the project itself and workspace/path members are not in it (install those separately,

@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 from uvci.errors import FatalError
-from uvci.manifest import write_if_changed
 from uvci.options import add_plan_arguments, plan_from_args
+from uvci.plan import Plan
 from uvci.progress import make_reporter
+from uvci.reqfiles import write_text
 from uvci.wheelhouse import PrefetchResult, default_wheelhouse, fill_wheelhouse, status_paths
 
 SUMMARY = "fill the wheelhouse for every cell (runs inside CI)"
@@ -95,6 +96,17 @@ def run(args: argparse.Namespace) -> int:
     status = status_paths(wheelhouse)
     for path in (status.unchanged, status.report):
         path.unlink(missing_ok=True)
+    result = _fill(args, plan, wheelhouse)
+    report = json.dumps(result.to_json(), indent=2) + "\n"
+    write_text(status.report, report)
+    if not result.changed:
+        write_text(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
+    if args.json:
+        sys.stdout.write(report)
+    return 0
+
+
+def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchResult:
     reporter = make_reporter(sys.stderr, section="uvci_prefetch")
     try:
         result = fill_wheelhouse(
@@ -105,19 +117,13 @@ def run(args: argparse.Namespace) -> int:
             reporter=reporter,
             interpreters=dict(args.build_python),
         )
-    except FatalError:
-        reporter.end("")  # close the log section; the error line follows
+    except BaseException:
+        reporter.end("")  # close the log section (or the progress bar); the error line follows
         raise
     reporter.end(summary(result))
     for note in result.notes:
         print(f"uvci prefetch: note: {note}", file=sys.stderr)
-    report = json.dumps(result.to_json(), indent=2) + "\n"
-    write_if_changed(status.report, report)
-    if not result.changed:
-        status.unchanged.write_text("wheelhouse unchanged by uvci prefetch\n", encoding="utf-8")
-    if args.json:
-        sys.stdout.write(report)
-    return 0
+    return result
 
 
 def _mb(size: int) -> str:
