@@ -134,3 +134,17 @@ def test_insert_block_leaves_a_blank_line_before_the_next_key() -> None:
     block["A"] = "a"
     yamlio.insert_block(doc.config, 1, "variables", block)
     assert yamlio.dumps(doc) == "# top\ninclude: a.yml\nvariables:\n  A: a\n\ntest: {}\n"
+
+
+def test_add_local_include_keeps_an_end_of_line_comment_on_its_line(tmp_path: Path) -> None:
+    doc = yamlio.loads(
+        "include:\n  - local: a.yml  # ours\n  - b.yml\n\n# jobs\ntest: {}\n", tmp_path / "x.yml"
+    )
+    yamlio.add_local_include(doc, "ci/uvci.yml")
+    expected = "include:\n  - local: a.yml  # ours\n  - b.yml\n  - local: ci/uvci.yml\n"
+    assert yamlio.dumps(doc) == expected + "\n# jobs\ntest: {}\n"
+    doc = yamlio.loads("include:\n  - local: a.yml  # ours\n\ntest: {}\n", tmp_path / "x.yml")
+    yamlio.add_local_include(doc, "ci/uvci.yml")
+    assert yamlio.dumps(doc) == (
+        "include:\n  - local: a.yml  # ours\n  - local: ci/uvci.yml\n\ntest: {}\n"
+    )

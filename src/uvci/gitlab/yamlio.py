@@ -206,22 +206,31 @@ def append_key(mapping: CommentedMap, key: str, value: Any) -> None:
     comment stays on its line."""
     keys = list(mapping)
     mapping[key] = value
-    if not keys:
-        return
-    entry = mapping.ca.items.get(keys[-1])
-    token = entry[2] if entry and len(entry) > 2 else None
+    if keys:
+        _put_gap(mapping.ca.items, key, 2, _take_gap(mapping.ca.items, keys[-1], 2))
+
+
+def _take_gap(items: dict[Any, Any], key: Any, slot: int) -> str | None:
+    """Remove and return the blank/comment lines after ``key``'s line (its end-of-line comment
+    stays). ruamel keeps them in ``ca.items[key][slot]``: 2 for mapping keys, 0 for seq items."""
+    entry = items.get(key)
+    token = entry[slot] if entry and len(entry) > slot else None
     if token is None or not isinstance(token.value, str) or "\n" not in token.value:
-        return
+        return None
     text: str = token.value
     if text.startswith("#"):
         own, rest = text.split("\n", 1)
         token.value = own + "\n"
-        moved = "\n" + rest
-    else:
-        del mapping.ca.items[keys[-1]]
-        moved = text
-    if moved != "\n":
-        mapping.ca.items[key] = [None, None, CommentToken(moved, _MARK), None]
+        return "\n" + rest
+    del items[key]
+    return text
+
+
+def _put_gap(items: dict[Any, Any], key: Any, slot: int, text: str | None) -> None:
+    if text is not None and text != "\n":
+        entry: list[Any] = [None, None, None, None]
+        entry[slot] = CommentToken(text, _MARK)
+        items[key] = entry
 
 
 def insert_block(config: CommentedMap, position: int, key: str, block: CommentedMap) -> None:
@@ -240,11 +249,10 @@ def _append_keeping_trailing_comment(seq: CommentedSeq, item: CommentedMap) -> N
         return
     old = seq[last]
     if isinstance(old, CommentedMap) and len(old):
-        trailing = old.ca.items.pop(list(old)[-1], None)
-        if trailing is not None:
-            item.ca.items[list(item)[-1]] = trailing
-    elif last in seq.ca.items:
-        seq.ca.items[last + 1] = seq.ca.items.pop(last)
+        gap = _take_gap(old.ca.items, list(old)[-1], 2)
+    else:
+        gap = _take_gap(seq.ca.items, last, 0)
+    _put_gap(item.ca.items, list(item)[-1], 2, gap)
 
 
 def _as_list(value: Any) -> list[Any]:
