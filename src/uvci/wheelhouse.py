@@ -184,7 +184,7 @@ class _Fill:
         keep = self.prune(built_old)
         needed = needed_files(self.chosen)
         total = sum(p.size or 0 for p in needed.values())
-        self.reporter.begin(f"wheelhouse {self.wheelhouse}", len(needed), total)
+        self.reporter.begin(f"wheelhouse {display(self.wheelhouse)}", len(needed), total)
         files = self.fetch(needed, jobs)
         built = self.verified_builds(built_old, keep, jobs)
         target = resolve_target(self.plan.platform)
@@ -241,6 +241,12 @@ class _Fill:
             cells=tuple(c.python for c in self.chosen),
             notes=notes,
         )
+
+
+def display(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it, else as given."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def _make_dir(wheelhouse: Path) -> None:

@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import LockedProject
 from tests.support.projects import copy_project, lock
 from tests.support.pyindex import LoopbackIndex
+from uvci.cli import main
 from uvci.credentials import Auth, Credentials, Index, env_name, load_auth, normalize_url
 from uvci.errors import FatalError
 from uvci.plan import make_plan
@@ -331,3 +332,24 @@ def test_proxy_password_is_masked(private_project: Path, monkeypatch: pytest.Mon
     auth = load_auth(private_project)
     assert auth.mask("proxy said px-pass-991") == "proxy said ****"
     assert auth.mask(f"index password {PASSWORD}") == "index password ****"
+
+
+def test_not_found_with_credentials_exits_2_naming_the_url_without_secrets(
+    private_project: Path,
+    proxy: AuthProxy,
+    index: LoopbackIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("UV_INDEX_LOOPBACK_USERNAME")
+    monkeypatch.delenv("UV_INDEX_LOOPBACK_PASSWORD")
+    monkeypatch.setenv("UV_INDEX", f"http://{USER}:{PASSWORD}@127.0.0.1:{proxy.port}/simple")
+    index.fail("beta-2.0-py3-none-any.whl", status=404, times=None)
+    rc = main(["prefetch", str(private_project), "--python", "3.12"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert (
+        f"uvci prefetch: error: beta-2.0-py3-none-any.whl: HTTP 404 Not Found from "
+        f"{proxy.base}/files/beta-2.0-py3-none-any.whl; the index no longer has this file"
+    ) in err
+    assert PASSWORD not in err and ("/files/", USER) in [(p[:7], u) for p, u in proxy.seen]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -18,7 +17,13 @@ from uvci.options import add_plan_arguments, plan_from_args
 from uvci.plan import Plan
 from uvci.progress import make_reporter
 from uvci.reqfiles import write_text
-from uvci.wheelhouse import PrefetchResult, default_wheelhouse, fill_wheelhouse, status_paths
+from uvci.wheelhouse import (
+    PrefetchResult,
+    default_wheelhouse,
+    display,
+    fill_wheelhouse,
+    status_paths,
+)
 
 SUMMARY = "fill the wheelhouse for every cell (runs inside CI)"
 DESCRIPTION = """\
@@ -141,6 +146,4 @@ def summary(result: PrefetchResult) -> str:
         )
     ]
     state = "changed" if result.changed else "unchanged"
-    where = os.path.relpath(result.wheelhouse)
-    where = str(result.wheelhouse) if where.startswith("..") else where
-    return f"uvci prefetch: {where} {state}: " + ", ".join(parts)
+    return f"uvci prefetch: {display(result.wheelhouse)} {state}: " + ", ".join(parts)
