@@ -18,17 +18,65 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.support.projects import hermetic_env
 from tests.support.pyindex import LoopbackIndex, Request
-from uvci.uvproc import cmd_output
+from tests.support.universe import build_universe
+from uvci import __version__
+from uvci.uvproc import cmd_output, run_uv
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_TOOLS = REPO / ".tools" / "node_modules"
+TOOL_WHEELS = REPO / ".tools" / "wheelhouse"  # uvci's runtime dependency wheels (bootstrap-tools)
 CACHE_DIR = Path(".gitlab-ci-local") / "cache"
+# uvci and its runtime dependencies, as served to `uvx --from uvci==...` in the jobs
+TOOL_PREFIXES = ("uvci-", "packaging-", "rich-", "ruamel", "pygments-", "markdown", "mdurl-")
+
+
+def skip_reason(pythons: dict[str, Path], wanted: Sequence[str]) -> str | None:
+    """Why the pipeline tests cannot run here, or None."""
+    if gitlab_ci_local() is None:
+        return "gitlab-ci-local not installed: run `PATH=$(bash scripts/bootstrap-tools)`"
+    if not all(p in pythons for p in wanted):
+        return f"needs CPython {' and '.join(wanted)} installed (found {sorted(pythons)})"
+    if real_uv_dir() is None:
+        return "no uv binary found outside pyenv shims"
+    if not any(TOOL_WHEELS.glob("rich-*.whl")):
+        return f"{TOOL_WHEELS} has no runtime wheels of uvci: run scripts/bootstrap-tools"
+    return None
+
+
+def index_with_uvci(root: Path) -> Path:
+    """The universe, uvci's runtime dependency wheels, and a uvci wheel built from this tree.
+
+    The wheel is built here, not taken from .tools/wheelhouse, so the jobs run the code under
+    test; ``uv build --offline`` needs the uv_build backend in uv's own cache (skip otherwise).
+    """
+    build_universe(root)
+    for wheel in TOOL_WHEELS.glob("*.whl"):
+        if not wheel.name.startswith("uvci-"):
+            shutil.copy2(wheel, root / wheel.name)
+    env = {k: v for k, v in hermetic_env(root / ".unused").items() if k != "UV_CACHE_DIR"}
+    argv = ["build", "--wheel", "--offline", "--out-dir", str(root), str(REPO)]
+    rc, _out, err = run_uv(argv, env=env, timeout=120)
+    if rc != 0:
+        pytest.skip(f"cannot build the uvci wheel offline (uv_build not in uv's cache?): {err}")
+    return root
+
+
+def generate(project: Path, uv_cache: Path, *args: str) -> None:
+    """``uvci generate PROJECT ARGS`` (the jobs run this tree's version) in a subprocess."""
+    argv = [sys.executable, "-m", "uvci", "generate", str(project), *args]
+    argv += ["--uvci-spec", f"uvci=={__version__}"]
+    rc, _out, err = cmd_output(argv, env=hermetic_env(uv_cache), timeout=120)
+    assert rc == 0, err
 
 
 def real_uv_dir() -> Path | None:
@@ -79,6 +127,13 @@ class Run:
 
     def file_requests(self) -> Counter[str]:
         return Counter(r.filename for r in self.requests if r.filename and r.method == "GET")
+
+    def project_files(self) -> dict[str, int]:
+        """Downloads of the project's dependencies (not uvci's own wheels), by file."""
+        return {f: n for f, n in self.file_requests().items() if not f.startswith(TOOL_PREFIXES)}
+
+    def tool_files(self) -> dict[str, int]:
+        return {f: n for f, n in self.file_requests().items() if f.startswith(TOOL_PREFIXES)}
 
     def log(self, prefix: str) -> str:
         return "\n".join(

@@ -15,8 +15,6 @@ instead of replacing the archive, so a file the prefetch job removed stays in th
 
 from __future__ import annotations
 
-import shutil
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,24 +26,24 @@ from tests.acceptance.pipeline_harness import (
     Harness,
     Run,
     files_key,
+    generate,
     gitlab_ci_local,
+    index_with_uvci,
     real_uv_dir,
+    skip_reason,
 )
 from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex
 from tests.support.pythons import find_pythons
-from tests.support.universe import Release, build_release, build_universe
+from tests.support.universe import Release, build_release
 from uvci import __version__
 from uvci.plan import make_plan
-from uvci.uvproc import cmd_output, run_uv
+from uvci.uvproc import run_uv
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-TOOL_WHEELS = REPO / ".tools" / "wheelhouse"
 PYTHONS = ("3.10", "3.12")  # 3.10 also installs `backport`: the cells differ
 TEST_COMMAND = "python -m unittest discover -s tests -v"
-TOOL_PREFIXES = ("uvci-", "packaging-", "rich-", "ruamel", "pygments-", "markdown", "mdurl-")
 FAILING_TEST = """
 import sys
 import unittest
@@ -70,42 +68,13 @@ class Runs:
     junit_reports: tuple[Path, ...]  # of the failing run, one per cell
 
 
-def _skip_reasons(pythons: dict[str, Path]) -> str | None:
-    if gitlab_ci_local() is None:
-        return "gitlab-ci-local not installed: run `PATH=$(bash scripts/bootstrap-tools)`"
-    if not all(p in pythons for p in PYTHONS):
-        return f"needs CPython {' and '.join(PYTHONS)} installed (found {sorted(pythons)})"
-    if real_uv_dir() is None:
-        return "no uv binary found outside pyenv shims"
-    if not any(TOOL_WHEELS.glob("rich-*.whl")):
-        return f"{TOOL_WHEELS} has no runtime wheels of uvci: run scripts/bootstrap-tools"
-    return None
-
-
-def _index_dir(root: Path) -> Path:
-    """The universe, uvci's runtime dependency wheels, and a uvci wheel built from this tree."""
-    build_universe(root)
-    for wheel in TOOL_WHEELS.glob("*.whl"):
-        if not wheel.name.startswith("uvci-"):
-            shutil.copy2(wheel, root / wheel.name)
-    env = {k: v for k, v in hermetic_env(root / ".unused").items() if k != "UV_CACHE_DIR"}
-    rc, _out, err = run_uv(["build", "--wheel", "--offline", "--out-dir", str(root), str(REPO)],
-                          env=env, timeout=120)  # fmt: skip
-    if rc != 0:
-        pytest.skip(f"cannot build the uvci wheel offline (uv_build not in uv's cache?): {err}")
-    return root
-
-
 def _project(root: Path, index: LoopbackIndex, uv_cache: Path) -> Path:
     project = copy_project("pure", root / "project", index.url)
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace('["alpha>=1.1"]', '["alpha>=1.1", "srconly>=1"]'))
     lock(project, hermetic_env(uv_cache))
-    argv = [sys.executable, "-m", "uvci", "generate", str(project), "--python", ",".join(PYTHONS),
-            "--test-command", TEST_COMMAND, "--uvci-spec", f"uvci=={__version__}"]  # fmt: skip
-    rc, _out, err = cmd_output(argv, env=hermetic_env(uv_cache), timeout=120)
-    assert rc == 0, err
+    generate(project, uv_cache, "--python", ",".join(PYTHONS), "--test-command", TEST_COMMAND)
     return project
 
 
@@ -132,11 +101,11 @@ def _bump_gamma(harness: Harness, index_dir: Path, uv_cache: Path) -> bool:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     pythons = {k: v for k, v in find_pythons().items() if k in PYTHONS}
-    reason = _skip_reasons(pythons)
+    reason = skip_reason(pythons, PYTHONS)
     if reason:
         pytest.skip(reason)
     root = tmp_path_factory.mktemp("pipeline")
-    index_dir = _index_dir(root / "index")
+    index_dir = index_with_uvci(root / "index")
     with LoopbackIndex(index_dir) as index:
         project = _project(root, index, root / "uv-cache")
         planned = make_plan(project, python=PYTHONS, check_lock=False)
@@ -160,25 +129,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         yield Runs(cold, warm, corrupt, bump, failing, files, corrupted, restored, reports)
 
 
-def _tool_files(run: Run) -> set[str]:
-    return {f for f in run.file_requests() if f.startswith(TOOL_PREFIXES)}
-
-
-def _project_files(run: Run) -> dict[str, int]:
-    return {f: n for f, n in run.file_requests().items() if not f.startswith(TOOL_PREFIXES)}
-
-
 def test_cold_every_cell_passes_and_each_file_is_fetched_once(runs: Runs) -> None:
     cold = runs.cold
     assert cold.rc == 0, cold.output
     assert sorted(cold.passed()) == sorted(
         ["uvci-prefetch", "uvci-build", *(f"uvci-test: [{p}]" for p in PYTHONS)]
     ), cold.output
-    assert _project_files(cold) == dict.fromkeys(runs.planned, 1)
+    assert cold.project_files() == dict.fromkeys(runs.planned, 1)
     assert "srconly-1.0.tar.gz" in runs.planned  # the sdist-only dependency
-    tool = cold.file_requests()
+    tool = cold.tool_files()
     assert {f for f in tool if f.startswith("uvci-")} == {f"uvci-{__version__}-py3-none-any.whl"}
-    assert all(tool[f] == 1 for f in _tool_files(cold))
+    assert set(tool.values()) == {1}  # uvci and its dependencies: once, by the prefetch job
 
 
 def test_cold_builds_the_sdist_once_and_saves_the_caches(runs: Runs) -> None:
@@ -215,8 +176,8 @@ def test_bumped_lock_fetches_only_the_bumped_package(runs: Runs) -> None:
     run = runs.bump
     assert runs.fallback_restored  # the new key was missing; the "latest" fallback existed
     assert run.rc == 0, run.output
-    assert _project_files(run) == {"gamma-1.2-py3-none-any.whl": 1}
-    assert _tool_files(run) == set()
+    assert run.project_files() == {"gamma-1.2-py3-none-any.whl": 1}
+    assert run.tool_files() == {}
     assert run.log("uvci-test").count("+ gamma==1.2") == len(PYTHONS)  # every cell got it
 
 
