@@ -211,3 +211,29 @@ def test_unreadable_pipelines_are_one_fatal_error(
 def test_missing_pipeline_file(tmp_path: Path) -> None:
     with pytest.raises(FatalError, match=r"no \.gitlab-ci\.yml here"):
         read_pipeline(tmp_path)
+
+
+def test_what_unread_includes_may_define_is_not_an_error(tmp_path: Path) -> None:
+    p = read_pipeline(
+        write(
+            tmp_path,
+            {
+                ".gitlab-ci.yml": """
+                include:
+                  - project: group/ci-templates
+                    file: /python.yml
+                test:
+                  extends: [.python-base, .local]
+                  script:
+                    - !reference [.python-base, setup]
+                    - uv sync --locked
+                .local:
+                  variables: {A: "1"}
+                """
+            },
+        )
+    )
+    (test,) = p.jobs
+    assert [s.text for s in test.scripts] == ["uv sync --locked"]
+    assert test.variables["A"] == "1"
+    assert [text for text, _ in p.not_checked] == ["project: group/ci-templates"]

@@ -44,7 +44,7 @@ def load(root: Path, project_dir: Path, *, round_trip: bool = True) -> Loaded:
     for doc in loaded.documents:
         body = {k: v for k, v in doc.config.items() if k != "include"}
         raw = deep_merge(raw, _sourced(body, doc.config))
-    loaded.config = _resolve_top(raw, loaded.registry)
+    loaded.config = _References(raw, loaded.registry, bool(loaded.not_checked)).top()
     return loaded
 
 
@@ -115,38 +115,47 @@ def _glob_local(target: str, project_dir: Path, loc: Loc) -> list[Path]:
     return found
 
 
-def _resolve_top(raw: MergedMap, registry: Registry) -> MergedMap:
-    out = MergedMap()
-    for key, value in raw.items():
-        out.put(key, _resolve(value, raw, registry, 0), raw)
-    return out
+class _References:
+    """Resolves ``!reference`` tags against the merged configuration ``raw``.
 
+    ``lenient``: the pipeline has includes uvci cannot read, so a reference to something
+    missing may point into them; it resolves to nothing instead of being an error.
+    """
 
-def _resolve(node: Any, raw: MergedMap, registry: Registry, depth: int) -> Any:
-    if yamlio.is_reference(node):
-        return _resolve(_follow(node, raw, registry, depth), raw, registry, depth + 1)
-    if isinstance(node, Mapping):
+    def __init__(self, raw: MergedMap, registry: Registry, lenient: bool) -> None:
+        self.raw, self.registry, self.lenient = raw, registry, lenient
+
+    def top(self) -> MergedMap:
         out = MergedMap()
-        for key, value in node.items():
-            out.put(key, _resolve(value, raw, registry, depth), node)
+        for key, value in self.raw.items():
+            out.put(key, self.resolve(value, 0), self.raw)
         return out
-    if isinstance(node, list):
-        items = TrackedList()
-        for index, item in enumerate(node):
-            items.put(_resolve(item, raw, registry, depth), node, index)
-        return items
-    return node
 
+    def resolve(self, node: Any, depth: int) -> Any:
+        if yamlio.is_reference(node):
+            return self.resolve(self.follow(node, depth), depth + 1)
+        if isinstance(node, Mapping):
+            out = MergedMap()
+            for key, value in node.items():
+                out.put(key, self.resolve(value, depth), node)
+            return out
+        if isinstance(node, list):
+            items = TrackedList()
+            for index, item in enumerate(node):
+                items.put(self.resolve(item, depth), node, index)
+            return items
+        return node
 
-def _follow(ref: Any, raw: MergedMap, registry: Registry, depth: int) -> Any:
-    path = Path(str(registry.file_of(ref) or "?"))
-    where = Loc(path, yamlio.node_line(ref) or 0)
-    if depth >= MAX_REFERENCE_DEPTH:
-        raise FatalError(f"{where}: !reference nested more than {MAX_REFERENCE_DEPTH} levels")
-    target: Any = raw
-    for part in ref:
-        if not isinstance(target, Mapping) or part not in target:
-            shown = ", ".join(str(p) for p in ref)
-            raise FatalError(f"{where}: !reference [{shown}] points at nothing; fix the path")
-        target = target[part]
-    return target
+    def follow(self, ref: Any, depth: int) -> Any:
+        where = Loc(Path(str(self.registry.file_of(ref) or "?")), yamlio.node_line(ref) or 0)
+        if depth >= MAX_REFERENCE_DEPTH:
+            raise FatalError(f"{where}: !reference nested more than {MAX_REFERENCE_DEPTH} levels")
+        target: Any = self.raw
+        for part in ref:
+            if not isinstance(target, Mapping) or part not in target:
+                if self.lenient:
+                    return []
+                shown = ", ".join(str(p) for p in ref)
+                raise FatalError(f"{where}: !reference [{shown}] points at nothing; fix the path")
+            target = target[part]
+        return target

@@ -87,7 +87,7 @@ def read_pipeline(path: Path, *, round_trip: bool = True) -> Pipeline:
     config = loaded.config
     globals_ = variable_values(config.get("variables"))
     templates = {k: v for k, v in config.items() if k not in RESERVED and isinstance(v, Mapping)}
-    resolved = resolve_extends(templates, loaded.registry)
+    resolved = resolve_extends(templates, loaded.registry, lenient=bool(loaded.not_checked))
     defaults = _defaults(config)
     jobs: list[Job] = []
     for name, job_config in resolved.items():
