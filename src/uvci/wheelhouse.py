@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from uvci.credentials import load_auth
-from uvci.download import Fetcher
+from uvci.download import DISK_FULL, Fetcher
 from uvci.errors import FatalError
 from uvci.fill import (
     Tally,
@@ -155,9 +155,16 @@ def fill_wheelhouse(
     """
     chosen = select_cells(plan, cells)
     _make_dir(wheelhouse)
-    with exclusive(status_paths(wheelhouse).lock, reporter or Reporter()):
-        job = _Fill(plan, wheelhouse, chosen, reporter or Reporter(), env)
-        return job.run(jobs, interpreters or {})
+    try:
+        with exclusive(status_paths(wheelhouse).lock, reporter or Reporter()):
+            job = _Fill(plan, wheelhouse, chosen, reporter or Reporter(), env)
+            return job.run(jobs, interpreters or {})
+    except OSError as exc:  # the wheelhouse's file system (network errors are handled inside)
+        where = exc.filename or wheelhouse
+        why = "disk full" if exc.errno in DISK_FULL else (exc.strerror or str(exc))
+        raise FatalError(
+            f"{where}: {why}; check the wheelhouse's permissions and free space"
+        ) from None
 
 
 class _Fill:

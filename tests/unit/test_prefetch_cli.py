@@ -256,3 +256,24 @@ def test_bad_retry_setting_is_one_clear_error(
     rc, _, err = prefetch(capsys, str(locked_project("pure")), "--python", "3.12")
     assert rc == 2
     assert "uvci prefetch: error: UVCI_HTTP_BACKOFF='soon': not a number; fix or unset it" in err
+
+
+def test_read_only_wheelhouse_is_a_clear_error(
+    locked_project: LockedProject, tiny_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    wheelhouse = tiny_disk  # read-only itself; its status files beside it are writable
+    (wheelhouse / "stale-1.0-py3-none-any.whl").write_bytes(b"old")
+    remount = ["mount", "-o", "remount,ro", str(tiny_disk)]
+    if subprocess.run(remount, capture_output=True).returncode != 0:
+        pytest.skip("cannot remount the tmpfs read-only")
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12", "--wheelhouse", str(wheelhouse))
+    assert rc == 2
+    assert "Read-only file system" in err and "Traceback" not in err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"uvci prefetch: error: {wheelhouse}/stale-1.0-py3-none-any.whl: Read-only file system"
+        )
+    )

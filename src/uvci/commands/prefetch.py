@@ -99,8 +99,7 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
     wheelhouse = args.wheelhouse or default_wheelhouse(args.path)
     status = status_paths(wheelhouse)
-    for path in (status.unchanged, status.report):
-        path.unlink(missing_ok=True)
+    _clear(status.unchanged, status.report)
     result = _fill(args, plan, wheelhouse)
     report = json.dumps(result.to_json(), indent=2) + "\n"
     write_text(status.report, report)
@@ -109,6 +108,15 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(report)
     return 0
+
+
+def _clear(*paths: Path) -> None:
+    """Remove the last run's status files: a failed run must not say "unchanged"."""
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise FatalError(f"{path}: cannot remove: {exc.strerror}; check permissions") from None
 
 
 def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchResult:
