@@ -122,3 +122,11 @@ def test_help_teaches() -> None:
     assert result.returncode == 0
     for text in ("--fix", "--dry-run", "--explain", "codeclimate", "exit codes"):
         assert text in result.stdout
+
+
+def test_missing_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = uvci("doctor", str(tmp_path / "nope"))
+    assert result.returncode == 2
+    missing = tmp_path / "nope"
+    hint = "no such file; pass the pipeline file or its directory"
+    assert result.stderr == f"uvci doctor: error: {missing}: {hint}\n"
