@@ -220,15 +220,21 @@ class Fetcher:
             hint = "check the index URL in uv.lock"
         return FatalError(f"{dest.name}: HTTP {exc.code} {exc.reason} from {masked}; {hint}")
 
+    def local_path(self, url: str, registry: str | None) -> Path | None:
+        """The file a local URL or lock path names (None for http/https)."""
+        if url.startswith("file://"):
+            return Path(unquote(urlsplit(url).path))
+        if "://" in url:
+            return None
+        base = registry if registry and "://" not in registry else "."
+        return self.root / base / url
+
     def _copy_local(
         self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
     ) -> int:
         """Copy a file of a path registry (``path`` in uv.lock is relative to the registry dir)."""
-        if url.startswith("file://"):
-            source = Path(unquote(urlsplit(url).path))
-        else:
-            base = registry if registry and "://" not in registry else "."
-            source = self.root / base / url
+        source = self.local_path(url, registry)
+        assert source is not None
         try:
             with source.open("rb") as f:
                 return write_verified(_chunks(f, self.stop), dest, sha256, progress)

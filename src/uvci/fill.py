@@ -115,19 +115,25 @@ class Verifier:
 
     def ensure(self, package: PlannedPackage) -> tuple[str, str, FileEntry]:
         assert package.file is not None
-        path = self.wheelhouse / package.file
-        digest = self.present_digest(path, package.size)
-        if digest is not None and (package.sha256 is None or digest == package.sha256):
-            return "reused", package.file, FileEntry(digest, path.stat().st_size, "lock")
-        if digest is not None:
-            self.reporter.note(f"{package.file}: sha256 does not match uv.lock; fetching it again")
         url = package.url
         if url is None:
             raise FatalError(f"{package.file}: uv.lock gives no URL or path for it; run `uv lock`")
+        path = self.wheelhouse / package.file
+        expected = package.sha256 or self.source_digest(url, package.source)
+        digest = self.present_digest(path, package.size)
+        if digest and (expected is None or digest == expected):
+            return "reused", package.file, FileEntry(digest, path.stat().st_size, "lock")
+        if digest is not None:
+            self.reporter.note(f"{package.file}: sha256 does not match uv.lock; fetching it again")
         size = self.fetcher.fetch(url, path, package.sha256, package.source, self.reporter.advance)
         sha = package.sha256 or file_sha256(path)
         self.reporter.file_done("fetched", package.file, size)
         return "fetched", package.file, FileEntry(sha, size, "lock")
+
+    def source_digest(self, url: str, registry: str) -> str | None:
+        """For a file of a local (path) registry, which uv.lock does not hash: the source's."""
+        source = self.fetcher.local_path(url, registry)
+        return file_sha256(source) if source is not None and source.is_file() else None
 
     def present_digest(self, path: Path, size: int | None) -> str | None:
         """The sha256 of ``path`` if it is there ("" when its size is already wrong)."""
@@ -148,7 +154,7 @@ class Verifier:
         if self.present_digest(path, entry.size) == entry.sha256:
             return item
         path.unlink(missing_ok=True)
-        self.reporter.note(f"{name}: built wheel missing or corrupted; it is built again")
+        self.reporter.note(f"{name}: built wheel missing or corrupted; building it again")
         return None
 
 

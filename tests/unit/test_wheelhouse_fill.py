@@ -222,6 +222,15 @@ def test_sdist_only_is_built_once_then_reused(
     assert index.requests == []
     assert (second.built.files, second.changed) == (0, False)
     assert second.reused.files == first.fetched.files + first.built.files
+    (first.wheelhouse / "srconly-1.0-py3-none-any.whl").write_bytes(b"corrupted")
+    third = fill(project, "3.10", "3.12", interpreters=interpreters)
+    assert (third.built.files, third.changed) == (1, True)
+    assert (
+        srconly["sha256"]
+        == json.loads((first.wheelhouse / "manifest.json").read_text())["files"][
+            "srconly-1.0-py3-none-any.whl"
+        ]["sha256"]
+    )  # the backend builds reproducibly
 
 
 def _other_python(pythons: dict[str, Path]) -> str:

@@ -186,3 +186,8 @@ def test_flat_directory_index_files_are_copied_and_install_offline(
     argv = offline_install_command(result.wheelhouse, "3.12", str(tmp_path / "venv"))
     rc, out, err = run_uv(argv, env=cold_uv_env)
     assert rc == 0, out + err
+    copied = result.wheelhouse / "gamma-1.1-py3-none-any.whl"
+    copied.write_bytes(b"not a wheel")  # uv.lock has no hash: compared with the source
+    again = fill_wheelhouse(make_plan(project, python=["3.12"]), tmp_path / "wh")
+    assert (again.fetched.files, again.reused.files) == (1, 1)
+    assert copied.read_bytes() == (universe_dir / "gamma-1.1-py3-none-any.whl").read_bytes()
