@@ -70,3 +70,9 @@ def test_add_locked_looks_at_each_command_on_its_own() -> None:
         "uv sync --locked && uv run --locked pytest"
     )
     assert add_locked("uv sync\nuv run pytest") == "uv sync --locked\nuv run --locked pytest"
+
+
+def test_commands_after_shell_keywords() -> None:
+    text = "if uvx --offline ruff --version; then echo ok; fi\nwhile ! uv sync; do sleep 1; done"
+    subs = [uv_subcommand(cmd) for cmd in commands(line(text))]
+    assert [s for s in subs if s] == ["uvx", "sync"]

@@ -19,6 +19,7 @@ INSTALLING = frozenset(
     {"sync", "run", "pip install", "pip sync", "pip compile", "tool install", "tool run"}
     | {"uvx", "add", "lock", "export", "python install"}
 )
+PROJECT_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync", "add", "lock", "export"})
 _VERSION = re.compile(r"^(?:cpython-|python)?(3\.\d{1,2})(?:\.\d+)?(?:-.*)?$")
 _IMAGE_PYTHON = re.compile(r"(?:^|[/:-])python[:-]?(3\.\d{1,2})(?![\d])")
 _UV_IMAGE = re.compile(r"(?:ghcr\.io/)?astral-sh/uv(?::|$)|(?:^|/)astral/uv(?::|$)")

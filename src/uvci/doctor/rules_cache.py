@@ -10,7 +10,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from uvci.doctor import edits
 from uvci.doctor import paths as p
-from uvci.doctor.context import Context
+from uvci.doctor.context import PROJECT_INSTALLS, Context
 from uvci.doctor.model import Edit, Finding, Severity
 from uvci.gitlab.jobparts import Cache
 from uvci.gitlab.pipeline import Job
@@ -107,6 +107,8 @@ def _uvc002(job: Job, cache: Cache, message: str, fix: tuple[Edit, ...] = ()) ->
 
 def uvc003(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
+        if not any(sub in PROJECT_INSTALLS for sub, _ in ctx.uv_commands(job)):
+            continue  # tools only (uvx, uv tool): a key naming the tool version is right
         for cache in ctx.uv_caches(job):
             problem = _key_problem(ctx, cache)
             if problem is None:

@@ -11,7 +11,10 @@ from uvci.gitlab.jobparts import ScriptLine
 
 _SEPARATORS = re.compile(r"\n|&&|\|\||;|\|")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
-_PREFIX_WORDS = frozenset({"then", "else", "do", "time", "exec", "command", "sudo", "export"})
+_PREFIX_WORDS = frozenset(
+    {"if", "then", "else", "elif", "while", "until", "do", "!", "time", "exec", "command"}
+    | {"sudo", "export"}
+)
 # uv's global options that take a value (so the value is not mistaken for the subcommand)
 _VALUE_OPTIONS = frozenset(
     {"--directory", "--project", "--cache-dir", "--config-file", "--color", "--python"}
