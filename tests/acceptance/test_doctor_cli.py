@@ -61,6 +61,10 @@ def test_json_format() -> None:
     assert rules["UVC007"]["line"] == 25 and rules["UVC007"]["path"] == ".gitlab-ci.yml"
     assert len(rules["UVC007"]["jobs"]) == 5
     assert rules["UVC013"]["fixable"] is True and rules["UVC003"]["fixable"] is False
+    assert rules["UVC013"]["fixes"] == [
+        "set FF_USE_FASTZIP: true",
+        "set CACHE_COMPRESSION_LEVEL: fastest",
+    ]
 
 
 def test_codeclimate_format_is_a_gitlab_code_quality_report() -> None:

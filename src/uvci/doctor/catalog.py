@@ -44,7 +44,8 @@ RULES: tuple[Rule, ...] = (
         Severity.MAJOR,
         "A cache key should change exactly when what is installed changes. A static key, the "
         "default key, a branch key, or `pyproject.toml` (ranges, not versions) keep the key "
-        "when the resolution changes; a key file that does not exist makes the key constant.",
+        "when the resolution changes; a key file that does not exist makes the key constant. "
+        "(Jobs that only run tools with uvx may key on the pinned tool version instead.)",
         "Stale caches that grow with every dependency bump (each upload carries old and new "
         "wheels), or, with a branch key, a cold cache on every new branch.",
         "Key on the lock: `key: {files: [uv.lock]}` (add `prefix:` for per-job or per-Python "

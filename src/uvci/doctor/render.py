@@ -97,6 +97,7 @@ def finding_dict(finding: Finding, base: Path) -> dict[str, object]:
         "line": finding.loc.line,
         "jobs": list(finding.jobs),
         "fixable": bool(finding.edits),
+        "fixes": list(dict.fromkeys(edit.text for edit in finding.edits)),
         "fix": finding.advice or BY_ID[finding.rule].fix,
     }
 
