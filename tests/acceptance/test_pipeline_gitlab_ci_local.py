@@ -1,7 +1,8 @@
 """The generated pipeline, run by gitlab-ci-local on a test project from a loopback index.
 
 One module fixture generates the pipeline for a pure-Python project (the ``pure`` test project
-plus ``srconly``, a dependency with only an sdist), on two Pythons, and runs it five times:
+plus ``srconly``, a dependency with only an sdist, and built by ``tinybackend``, a build backend
+served by the index), on two Pythons, and runs it five times:
 cold, warm, with a corrupted wheel in the cache, after bumping one package in uv.lock, and
 with a test that fails on one Python. Every request the jobs make is counted at the index,
 which also serves the freshly built uvci wheel and its runtime dependencies (the jobs run
@@ -32,6 +33,7 @@ from tests.acceptance.pipeline_harness import (
     real_uv_dir,
     skip_reason,
 )
+from tests.support.dists import BACKEND_SOURCE, build_wheel
 from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex
 from tests.support.pythons import find_pythons
@@ -44,6 +46,9 @@ pytestmark = pytest.mark.slow
 
 PYTHONS = ("3.10", "3.12")  # 3.10 also installs `backport`: the cells differ
 TEST_COMMAND = "python -m unittest discover -s tests -v"
+IN_TREE_BACKEND = 'requires = []\nbuild-backend = "backend"\nbackend-path = ["."]'
+INDEX_BACKEND = 'requires = ["tinybackend>=1"]\nbuild-backend = "tinybackend"'
+BACKEND_WHEEL = "tinybackend-1.0-py3-none-any.whl"
 FAILING_TEST = """
 import sys
 import unittest
@@ -68,11 +73,15 @@ class Runs:
     junit_reports: tuple[Path, ...]  # of the failing run, one per cell
 
 
-def _project(root: Path, index: LoopbackIndex, uv_cache: Path) -> Path:
+def _project(root: Path, index: LoopbackIndex, index_dir: Path, uv_cache: Path) -> Path:
+    """``pure`` + an sdist-only dependency, built by a backend that comes from the index."""
     project = copy_project("pure", root / "project", index.url)
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
-    pyproject.write_text(text.replace('["alpha>=1.1"]', '["alpha>=1.1", "srconly>=1"]'))
+    assert IN_TREE_BACKEND in text
+    text = text.replace('["alpha>=1.1"]', '["alpha>=1.1", "srconly>=1"]')
+    pyproject.write_text(text.replace(IN_TREE_BACKEND, INDEX_BACKEND), encoding="utf-8")
+    build_wheel(index_dir, "tinybackend", "1.0", module_source=BACKEND_SOURCE)
     lock(project, hermetic_env(uv_cache))
     generate(project, uv_cache, "--python", ",".join(PYTHONS), "--test-command", TEST_COMMAND)
     return project
@@ -107,7 +116,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     root = tmp_path_factory.mktemp("pipeline")
     index_dir = index_with_uvci(root / "index")
     with LoopbackIndex(index_dir) as index:
-        project = _project(root, index, root / "uv-cache")
+        project = _project(root, index, index_dir, root / "uv-cache")
         planned = make_plan(project, python=PYTHONS, check_lock=False)
         files = frozenset(
             p.file for c in planned.cells for p in c.packages if p.downloads and p.file
@@ -135,7 +144,7 @@ def test_cold_every_cell_passes_and_each_file_is_fetched_once(runs: Runs) -> Non
     assert sorted(cold.passed()) == sorted(
         ["uvci-prefetch", "uvci-build", *(f"uvci-test: [{p}]" for p in PYTHONS)]
     ), cold.output
-    assert cold.project_files() == dict.fromkeys(runs.planned, 1)
+    assert cold.project_files() == dict.fromkeys([*runs.planned, BACKEND_WHEEL], 1)
     assert "srconly-1.0.tar.gz" in runs.planned  # the sdist-only dependency
     tool = cold.tool_files()
     assert {f for f in tool if f.startswith("uvci-")} == {f"uvci-{__version__}-py3-none-any.whl"}
@@ -163,6 +172,7 @@ def test_warm_no_request_reaches_the_index_and_no_cache_is_saved(runs: Runs) -> 
     assert "wheelhouse unchanged: not saving it" in prefetch
     assert "uv cache unchanged: not saving it" in prefetch
     assert "built 0 " in prefetch  # the sdist-only dependency came from the cache
+    assert "built with the build backend from the restored uv cache" in warm.log("uvci-build")
 
 
 def test_corrupted_wheel_in_the_cache_is_fetched_again(runs: Runs) -> None:

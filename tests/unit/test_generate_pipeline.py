@@ -46,7 +46,9 @@ def test_pure_project_shared_wheelhouse(
     assert test["image"].startswith("ghcr.io/astral-sh/uv:") and "python$PYTHON" in test["image"]
     assert [c["policy"] for c in test["cache"]] == ["pull"]
     assert test["artifacts"]["reports"]["junit"] == ".uvci/junit.xml"
-    assert "uv build --wheel --out-dir .uvci/dist ." in jobs["uvci-build"]["script"]
+    build = jobs["uvci-build"]
+    assert "uv build --offline --wheel --out-dir .uvci/dist ." in build["script"][0]
+    assert build["cache"][0]["key"] == "uvci-build-py3.12"
     assert sh.install_built_wheels() in test["script"]
     assert "pytest --junitxml=.uvci/junit.xml" in test["script"]
 

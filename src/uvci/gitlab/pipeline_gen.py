@@ -181,12 +181,20 @@ def prefetch_job(plan: Plan, opts: GenerateOptions, layout: str) -> CommentedMap
 
 
 def build_job(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
+    python = newest(plan)
+    cache = mapping(
+        ("key", f"uvci-build-py{python}", "uv's cache holding the build backend"),
+        ("paths", flow([UV_CACHE])),
+        ("policy", "pull-push"),
+    )
+    script = [sh.build_wheels(builds.once), sh.skip_unchanged_uv_cache(sh.BUILD_CACHE_NEW)]
     return mapping(
         ("extends", ".uvci"),
         ("stage", opts.prepare_stage),
-        ("image", image(opts, newest(plan))),
-        ("variables", mapping(("UV_PYTHON", quoted(newest(plan))))),
-        ("script", block(sh.build_wheels(builds.once))),
+        ("image", image(opts, python)),
+        ("variables", mapping(("UV_PYTHON", quoted(python)), ("UV_CACHE_DIR", UV_CACHE))),
+        ("cache", block([cache])),
+        ("script", block(script_line(line) for line in script)),
         ("artifacts", mapping(("paths", flow([f"{sh.DIST}/"])), ("expire_in", "1 day"))),
     )
 

@@ -43,7 +43,7 @@ def uvx_probe(spec_var: str = "$UVCI_SPEC") -> str:
         f'if uvx --offline --from "{spec_var}" uvci --version >/dev/null 2>&1; then\n'
         '  UVX="uvx --offline"; echo "uvci: running uvci from the restored uv cache"\n'
         "else\n"
-        '  UVX="uvx"; mkdir -p .uvci && touch .uvci/tool-cache.new\n'
+        f'  UVX="uvx"; mkdir -p .uvci && touch {TOOL_CACHE_NEW}\n'
         "fi"
     )
 
@@ -60,6 +60,10 @@ LOCK_STAMP = f"{WHEELHOUSE}.lock-sha256"
 _LOCK_SHA = "$(sha256sum uv.lock | cut -d' ' -f1)"
 
 
+TOOL_CACHE_NEW = ".uvci/tool-cache.new"
+BUILD_CACHE_NEW = ".uvci/build-cache.new"
+
+
 def skip_unchanged_caches() -> str:
     """Move unchanged cache paths out of the way, so the runner finds nothing to upload.
 
@@ -73,8 +77,14 @@ def skip_unchanged_caches() -> str:
         f"  mv {WHEELHOUSE} {LOCK_STAMP} {UNCHANGED_ASIDE}/\n"
         "else\n"
         f'  echo "{_LOCK_SHA}" > {LOCK_STAMP}; echo "uvci: wheelhouse changed: saving it"\n'
-        "fi\n"
-        "if [ ! -f .uvci/tool-cache.new ]; then\n"
+        "fi\n" + skip_unchanged_uv_cache(TOOL_CACHE_NEW)
+    )
+
+
+def skip_unchanged_uv_cache(marker: str) -> str:
+    """uv's cache is saved only by the run that had to fill it (``marker`` exists)."""
+    return (
+        f"if [ ! -f {marker} ]; then\n"
         f'  echo "uvci: uv cache unchanged: not saving it"; mkdir -p {UNCHANGED_ASIDE}\n'
         f'  mv "$UV_CACHE_DIR" {UNCHANGED_ASIDE}/uv-cache 2>/dev/null || true\n'
         "fi"
@@ -97,8 +107,23 @@ def offline_install() -> str:
     return sh_join(["uv", *argv])
 
 
-def build_wheels(directories: Sequence[str]) -> list[str]:
-    return [sh_join(["uv", "build", "--wheel", "--out-dir", DIST, d]) for d in directories]
+def build_wheels(directories: Sequence[str]) -> str:
+    """``uv build --wheel`` of each package: offline first, from the build backend in the
+    restored uv cache; else from the index (and the uv cache is marked for saving)."""
+
+    def builds(*flags: str) -> str:
+        argv = ["uv", "build", *flags, "--wheel", "--out-dir", DIST]
+        return " && ".join(sh_join([*argv, d]) for d in directories)
+
+    return (
+        f"if {builds('--offline')}; then\n"
+        '  echo "uvci: built with the build backend from the restored uv cache"\n'
+        "else\n"
+        '  echo "uvci: the build backend is not in the restored uv cache: fetching it"\n'
+        f"  rm -rf {DIST}; mkdir -p .uvci && touch {BUILD_CACHE_NEW}\n"
+        f"  {builds()}\n"
+        "fi"
+    )
 
 
 def install_built_wheels() -> str:
