@@ -154,3 +154,12 @@ def test_writes_are_atomic_no_temp_file_left(locked_project: LockedProject) -> N
     assert generate(project) == 0
     leftovers = [n for _, _, files in os.walk(project) for n in files if n.endswith(".tmp")]
     assert leftovers == []
+
+
+def test_doctor_finds_nothing_wrong_in_the_generated_pipeline(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    assert main(["generate", str(project)]) == 0  # the default matrix, as the doctor expects
+    capsys.readouterr()
+    assert main(["doctor", str(project)]) == 0, capsys.readouterr().out
