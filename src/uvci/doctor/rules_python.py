@@ -108,6 +108,21 @@ def uvc011(ctx: Context) -> Iterator[Finding]:
             tested.setdefault(version, []).append(job)
     if not tested:
         return
+    yield from _excluded(ctx, tested)
+    for version in _untested(ctx, set(tested)):
+        yield Finding(
+            "UVC011",
+            Severity.MINOR,
+            f"Python {version} is supported ({_why(ctx, version)}) but no job tests it",
+            _pyproject_loc(ctx, version),
+            (),
+            advice=f"add {version} to the matrix (`uvci generate` derives it from pyproject)",
+        )
+
+
+def _excluded(ctx: Context, tested: dict[str, list[Job]]) -> Iterator[Finding]:
+    project = ctx.project
+    assert project is not None
     for version, jobs in sorted(tested.items(), key=lambda i: version_key(i[0])):
         if not allowed(project.requires_python, version):
             yield Finding(
@@ -119,15 +134,6 @@ def uvc011(ctx: Context) -> Iterator[Finding]:
                 tuple(j.name for j in jobs),
                 advice=f"drop {version} from the matrix, or widen requires-python",
             )
-    for version in _untested(ctx, set(tested)):
-        yield Finding(
-            "UVC011",
-            Severity.MINOR,
-            f"Python {version} is supported ({_why(ctx, version)}) but no job tests it",
-            _pyproject_loc(ctx, version),
-            (),
-            advice=f"add {version} to the matrix (`uvci generate` derives it from pyproject)",
-        )
 
 
 def _untested(ctx: Context, tested: set[str]) -> list[str]:

@@ -84,28 +84,31 @@ def read_pipeline(path: Path, *, round_trip: bool = True) -> Pipeline:
     """
     root, project_dir = find_root(path)
     loaded = loader.load(root, project_dir, round_trip=round_trip)
+    globals_ = variable_values(loaded.config.get("variables"))
+    return Pipeline(
+        root=root,
+        project_dir=project_dir,
+        documents=tuple(loaded.documents),
+        config=loaded.config,
+        registry=loaded.registry,
+        jobs=tuple(_jobs(loaded, globals_)),
+        global_variables=globals_,
+        not_checked=tuple(loaded.not_checked),
+    )
+
+
+def _jobs(loaded: loader.Loaded, globals_: Mapping[str, str]) -> Iterator[Job]:
+    """The visible jobs, ``extends`` and defaults applied, one per matrix cell."""
     config = loaded.config
-    globals_ = variable_values(config.get("variables"))
     templates = {k: v for k, v in config.items() if k not in RESERVED and isinstance(v, Mapping)}
     resolved = resolve_extends(templates, loaded.registry, lenient=bool(loaded.not_checked))
     defaults = _defaults(config)
-    jobs: list[Job] = []
     for name, job_config in resolved.items():
         if name.startswith(".") or not any(marker in job_config for marker in JOB_MARKERS):
             continue
         full = _apply_defaults(job_config, defaults)
         loc = loaded.registry.locate(config, name)
-        jobs.extend(_cells(name, loc, full, globals_, loaded.registry))
-    return Pipeline(
-        root=root,
-        project_dir=project_dir,
-        documents=tuple(loaded.documents),
-        config=config,
-        registry=loaded.registry,
-        jobs=tuple(jobs),
-        global_variables=globals_,
-        not_checked=tuple(loaded.not_checked),
-    )
+        yield from _cells(name, loc, full, globals_, loaded.registry)
 
 
 def _defaults(config: MergedMap) -> MergedMap:
