@@ -84,6 +84,8 @@ def test_per_cell_layout_and_options(
     assert '--cell "$PYTHON"' in command and "--group=lint --all-extras" in command
     assert prefetch["variables"]["UVCI_SPEC"] == "uvci>=0.1"
     assert "<failure message" in test["script"][-1]  # not pytest: a one-case JUnit report
+    musl = pipeline(project, capsys, "--platform", "x86_64-unknown-linux-musl")
+    assert musl["uvci-test"]["image"].endswith("-python$PYTHON-alpine")
 
 
 def test_compiled_project_is_built_in_every_cell(

@@ -131,6 +131,7 @@ def options(args: argparse.Namespace, plan: Plan) -> GenerateOptions:
         prepare_stage=args.prepare_stage,
         test_stage=args.test_stage,
         project_wheel=args.project_wheel,
+        image_variant="alpine" if "musl" in plan.platform else "bookworm-slim",
     )
 
 

@@ -21,7 +21,7 @@ from uvci.project import version_key
 from uvci.runner.builds import local_packages
 
 DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
-IMAGE = "ghcr.io/astral-sh/uv:{uv}-python{python}-bookworm-slim"
+IMAGE = "ghcr.io/astral-sh/uv:{uv}-python{python}-{variant}"
 UV_CACHE = ".uvci/uv-cache"
 
 
@@ -38,6 +38,7 @@ class GenerateOptions:
     project_wheel: str = "auto"  # auto | once | per-cell
     pytest_junit: bool | None = None  # None: when test_command runs pytest
     emit_stages: bool = True  # False for a component: the including pipeline owns stages
+    image_variant: str = "bookworm-slim"  # alpine for a musl --platform
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def base_template(opts: GenerateOptions) -> CommentedMap:
 
 
 def image(opts: GenerateOptions, python: str) -> str:
-    return IMAGE.format(uv=opts.uv_version, python=python)
+    return IMAGE.format(uv=opts.uv_version, python=python, variant=opts.image_variant)
 
 
 def newest(plan: Plan) -> str:
