@@ -148,3 +148,38 @@ def test_add_local_include_keeps_an_end_of_line_comment_on_its_line(tmp_path: Pa
     assert yamlio.dumps(doc) == (
         "include:\n  - local: a.yml  # ours\n  - local: ci/uvci.yml\n\ntest: {}\n"
     )
+
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "data" / "pipelines").rglob("*.yml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_example_pipeline_round_trips_unchanged(path: Path) -> None:
+    doc = yamlio.load_file(path)
+    assert yamlio.dumps(doc) == doc.text
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fast_loader_sees_the_same_data_and_lines(path: Path) -> None:
+    slow = yamlio.load_file(path)
+    fast = yamlio.load_file(path, round_trip=False)
+    assert len(fast.documents) == len(slow.documents)
+    for a, b in zip(fast.documents, slow.documents, strict=True):
+        assert _lines(a) == _lines(b)
+
+
+def _lines(node: object, path: str = "") -> list[tuple[str, object]]:
+    """Every leaf with its path, and the line of every key/item (``line_of``)."""
+    out: list[tuple[str, object]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out.append((f"{path}/{key}@", yamlio.line_of(node, key)))
+            out += _lines(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        out.append((f"{path}!ref", yamlio.is_reference(node)))
+        for index, value in enumerate(node):
+            out.append((f"{path}[{index}]@", yamlio.line_of(node, index)))
+            out += _lines(value, f"{path}[{index}]")
+    else:
+        out.append((path, node if node is None or isinstance(node, (bool, int)) else str(node)))
+    return out

@@ -146,21 +146,21 @@ def write_file(doc: YamlDocument) -> None:
 def line_of(container: Any, key: Any) -> int | None:
     """1-based line of ``key`` in a mapping (or index in a sequence); None when unknown.
 
-    Keys that come from a ``<<: *anchor`` merge are looked up in the anchored mapping.
+    Keys that come from a ``<<: *anchor`` merge are looked up in the anchored mapping. Items
+    ruamel kept no position for (some flow collections) get the collection's own line.
     """
     lc = getattr(container, "lc", None)
     if lc is None:
         return None
-    if isinstance(container, CommentedSeq):
-        return int(lc.item(key)[0]) + 1 if key in lc.data else None
-    if key in lc.data:
-        return int(lc.key(key)[0]) + 1
+    data = lc.data or {}
+    if key in data:
+        return int(data[key][0]) + 1
     for merged in getattr(container, "merge", None) or []:
         source = merged[1] if isinstance(merged, tuple) else merged
         found = line_of(source, key)
         if found is not None:
             return found
-    return None
+    return node_line(container)
 
 
 def node_line(node: Any) -> int | None:
