@@ -103,11 +103,12 @@ def _jobs(loaded: loader.Loaded, globals_: Mapping[str, str]) -> Iterator[Job]:
     templates = {k: v for k, v in config.items() if k not in RESERVED and isinstance(v, Mapping)}
     resolved = resolve_extends(templates, loaded.registry, lenient=bool(loaded.not_checked))
     defaults = _defaults(config)
-    for name, job_config in resolved.items():
+    for key, job_config in resolved.items():
+        name = str(key)  # `1:` is a job named "1"
         if name.startswith(".") or not any(marker in job_config for marker in JOB_MARKERS):
             continue
         full = _apply_defaults(job_config, defaults)
-        loc = loaded.registry.locate(config, name)
+        loc = loaded.registry.locate(config, key)
         yield from _cells(name, loc, full, globals_, loaded.registry)
 
 
