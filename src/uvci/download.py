@@ -245,10 +245,12 @@ class Fetcher:
 
 
 def _chunks(stream: IO[bytes] | http.client.HTTPResponse, stop: threading.Event) -> Iterator[bytes]:
+    """What has arrived, up to CHUNK at a time (``read1``: a slow link never blocks a stop)."""
+    read = getattr(stream, "read1", stream.read)
     while True:
         if stop.is_set():
             raise Cancelled
-        chunk = stream.read(CHUNK)
+        chunk = read(CHUNK)
         if not chunk:
             return
         yield chunk
