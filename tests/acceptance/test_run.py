@@ -21,6 +21,7 @@ import pytest
 
 from tests.support.pyindex import LoopbackIndex
 from tests.support.pythons import find_pythons
+from uvci.plan import make_plan
 from uvci.runner.interpreters import Missing, find_interpreter, uv_python_dir
 
 pytestmark = pytest.mark.slow
@@ -214,3 +215,24 @@ def test_workspace_members_are_built_once_and_installed_in_every_cell(
     assert {c["result"] for c in _results(done.stdout).values()} == {"passed"}
     wheels = sorted(p.name for p in (project / ".uvci" / "run" / "dist").rglob("*.whl"))
     assert [w.split("-")[0] for w in wheels] == ["ws_app", "ws_lib", "ws_root"]
+
+
+def test_a_warm_run_reuses_every_environment_and_fetches_nothing(
+    project: Path, pythons: dict[str, Path], index: LoopbackIndex
+) -> None:
+    args = ("--test-command", UNITTEST, "-k", "test_answer", "--json")
+    first = _uvci(project, *args)
+    assert first.returncode == 0, first.stdout + first.stderr
+    index.reset()
+    again = json.loads(_uvci(project, *args).stdout)
+    assert again["fetch_seconds"] is None and not index.requests
+    assert [c["reused_environment"] for c in again["cells"]] == [True] * len(pythons)
+    assert {c["result"] for c in again["cells"]} == {"passed"}
+    # A changed lock (another gamma file hash): every environment is rebuilt, and here the
+    # fetch refuses the file whose bytes do not match.
+    gamma = next(p for p in make_plan(project).cells[0].packages if p.name == "gamma")
+    assert gamma.sha256 is not None
+    lock = project / "uv.lock"
+    lock.write_text(lock.read_text().replace(gamma.sha256, "0" * 64))
+    changed = _uvci(project, *args)
+    assert changed.returncode == 2 and "sha256" in changed.stderr, changed.stderr

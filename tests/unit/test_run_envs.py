@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from uvci.plan import Cell, PlannedPackage
 from uvci.runner import envs
 from uvci.uvproc import ChildGroups
 
@@ -64,22 +65,23 @@ def test_the_test_environment_activates_the_cell_venv(tmp_path: Path) -> None:
     assert "PYTHONHOME" not in environ
 
 
+def _cell(gamma_sha: str) -> Cell:
+    gamma = PlannedPackage("gamma", "1.1", "wheel", "gamma-1.1-py3-none-any.whl",
+                           "http://x/gamma.whl", gamma_sha, 10, "http://x/simple")  # fmt: skip
+    return Cell("3.12", (gamma,))
+
+
 def test_an_environment_is_reused_only_with_the_same_stamp(tmp_path: Path) -> None:
-    requirements = tmp_path / "requirements-3.12.txt"
-    requirements.write_text("alpha==1.1\n")
     env = envs.final_dir(tmp_path, "3.12")
     (env / "bin").mkdir(parents=True)
     (env / "bin" / "python").write_text("")
-    stamp = envs.fingerprint(Path("/py/3.12/bin/python"), "3.12.1", requirements)
+    interpreter = Path("/py/3.12/bin/python")
+    stamp = envs.fingerprint(interpreter, "3.12.1", _cell("aa"))
     assert not envs.reusable(env, stamp)  # never stamped: not trusted
     envs.stamp(env, stamp)
     assert envs.reusable(env, stamp)
-    requirements.write_text("alpha==1.2\n")
-    assert not envs.reusable(
-        env, envs.fingerprint(Path("/py/3.12/bin/python"), "3.12.1", requirements)
-    )
-    assert not envs.reusable(
-        env, envs.fingerprint(Path("/py/3.12/bin/python"), "3.12.2", requirements)
-    )
+    assert envs.reusable(env, envs.fingerprint(interpreter, "3.12.1", _cell("aa")))
+    assert not envs.reusable(env, envs.fingerprint(interpreter, "3.12.1", _cell("bb")))
+    assert not envs.reusable(env, envs.fingerprint(interpreter, "3.12.2", _cell("aa")))
     envs.unstamp(env)
     assert not envs.reusable(env, stamp)

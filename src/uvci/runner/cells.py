@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,12 +62,12 @@ class CellJob:
 
     run_dir: Path
     install_argv: Callable[[str, Path], list[str]]  # (cell python, env python) -> uv argv
-    requirements: Callable[[str], Path]  # cell python -> its requirements file
+    stamps: Mapping[str, str]  # cell python -> the fingerprint of its environment
+    reuse: frozenset[str]  # cells whose environment of an earlier run is kept
     shared_wheels: dict[str, Path]
-    local: tuple[LocalPackage, ...]
+    local: Mapping[str, tuple[LocalPackage, ...]]  # cell python -> its local packages
     command: TestCommand
     project_root: Path
-    fresh: bool = False  # never reuse an environment
 
 
 class StepFailed(Exception):
@@ -115,8 +115,7 @@ def _prepare(
     """A complete environment at its final name: reused when its stamp matches, else new."""
     start = time.monotonic()
     final = envs.final_dir(job.run_dir, cell.python)
-    print_ = envs.fingerprint(interpreter.path, interpreter.version, job.requirements(cell.python))
-    if not job.fresh and envs.reusable(final, print_):
+    if cell.python in job.reuse:
         cell.reused = True
         _set_phase(cell, "install", notify)
         try:  # the project's own wheels change between runs: always reinstalled
@@ -125,7 +124,7 @@ def _prepare(
             envs.unstamp(final)
             raise
     else:
-        _build(cell, interpreter.path, job, children, notify, print_)
+        _build(cell, interpreter.path, job, children, notify, job.stamps[cell.python])
     cell.timings["install"] = time.monotonic() - start
     return final
 
@@ -161,7 +160,7 @@ def _install_local(
     cell: CellRun, interpreter: Path, python: Path, job: CellJob, children: ChildGroups
 ) -> None:
     wheels = []
-    for package in job.local:
+    for package in job.local[cell.python]:
         wheel = job.shared_wheels.get(package.name)
         if wheel is None:  # not pure Python: built with this cell's interpreter
             out_dir = job.run_dir / "dist" / cell.python / package.name

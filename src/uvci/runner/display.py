@@ -93,19 +93,22 @@ class Progress:
 
 
 def summary_table(cells: Sequence[CellRun], fetch_seconds: float | None) -> Table:
-    caption = f"fetch (once, every cell): {_seconds(fetch_seconds) or 'not run'}"
+    if fetch_seconds is None:
+        caption = "fetch: not needed (no environment to build)"
+    else:
+        caption = f"fetch (once, for every environment built): {_seconds(fetch_seconds)}"
     table = Table(title="uvci run: summary", title_justify="left", caption=caption)
     for column in ("python", "interpreter", "result", "fetch", "install", "test", "detail"):
         table.add_column(
             column, justify="right" if column in ("fetch", "install", "test") else "left"
         )
     for cell in cells:
-        ran = cell.result not in (SKIPPED, None)
+        fetched = cell.result not in (SKIPPED, None) and not cell.reused
         table.add_row(
             cell.python,
             _interpreter(cell),
             _result(cell),
-            _seconds(fetch_seconds) if ran else "",
+            _seconds(fetch_seconds) if fetched else "",
             _seconds(cell.timings.get("install")) + (" (reused)" if cell.reused else ""),
             _seconds(cell.timings.get("test")),
             cell.detail,

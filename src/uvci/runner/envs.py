@@ -2,7 +2,8 @@
 
 An environment is created under a temporary name (``envs/.building-<py>-<pid>``) with
 ``uv venv --relocatable``, filled, stamped with a fingerprint of what it holds (``uvci-env.json``:
-the interpreter and the cell's requirements file), then renamed to ``envs/<py>``: a directory
+the interpreter and every file the plan installs in the cell, with its sha256), then renamed to
+``envs/<py>``: a directory
 with the final name is complete by construction. A later run reuses it only when the stamp
 matches exactly (``--fresh`` never does); leftovers of an interrupted run (``.building-*``) are
 deleted, never used.
@@ -16,6 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
+from uvci.plan import Cell
 from uvci.uvproc import ChildGroups, Result, uv_executable
 
 BUILDING_PREFIX = ".building-"
@@ -38,10 +40,11 @@ def env_python(env: Path) -> Path:
     return env / "bin" / "python"
 
 
-def fingerprint(interpreter: Path, version: str, requirements: Path) -> str:
-    """What a cell environment holds: its interpreter and its requirements file's content."""
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    return json.dumps({"interpreter": str(interpreter), "version": version, "requirements": digest})
+def fingerprint(interpreter: Path, version: str, cell: Cell) -> str:
+    """What a cell environment holds: its interpreter and the plan's packages for the cell."""
+    packages = sorted((p.name, p.version, p.kind, p.file, p.sha256) for p in cell.packages)
+    digest = hashlib.sha256(json.dumps(packages).encode()).hexdigest()
+    return json.dumps({"interpreter": str(interpreter), "version": version, "packages": digest})
 
 
 def stamp(env: Path, print_: str) -> None:

@@ -114,32 +114,51 @@ def _runnable(cells: list[CellRun]) -> list[CellRun]:
 def _prepare(
     plan: Plan, outcome: Outcome, options: RunOptions, children: ChildGroups, progress: Progress
 ) -> CellJob:
-    """Fetch every runnable cell's files once, build the project's pure wheels once."""
+    """Fetch, once, the files of every cell whose environment must be built; build the
+    project's pure wheels once."""
     runnable = _runnable(outcome.cells)
+    stamps = {c.python: _stamp(plan, c) for c in runnable}
+    reuse = frozenset(
+        py
+        for py, stamp in stamps.items()
+        if not options.fresh and envs.reusable(envs.final_dir(outcome.run_dir, py), stamp)
+    )
     house = (options.wheelhouse or wh.default_wheelhouse(plan.project.root)).resolve()
-    _fetch(plan, house, outcome, progress)
-    first = runnable[0]
-    assert first.interpreter is not None
-    local = builds.local_packages(plan, first.python)
+    _fetch(plan, house, [c for c in runnable if c.python not in reuse], outcome, progress)
+    local = {c.python: builds.local_packages(plan, c.python) for c in runnable}
     _set_phase(runnable, "build")
-    shared = _build_shared(children, local, first.interpreter, outcome.run_dir / "dist")
+    first = runnable[0].interpreter
+    assert first is not None
+    union = tuple({p.name: p for packages in local.values() for p in packages}.values())
+    shared = _build_shared(children, union, first, outcome.run_dir / "dist")
     return CellJob(
         run_dir=outcome.run_dir,
         install_argv=lambda py, env_python: wh.offline_install_command(house, py, str(env_python)),
-        requirements=lambda python: wh.requirements_path(house, python),
+        stamps=stamps,
+        reuse=reuse,
         shared_wheels=shared,
         local=local,
         command=options.command,
         project_root=plan.project.root,
-        fresh=options.fresh,
     )
 
 
-def _fetch(plan: Plan, house: Path, outcome: Outcome, progress: Progress) -> None:
-    runnable = _runnable(outcome.cells)
-    _set_phase(runnable, "fetch")
+def _stamp(plan: Plan, cell: CellRun) -> str:
+    assert cell.interpreter is not None
+    planned = next(c for c in plan.cells if c.python == cell.python)
+    return envs.fingerprint(cell.interpreter.path, cell.interpreter.version, planned)
+
+
+def _fetch(
+    plan: Plan, house: Path, cells: list[CellRun], outcome: Outcome, progress: Progress
+) -> None:
+    """The wheelhouse for ``cells``: nothing to do when every environment is reused."""
+    if not cells:
+        progress.phase("every cell environment is up to date: nothing to fetch or install")
+        return
+    _set_phase(cells, "fetch")
     start = time.monotonic()
-    result = wh.fill_wheelhouse(plan, house, cells=[c.python for c in runnable])
+    result = wh.fill_wheelhouse(plan, house, cells=[c.python for c in cells])
     outcome.fetch_seconds = time.monotonic() - start
     progress.phase(f"wheelhouse {house}: {_fetch_summary(result.to_json())}")
 
