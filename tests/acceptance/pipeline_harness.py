@@ -4,7 +4,9 @@ gitlab-ci-local runs each job as a shell (``--force-shell-executor --shell-isola
 ``.gitlab-ci-local/builds/<job>``, ignores ``image:``, and keeps caches as plain directories in
 ``.gitlab-ci-local/cache/<name>``: ``<i>_<prefix>-<sha1(sha1(files))>`` for ``key: files:``
 (the i-th cache entry of the job), the key itself for a literal key. It ignores
-``fallback_keys``; :meth:`Harness.emulate_fallback` does what GitLab would do.
+``fallback_keys`` (:meth:`Harness.emulate_fallback` does what GitLab would do), and it saves a
+cache by rsync-ing into the old directory where GitLab replaces the archive (the harness
+mirrors a saved wheelhouse afterwards, so a file the job removed does not survive).
 
 The jobs pick their interpreter the way the generated pipeline says (``UV_PYTHON: $PYTHON``,
 ``uv venv --python $PYTHON``): PATH holds the installed CPython versions' own ``bin``
@@ -185,6 +187,23 @@ class Harness:
         argv = [str(self.tool), "--force-shell-executor", "--shell-isolation", "--color=false"]
         rc, out, err = cmd_output(argv, cwd=self.project, env=self.env, timeout=900)
         requests = tuple(self.index.requests)
+        self._replace_saved_wheelhouses(before)
         output_dir = self.project / ".gitlab-ci-local" / "output"
         logs = {p.name: p.read_text(errors="replace") for p in sorted(output_dir.glob("*.log"))}
         return Run(rc, out + err, requests, before, snapshot(self.cache), logs)
+
+    def _replace_saved_wheelhouses(self, before: dict[str, tuple[int, int]]) -> None:
+        """GitLab replaces a cache's archive when a job saves it; gitlab-ci-local rsyncs into
+        the old directory, so a file the job deleted would survive. Mirror the shared prefetch
+        job's wheelhouse into each wheelhouse cache this run saved, as GitLab would."""
+        saved = self.project / ".gitlab-ci-local" / "builds" / "uvci-prefetch" / ".uvci" / "wheels"
+        if not saved.is_dir():
+            return  # nothing saved (moved aside as unchanged), or a per-cell layout
+        after = snapshot(self.cache)
+        changed = {k.split("/")[0] for k in after.keys() ^ before.keys()}
+        changed |= {k.split("/")[0] for k in after.keys() & before.keys() if after[k] != before[k]}
+        for name in sorted(changed):
+            target = self.cache / name / ".uvci" / "wheels"
+            if target.is_dir():
+                argv = ["rsync", "-a", "--delete", f"{saved}/", f"{target}/"]
+                subprocess.run(argv, check=True, capture_output=True)

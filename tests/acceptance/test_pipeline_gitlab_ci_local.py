@@ -10,8 +10,7 @@ which also serves the freshly built uvci wheel and its runtime dependencies (the
 
 gitlab-ci-local differs from GitLab in two ways that matter here: it ignores ``fallback_keys``
 (emulated in ``_bump_gamma``), and it saves a cache by rsync-ing into the existing directory
-instead of replacing the archive, so a file the prefetch job removed stays in the local cache
-(the runs after the bump then show "removed 1"; GitLab would upload the pruned wheelhouse).
+instead of replacing the archive (the harness replaces it afterwards, see pipeline_harness).
 """
 
 from __future__ import annotations
@@ -197,6 +196,8 @@ def test_a_failing_cell_fails_the_pipeline(runs: Runs) -> None:
     assert [f for f in run.failed() if f.startswith("uvci-test")] == ["uvci-test: [3.12]"]
     assert "uvci-test: [3.10]" in run.passed()
     assert run.requests == ()
+    assert run.cache_after == run.cache_before  # after the bump's save, unchanged again
+    assert "wheelhouse unchanged: not saving it" in run.log("uvci-prefetch")
     reports = {p.parent.parent.name: ET.parse(p).getroot() for p in runs.junit_reports}
     failures = sorted(int(r.find("testsuite").get("failures")) for r in reports.values())  # type: ignore[union-attr,arg-type]
     assert failures == [0, 1], reports  # the JUnit report of each cell says which one failed
