@@ -17,8 +17,9 @@ REPO = Path(__file__).parents[2]
 DATA = REPO / "tests" / "data" / "pipelines"
 
 
-def test_catalog_has_the_fourteen_rules_in_order_with_texts() -> None:
-    assert [r.id for r in RULES][:14] == [f"UVC{n:03d}" for n in range(1, 15)]
+def test_catalog_has_the_rules_in_order_with_texts() -> None:
+    assert [r.id for r in RULES] == [f"UVC{n:03d}" for n in range(1, len(RULES) + 1)]
+    assert len(RULES) >= 14
     assert len(BY_ID) == len(RULES)
     for r in RULES:
         for text in (r.title, r.explanation, r.cost, r.fix):

@@ -41,6 +41,7 @@ EXPECTED = {
     "UVC012-venv-cached": {"UVC012"},
     "UVC013-torch-lock": {"UVC013"},
     "UVC014-system-install": {"UVC014"},
+    "UVC015-no-cache-flag": {"UVC015"},
     # the seed (uv issue 14495): --torch-backend means PyTorch wheels, hence UVC013 too
     "seed-uv-issue-14495": {"UVC003", "UVC006", "UVC007", "UVC013"},
 }

@@ -15,7 +15,7 @@ DESCRIPTION = """\
 Read .gitlab-ci.yml (and what it includes locally), resolve extends, !reference, anchors,
 default: and parallel: matrix the way GitLab does, and report what makes the uv jobs slow
 or wrong: caches that hold nothing useful, keys that ignore uv.lock, a matrix sharing one
-cache, unlocked installs, uv installed in every job, and more (rules UVC001-UVC014).
+cache, unlocked installs, uv installed in every job, and more (rules UVC001-UVC015).
 Every finding names file:line and the fix.
 
 examples:

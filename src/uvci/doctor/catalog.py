@@ -187,6 +187,17 @@ RULES: tuple[Rule, ...] = (
         "Set `UV_LINK_MODE: copy` (what `--fix` adds), as uv's GitLab guide does.",
         py.uvc014,
     ),
+    Rule(
+        "UVC015",
+        "the job caches uv's cache but tells uv not to use it",
+        Severity.MAJOR,
+        "`--no-cache` (or `UV_NO_CACHE`) makes uv work in a temporary cache and ignore "
+        "`UV_CACHE_DIR`. Common in Dockerfiles, where it keeps layers small; in a CI job that "
+        "restores and saves uv's cache it defeats the cache.",
+        "Every run downloads everything, plus the time to restore and save a cache nobody reads.",
+        "Drop `--no-cache` / `UV_NO_CACHE` from the job.",
+        r.uvc015,
+    ),
 )
 
 BY_ID = {rule.id: rule for rule in RULES}

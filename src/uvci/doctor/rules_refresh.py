@@ -154,3 +154,24 @@ def _large(ctx: Context) -> str | None:
             if cmd.has("--torch-backend") or HEAVY_PACKAGES & set(cmd.argv):
                 return f"`{' '.join(cmd.argv)}` installs PyTorch-sized wheels"
     return None
+
+
+def uvc015(ctx: Context) -> Iterator[Finding]:
+    for job in ctx.installing_jobs():
+        if not ctx.caches_uv(job):
+            continue
+        job_wide = job.variables.get("UV_NO_CACHE", "").lower() in ("1", "true", "yes")
+        for cmd in ctx.installs(job):
+            env = dict(cmd.env)
+            if job_wide or cmd.has("--no-cache", "-n") or env.get("UV_NO_CACHE") in ("1", "true"):
+                how = "UV_NO_CACHE" if job_wide or "UV_NO_CACHE" in env else "--no-cache"
+                yield Finding(
+                    "UVC015",
+                    Severity.MAJOR,
+                    f"`{' '.join(cmd.argv)}` runs with {how}: uv ignores the cache this job "
+                    "restores and uploads, and downloads everything",
+                    cmd.line.loc,
+                    (job.name,),
+                    advice="drop --no-cache / UV_NO_CACHE (a Docker-build habit; in CI the "
+                    "cache is the point)",
+                )
