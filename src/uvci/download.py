@@ -12,14 +12,9 @@ Connection errors, 5xx, 429 and a hash mismatch are retried; 404 and other 4xx f
 
 from __future__ import annotations
 
-import errno
-import functools
-import hashlib
 import http.client
 import os
-import shutil
 import ssl
-import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -29,16 +24,12 @@ from typing import IO
 from urllib.parse import unquote, urlsplit
 
 from uvci import __version__
+from uvci.atomicfile import Progress, VerifyError, write_verified
 from uvci.credentials import Auth
 from uvci.errors import FatalError
 from uvci.httpconn import ConnectionPool, direct
 
 CHUNK = 256 * 1024
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-Progress = Callable[[int], None]
-_UMASK = os.umask(0o022)  # read the umask once, at import (single-threaded), and restore it
-os.umask(_UMASK)
-FILE_MODE = 0o666 & ~_UMASK  # mkstemp makes 0600 files; a wheelhouse is read by others too
 
 
 class Cancelled(Exception):
@@ -64,18 +55,6 @@ def _env_number(env: Mapping[str, str], key: str, default: float) -> float:
 def _retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (numbers only), capped at a minute."""
     return min(float(value), 60.0) if value and value.strip().isdigit() else None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def temp_name_prefix(filename: str) -> str:
-    return f".{filename}."
 
 
 def _ssl_context(env: Mapping[str, str]) -> ssl.SSLContext:
@@ -192,6 +171,8 @@ class Fetcher:
                 expected = int(length) if length and length.isdigit() else None
                 chunks = _chunks(response, self.stop)
                 return write_verified(chunks, dest, sha256, progress, expected)
+        except VerifyError as exc:
+            raise _Retry(str(exc)) from None
         except BaseException:
             self._pool.discard(url)  # a connection left mid-response cannot be reused
             raise
@@ -240,7 +221,7 @@ class Fetcher:
                 return write_verified(_chunks(f, self.stop), dest, sha256, progress)
         except FileNotFoundError:
             raise FatalError(f"{source}: not found (named in uv.lock); run `uv lock`") from None
-        except _Retry as exc:
+        except VerifyError as exc:
             raise FatalError(f"{source}: {exc}; run `uv lock` to record its new hash") from None
 
 
@@ -254,71 +235,3 @@ def _chunks(stream: IO[bytes] | http.client.HTTPResponse, stop: threading.Event)
         if not chunk:
             return
         yield chunk
-
-
-def write_verified(
-    chunks: Iterator[bytes],
-    dest: Path,
-    sha256: str | None,
-    progress: Progress,
-    length: int | None = None,
-) -> int:
-    """Stream ``chunks`` into ``dest`` atomically; ``_Retry`` on a short read or hash mismatch.
-
-    Errors of the wheelhouse's file system are a :class:`FatalError` (never retried)."""
-    try:
-        fd, temp = tempfile.mkstemp(
-            dir=dest.parent, prefix=temp_name_prefix(dest.name), suffix=".part"
-        )
-    except OSError as exc:
-        raise _write_error(exc, dest) from None
-    try:
-        digest, size = _write_all(fd, chunks, dest, progress)
-        if length is not None and size != length:
-            raise _Retry(f"connection closed after {size} of {length} bytes")
-        if sha256 is not None and digest != sha256:
-            raise _Retry(f"sha256 mismatch: uv.lock has {sha256}, got {digest} ({size} bytes)")
-        _fs(lambda: os.replace(temp, dest), dest)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return size
-
-
-def _write_all(fd: int, chunks: Iterator[bytes], dest: Path, progress: Progress) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with os.fdopen(fd, "wb", buffering=0) as out:
-        _fs(lambda: os.fchmod(fd, FILE_MODE), dest)
-        for chunk in chunks:
-            _fs(functools.partial(_write_fully, out, chunk), dest)
-            digest.update(chunk)
-            size += len(chunk)
-            progress(len(chunk))
-    return digest.hexdigest(), size
-
-
-def _write_fully(out: IO[bytes], chunk: bytes) -> None:
-    view = memoryview(chunk)
-    while view:
-        written = out.write(view)
-        view = view[written or 0 :]
-
-
-def _fs(action: Callable[[], object], dest: Path) -> None:
-    """Run a file-system ``action`` for ``dest``; its OSError becomes a clear FatalError."""
-    try:
-        action()
-    except OSError as exc:
-        raise _write_error(exc, dest) from None
-
-
-def _write_error(exc: OSError, dest: Path) -> FatalError:
-    if exc.errno in DISK_FULL:
-        free = shutil.disk_usage(dest.parent).free
-        return FatalError(
-            f"{dest.parent}: disk full while writing {dest.name} ({free // 1024} KiB free); "
-            "free some space (or point --wheelhouse elsewhere) and run again; nothing was "
-            "left half-written"
-        )
-    return FatalError(f"{dest.parent}: cannot write {dest.name}: {exc.strerror}")

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from uvci.download import Fetcher, file_sha256
+from uvci.atomicfile import file_sha256
+from uvci.download import Fetcher
 from uvci.errors import FatalError
 from uvci.manifest import MANIFEST, FileEntry
 from uvci.plan import Cell, PlannedPackage, Totals

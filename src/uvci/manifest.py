@@ -24,14 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-from uvci.download import FILE_MODE
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -124,22 +120,3 @@ def requirements_text(python: str, requirements: Sequence[Requirement]) -> str:
     )
     body = "".join(req.line() + "\n" for req in sorted(requirements, key=lambda r: r.name))
     return header + body
-
-
-def write_if_changed(path: Path, text: str) -> bool:
-    """Write ``text`` atomically unless ``path`` already holds it; True when written."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return False
-    except (OSError, UnicodeDecodeError):
-        pass
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from uvci.download import DISK_FULL
+from uvci.atomicfile import DISK_FULL, write_if_changed
 from uvci.errors import FatalError
 from uvci.manifest import (
     CellEntry,
@@ -21,7 +21,6 @@ from uvci.manifest import (
     Requirement,
     fingerprint,
     requirements_text,
-    write_if_changed,
 )
 from uvci.plan import Cell, Plan, PlannedPackage
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from uvci.download import file_sha256
+from uvci.atomicfile import file_sha256
 from uvci.errors import FatalError
 from uvci.manifest import FileEntry
 from uvci.plan import Cell, PlannedPackage

@@ -40,8 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from uvci.atomicfile import DISK_FULL
 from uvci.credentials import load_auth
-from uvci.download import DISK_FULL, Fetcher
+from uvci.download import Fetcher
 from uvci.errors import FatalError
 from uvci.fill import (
     Tally,
