@@ -1,8 +1,9 @@
 """A cell installs offline from the wheelhouse with real uv, on every installed Python 3.10-3.13.
 
-`uvci prefetch` fills the wheelhouse (building sdist-only packages with the cell's Python); then
-`uv pip install --offline --no-index --find-links` with the cell's requirements file (hashes on
-every line, so uv verifies each file) into a fresh venv with an empty uv cache. The index must
+`fill_wheelhouse` fills one wheelhouse shared by every installed Python (building sdist-only
+packages with each cell's Python); then `uv pip install --offline --no-index --find-links` with
+the cell's requirements file (hashes on every line, so uv verifies each file) installs into a
+fresh venv with an empty uv cache. The index must
 see no request, uv must install exactly what `uv sync --locked` installs (EXPECTED_SYNC, without
 the local packages) from the very files the plan chose, and the project's own tests must pass.
 """
@@ -38,6 +39,7 @@ def _venv(python: Path, where: Path, env: dict[str, str]) -> Path:
 def test_cell_installs_offline_from_the_wheelhouse(
     name: str,
     each_python: tuple[str, Path],
+    pythons: dict[str, Path],
     locked_project: LockedProject,
     index: LoopbackIndex,
     cold_uv_env: dict[str, str],
@@ -45,9 +47,9 @@ def test_cell_installs_offline_from_the_wheelhouse(
 ) -> None:
     minor, python = each_python
     root = locked_project(name)
-    plan = make_plan(root, python=[minor])
+    plan = make_plan(root, python=sorted(pythons))  # one wheelhouse shared by every cell
     wheelhouse = tmp_path / "wheels"
-    result = fill_wheelhouse(plan, wheelhouse, interpreters={minor: python})
+    result = fill_wheelhouse(plan, wheelhouse, interpreters=pythons)
     assert result.notes == ()
     index.reset()
     target = _venv(python, tmp_path / "venv", cold_uv_env)
@@ -57,7 +59,8 @@ def test_cell_installs_offline_from_the_wheelhouse(
     got = installed(tmp_path / "venv")
     expected = {n: v for n, v in EXPECTED_SYNC[name][minor].items() if v != "local"}
     assert {n: d.version for n, d in got.items()} == expected
-    for package in plan.cells[0].packages:
+    cell = next(c for c in plan.cells if c.python == minor)
+    for package in cell.packages:
         if package.kind == "wheel":
             assert package.file is not None
             tags = {str(t) for t in parse_wheel_filename(package.file)[3]}
