@@ -53,6 +53,17 @@ def test_pure_project_shared_wheelhouse(
     assert "pytest --junitxml=.uvci/junit.xml" in test["script"]
 
 
+def test_sdist_only_dependency_in_a_shared_wheelhouse(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jobs = pipeline(locked_project("sdist-only"), capsys, "--python", "3.11,3.12")
+    variables = jobs["uvci-prefetch"]["variables"]
+    assert variables["UV_PYTHON_DOWNLOADS"] == "automatic"  # may build for the other Python
+    assert "UV_PYTHON_DOWNLOADS" not in jobs["uvci-test"]["variables"]  # cells: never (.uvci)
+    pure = pipeline(locked_project("pure"), capsys, "--python", "3.11,3.12")
+    assert "UV_PYTHON_DOWNLOADS" not in pure["uvci-prefetch"]["variables"]
+
+
 def test_base_template_settings(
     locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:

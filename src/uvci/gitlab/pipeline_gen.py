@@ -165,6 +165,9 @@ def prefetch_job(plan: Plan, opts: GenerateOptions, layout: str) -> CommentedMap
         ("UV_CACHE_DIR", UV_CACHE),
         ("UVCI_SPEC", opts.uvci_spec, "the uvci that fills the wheelhouse (--uvci-spec)"),
     ]
+    if shared and any(cell.build_from_source for cell in plan.cells):
+        why = "sdist-only packages: build the other cells' wheels once, here"
+        variables.append(("UV_PYTHON_DOWNLOADS", "automatic", why))
     job["variables"] = mapping(*variables)
     # push-only entry last: gitlab-ci-local stops restoring at the first one (GitLab does not)
     job["cache"] = block(
