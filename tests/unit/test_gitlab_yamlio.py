@@ -183,3 +183,10 @@ def _lines(node: object, path: str = "") -> list[tuple[str, object]]:
     else:
         out.append((path, node if node is None or isinstance(node, (bool, int)) else str(node)))
     return out
+
+
+@pytest.mark.parametrize("round_trip", [True, False])
+def test_duplicate_keys_are_an_error_in_both_loaders(round_trip: bool) -> None:
+    with pytest.raises(FatalError) as info:
+        yamlio.loads("test:\n  script: [a]\n  script: [b]\n", Path("ci.yml"), round_trip=round_trip)
+    assert info.value.message.startswith("ci.yml:3: invalid YAML: found duplicate key")
