@@ -16,7 +16,8 @@ RULES: tuple[Rule, ...] = (
         Severity.MAJOR,
         "The job resolves, downloads or installs packages with uv but declares no `cache:` "
         "(neither its own nor one from `default:`). uv's cache lives in the container and is "
-        "thrown away with it, so every run starts cold.",
+        "thrown away with it, so every run starts cold. (Jobs that install only with "
+        "`--offline`/`--no-index`, e.g. from a wheelhouse artifact, download nothing.)",
         "Every run downloads every wheel again: for a matrix of N Python versions, N full "
         "downloads per pipeline, usually the larger part of the job's time.",
         "Set `UV_CACHE_DIR: $CI_PROJECT_DIR/.uv-cache`, cache that path keyed on `uv.lock`, "
