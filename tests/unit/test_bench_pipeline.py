@@ -3,6 +3,7 @@ counting proxy in front of the loopback index (tiny wheels), two pipelines (cold
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +14,8 @@ import pytest
 from bench import jobs, strategies
 from bench.projects import base_env, to_proxy, to_pypi, uv_env
 from bench.proxy import IndexProxy, Upstream
-from bench.report import splice, table
-from bench.scenarios import installed_pythons, summarize
+from bench.report import merge, splice, table
+from bench.scenarios import aggregate, installed_pythons, summarize
 from bench.storage import CacheStore, SeaweedServer
 from bench.throttle import Throttle
 from tests.support.projects import copy_project, lock
@@ -117,3 +118,26 @@ def test_installed_pythons_are_3_10_and_later() -> None:
     found = installed_pythons()
     assert found and all(int(v.split(".")[1]) >= 10 for v in found)
     assert all(path.is_file() for path in found.values())
+
+
+def test_repeated_runs_report_medians_and_keep_every_run() -> None:
+    def run(dep: float, path: float) -> dict[str, Any]:
+        return {
+            "dependency_seconds": dep, "critical_path_seconds": path, "index_bytes": 7,
+            "cache_upload_bytes": 0, "cache_download_bytes": 1, "jobs": [path],
+        }  # fmt: skip
+
+    record = aggregate([run(3.0, 1.0), run(9.0, 5.0), run(4.0, 2.0)])
+    assert record["dependency_seconds"] == 4.0 and record["critical_path_seconds"] == 2.0
+    assert record["jobs"] == [2.0]  # the jobs of the median run
+    assert [r["dependency_seconds"] for r in record["runs"]] == [3.0, 9.0, 4.0]
+
+
+def test_merge_replaces_only_redone_records(tmp_path: Path) -> None:
+    def rec(profile: str, value: int) -> dict[str, Any]:
+        ident = {"project": "p", "scenario": "cold", "strategy": "none"}
+        return {**ident, "profile": profile, "index_bytes": value}
+
+    path = tmp_path / "benchmarks.json"
+    path.write_text(json.dumps([rec("fast", 1), rec("slow", 2)]))
+    assert merge(path, [rec("slow", 3)]) == [rec("fast", 1), rec("slow", 3)]
