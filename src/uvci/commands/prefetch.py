@@ -29,9 +29,11 @@ SUMMARY = "fill the wheelhouse for every cell (runs inside CI)"
 DESCRIPTION = """\
 Download, in parallel, exactly the files uv.lock pins for each cell of the matrix into a
 wheelhouse directory (default: .uvci/wheels in the project), verify each one's sha256 against
-uv.lock, build wheels for packages that only have an sdist (with the running Python for its own
-cell), remove files the lock no longer needs, and write requirements-<python>.txt per cell so a
-cell installs offline:
+uv.lock, build wheels for packages that only have an sdist (with --build-python, else the
+running Python for its own cell, else the Python uv finds; one pure wheel serves every cell),
+remove files the lock no longer needs, and write requirements-<python>.txt per cell (every
+locked package but the project and workspace members, pinned with their sha256) so a cell
+installs offline:
 
   uv pip install --offline --no-index --find-links .uvci/wheels \\
       -r .uvci/wheels/requirements-3.12.txt
