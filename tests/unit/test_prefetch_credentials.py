@@ -39,11 +39,14 @@ class AuthProxy:
         upstream: LoopbackIndex,
         users: dict[str, str] | None,
         tls: ssl.SSLContext | None = None,
+        redirect_files: str | None = None,
     ) -> None:
         self.upstream = upstream
         self.users = users
         self.tls = tls
+        self.redirect_files = redirect_files  # answer /files/X with 302 to <this base>/files/X
         self.seen: list[tuple[str, str | None]] = []  # (path, user or None)
+        self.authorization: list[str | None] = []  # the raw header of every request
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
@@ -76,6 +79,13 @@ class AuthProxy:
             def do_GET(self) -> None:
                 user = proxy.user_of(self.headers.get("Authorization"))
                 proxy.seen.append((self.path, user))
+                proxy.authorization.append(self.headers.get("Authorization"))
+                if user is not None and proxy.redirect_files and self.path.startswith("/files/"):
+                    self.send_response(302)
+                    self.send_header("Location", proxy.redirect_files + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if user is None:
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="test"')
@@ -353,3 +363,28 @@ def test_not_found_with_credentials_exits_2_naming_the_url_without_secrets(
         f"{proxy.base}/files/beta-2.0-py3-none-any.whl; the index no longer has this file"
     ) in err
     assert PASSWORD not in err and ("/files/", USER) in [(p[:7], u) for p, u in proxy.seen]
+
+
+def test_redirected_download_does_not_carry_credentials_to_the_other_host(
+    tmp_path: Path, index: LoopbackIndex, uv_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the index hands its files over to another host, as registries do to object storage
+    with (
+        AuthProxy(index, None) as storage,
+        AuthProxy(index, {USER: PASSWORD}, redirect_files=storage.base) as front,
+    ):
+        creds = {"UV_INDEX_LOOPBACK_USERNAME": USER, "UV_INDEX_LOOPBACK_PASSWORD": PASSWORD}
+        project = copy_project("pure", tmp_path / "pure", f"{front.base}/simple")
+        lock(project, {**uv_env, **creds})
+        for key, value in creds.items():
+            monkeypatch.setenv(key, value)
+        storage.seen.clear()
+        storage.authorization.clear()
+        result = fill_wheelhouse(make_plan(project, python=["3.12"]), project / "wh")
+    assert result.fetched.files == 3
+    assert sorted(path for path, _ in storage.seen) == [
+        "/files/alpha-1.1-py3-none-any.whl",
+        "/files/beta-2.0-py3-none-any.whl",
+        "/files/gamma-1.1-py3-none-any.whl",
+    ]
+    assert storage.authorization == [None, None, None]
