@@ -96,6 +96,12 @@ def test_stale_lock_is_refused_as_uv_sync_locked_would(example: Path) -> None:
     assert_one_line_error(uvci("plan", str(example)), "out of date", "uv lock")
 
 
+def test_required_uv_version_is_not_called_a_stale_lock(example: Path) -> None:
+    pyproject = example / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.uv]\nrequired-version = ">=99"\n')
+    assert_one_line_error(uvci("plan", str(example)), "required-version excludes the local uv")
+
+
 @pytest.mark.parametrize(
     ("python", "needle"),
     [("2.7", "not a CPython release uv knows"), ("3.9", "excluded by requires-python")],
