@@ -19,6 +19,8 @@ from uvci.tomlio import load_toml
 
 SUPPORTED_VERSIONS = (1,)
 LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
+# What a value of the wrong shape raises while the tables are read (a hand-edited lock).
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,11 @@ def load_lock(path: Path) -> Lock:
             f"{', '.join(map(str, SUPPORTED_VERSIONS))}); upgrade uvci, or re-lock with a "
             "matching uv"
         )
-    return _Reader(path).lock(data, version)
+    reader = _Reader(path)
+    try:
+        return reader.lock(data, version)
+    except _SHAPE_ERRORS as exc:
+        raise reader.malformed("the lock", exc) from None
 
 
 class _Reader:
@@ -116,7 +122,9 @@ class _Reader:
             path=self.path,
             version=version,
             requires_python=self._specifier(data.get("requires-python", "")),
-            packages=tuple(self.package(raw) for raw in data.get("package", [])),
+            packages=tuple(
+                self.numbered(n, raw) for n, raw in enumerate(data.get("package", []), 1)
+            ),
             members=tuple(canonicalize_name(m) for m in manifest.get("members", [])),
             manifest_groups={
                 name: tuple(self.dep(d) for d in deps if "name" in d)
@@ -124,10 +132,25 @@ class _Reader:
             },
         )
 
+    def malformed(self, what: str, exc: Exception) -> FatalError:
+        problem = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        return FatalError(
+            f"{self.path}: {what} is malformed ({problem}); re-create it with `uv lock`"
+        )
+
+    def numbered(self, number: int, raw: Any) -> Package:
+        """Package ``number`` (1-based); a malformed one is an error naming it."""
+        try:
+            return self.package(raw)
+        except _SHAPE_ERRORS as exc:
+            name = raw.get("name") if isinstance(raw, dict) else None
+            what = f"package {name!r}" if isinstance(name, str) else f"package #{number}"
+            raise self.malformed(what, exc) from None
+
     def _specifier(self, raw: str) -> SpecifierSet:
         try:
             return SpecifierSet(raw)
-        except InvalidSpecifier:
+        except (InvalidSpecifier, TypeError):
             raise FatalError(
                 f"{self.path}: invalid requires-python {raw!r}; run `uv lock`"
             ) from None

@@ -12,7 +12,10 @@ from uvci.selection import Selection
 
 
 def _csv(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("no versions given; write e.g. 3.11,3.12")
+    return parts
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser, *, with_path: bool = True) -> None:

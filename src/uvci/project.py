@@ -7,13 +7,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from uvci.errors import FatalError
-from uvci.tomlio import load_toml
+from uvci.tomlio import key_line, load_toml
 
 # CPython minor releases uv knows, with their first release and end of life (PEP 602 schedule).
 RELEASES: dict[str, tuple[dt.date, dt.date]] = {
@@ -51,19 +51,53 @@ class Project:
 def load_project(root: Path) -> Project:
     """Read ``root/pyproject.toml``; errors name the file and what to fix."""
     path = root / "pyproject.toml"
-    data = load_toml(path, missing_hint="run uvci in a uv project or pass its directory")
-    project: dict[str, Any] = data.get("project") or {}
-    tool_uv: dict[str, Any] = (data.get("tool") or {}).get("uv") or {}
+    data = _Table(
+        path, "", load_toml(path, missing_hint="run uvci in a uv project or pass its directory")
+    )
+    project = data.table("project")
+    tool_uv = data.table("tool").table("uv")
+    name = project.get("name", str)
     return Project(
         root=root,
-        name=canonicalize_name(project["name"]) if "name" in project else None,
-        requires_python=_requires_python(path, project.get("requires-python", "")),
-        classifier_pythons=_classifier_pythons(project.get("classifiers") or []),
-        default_groups=_default_groups(tool_uv.get("default-groups", ["dev"])),
-        groups=tuple(data.get("dependency-groups") or {}),
-        extras=tuple(project.get("optional-dependencies") or {}),
-        uv_required_version=tool_uv.get("required-version"),
+        name=canonicalize_name(name) if name is not None else None,
+        requires_python=_requires_python(path, project.get("requires-python", str, "")),
+        classifier_pythons=_classifier_pythons(project.strings("classifiers") or []),
+        default_groups=_default_groups(tool_uv),
+        groups=tuple(data.table("dependency-groups").data),
+        extras=tuple(project.table("optional-dependencies").data),
+        uv_required_version=tool_uv.get("required-version", str),
     )
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A table of pyproject.toml whose values are type-checked as they are read."""
+
+    path: Path
+    name: str  # "project", "tool.uv"; "" for the document
+    data: dict[str, Any]
+
+    def get(self, key: str, kind: type, default: Any = None) -> Any:
+        value = self.data.get(key, default)
+        if value is not default and not isinstance(value, kind):
+            self._wrong(key, f"a {_KINDS[kind]}, not {type(value).__name__} {value!r}")
+        return value
+
+    def table(self, key: str) -> _Table:
+        return _Table(self.path, f"{self.name}.{key}".strip("."), self.get(key, dict, {}))
+
+    def strings(self, key: str) -> list[str] | None:
+        values: list[Any] | None = self.get(key, list)
+        if values is not None and not all(isinstance(v, str) for v in values):
+            self._wrong(key, "a list of strings")
+        return values
+
+    def _wrong(self, key: str, expected: str) -> NoReturn:
+        where = f"[{self.name}] {key}" if self.name else f"[{key}]"
+        raise FatalError(f"{key_line(self.path, key)}: {where} must be {expected}; fix the value")
+
+
+_KINDS: dict[type, str] = {dict: "table", str: "string", list: "list"}
 
 
 def _requires_python(path: Path, raw: str) -> SpecifierSet:
@@ -80,10 +114,11 @@ def _classifier_pythons(classifiers: Sequence[str]) -> tuple[str, ...]:
     return tuple(sorted(set(found), key=version_key))
 
 
-def _default_groups(raw: Any) -> tuple[str, ...] | str:
-    if raw == "all":
+def _default_groups(tool_uv: _Table) -> tuple[str, ...] | str:
+    if tool_uv.data.get("default-groups") == "all":
         return "all"
-    return tuple(str(group) for group in raw)
+    groups = tool_uv.strings("default-groups")
+    return ("dev",) if groups is None else tuple(groups)
 
 
 def version_key(version: str) -> tuple[int, ...]:

@@ -32,6 +32,17 @@ def load_toml(path: Path, *, missing_hint: str) -> dict[str, Any]:
     return data
 
 
+def key_line(path: Path, key: str) -> str:
+    """``path:LINE`` of the first line assigning ``key`` (for an error message), else ``path``."""
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return str(path)
+    number = next((n for n, line in enumerate(lines, 1) if pattern.match(line)), None)
+    return f"{path}:{number}" if number else str(path)
+
+
 def _describe(path: Path, exc: Exception) -> str:
     message = str(exc)
     match = _LINE.search(message)

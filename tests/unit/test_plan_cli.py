@@ -114,3 +114,45 @@ def test_unknown_platform() -> None:
     assert_one_line_error(
         uvci("plan", "--platform", "sparc-sun-solaris", str(EXAMPLE)), "unknown platform"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needles"),
+    [
+        ('name = "matrix-demo"', "name = 3", ("pyproject.toml", "[project] name")),
+        ('requires-python = ">=3.10"', "requires-python = 310", ("requires-python", "string")),
+        ("classifiers = [", 'classifiers = "x"\nkeywords = [', ("[project] classifiers", "list")),
+    ],
+)
+def test_pyproject_value_of_the_wrong_type(
+    example: Path, old: str, new: str, needles: tuple[str, ...]
+) -> None:
+    pyproject = example / "pyproject.toml"
+    assert old in pyproject.read_text()
+    pyproject.write_text(pyproject.read_text().replace(old, new, 1))
+    assert_one_line_error(uvci("plan", str(example)), *needles)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ('name = "anyio"', 'nam = "anyio"', "package #1"),
+        ("dependencies = [\n", "dependencies = [ 3,\n", "anyio"),
+        ('requires-python = ">=3.10"', "requires-python = 3", "requires-python"),
+        ("sdist = {", "sdist = 5\nx = {", "anyio"),
+        ("wheels = [\n", 'wheels = [ "x",\n', "anyio"),
+    ],
+)
+def test_malformed_lock_is_one_line_naming_the_package(
+    example: Path, old: str, new: str, needle: str
+) -> None:
+    lock = example / "uv.lock"
+    assert old in lock.read_text()
+    lock.write_text(lock.read_text().replace(old, new, 1))
+    assert_one_line_error(uvci("plan", str(example)), "uv.lock", needle, "uv lock")
+
+
+def test_empty_python_list_is_refused() -> None:
+    result = uvci("plan", "--python", ",", str(EXAMPLE))
+    assert result.returncode == 2 and "--python" in result.stderr
+    assert "Traceback" not in result.stderr
