@@ -163,3 +163,30 @@ def test_doctor_finds_nothing_wrong_in_the_generated_pipeline(
     assert main(["generate", str(project)]) == 0  # the default matrix, as the doctor expects
     capsys.readouterr()
     assert main(["doctor", str(project)]) == 0, capsys.readouterr().out
+
+
+def test_unwritable_target_is_one_line_naming_it(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    (project / "component").write_text("a file where a directory should be\n")
+    assert generate(project, "--component", str(project / "component")) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert f"{project / 'component' / 'templates'}: cannot write" in err
+    (project / ".gitlab").write_text("not a directory\n")
+    assert generate(project) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"{project / '.gitlab' / 'ci'}: cannot write" in err
+    assert not (project / ".gitlab-ci.yml").exists()
+
+
+@pytest.mark.parametrize("option", ["--test-stage", "--prepare-stage", "--test-command"])
+def test_empty_stage_or_command_is_refused(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    project = locked_project("pure")
+    assert generate(project, option, " ") == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"{option}: empty" in err
+    assert not (project / PIPELINE).exists()

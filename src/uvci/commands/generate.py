@@ -121,6 +121,10 @@ def plan_args(plan: Plan) -> tuple[str, ...]:
 
 
 def options(args: argparse.Namespace, plan: Plan) -> GenerateOptions:
+    for name in ("test_command", "prepare_stage", "test_stage"):
+        if not getattr(args, name).strip():
+            option = f"--{name.replace('_', '-')}"
+            raise FatalError(f"{option}: empty; give it a value or leave the option out")
     return GenerateOptions(
         uv_version=image_uv_version(plan),
         uvci_spec=args.uvci_spec or f"uvci=={__version__}",
@@ -207,7 +211,12 @@ def write_generated(target: Path, text: str, force: bool) -> None:
             f"{target}: edited by hand since uvci generated it (diff above); move the change "
             "into the options or .gitlab-ci.yml, or pass --force to overwrite it"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FatalError(
+            f"{target.parent}: cannot write ({exc.strerror}); make it a writable directory"
+        ) from None
     yamlio.write_atomic(target, text)
     print(f"uvci generate: wrote {target}", file=sys.stderr)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from uvci.errors import FatalError
 from uvci.gitlab import yamlio
 
 HASH_PREFIX = "# uvci-sha256: "
@@ -63,10 +64,14 @@ def is_untouched(text: str) -> bool:
 def existing(path: Path) -> Existing:
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return Existing(None, False)
-    except (OSError, UnicodeDecodeError) as exc:
-        return Existing(f"<unreadable: {exc}>", True)
+    except UnicodeDecodeError as exc:
+        return Existing(f"<not UTF-8 text: {exc}>", True)
+    except OSError as exc:
+        raise FatalError(
+            f"{path}: cannot read ({exc.strerror or exc}); remove it or make it a readable file"
+        ) from None
     return Existing(text, not is_untouched(text))
 
 
