@@ -208,7 +208,3 @@ def build_sdist(
 def _fixed_gzip_time(data: bytes) -> bytes:
     """Zero the gzip header mtime (bytes 4..8) so archives are byte-identical across runs."""
     return data[:4] + b"\0\0\0\0" + data[8:]
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -40,8 +40,3 @@ def expand(text: str, variables: Mapping[str, str], depth: int = 5) -> str:
             break
         text = expanded
     return text
-
-
-def names_in(text: str) -> list[str]:
-    """The variable names ``text`` refers to."""
-    return [m.group(1) or m.group(2) for m in _VAR.finditer(text)]
