@@ -111,31 +111,44 @@ def build_wheel(
     module_source: str | None = None,
 ) -> Path:
     """Write ``dest/<wheel filename>`` and return its path. The module is ``<name>/__init__.py``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    module = module_name(name)
     info = f"{dist_name(name)}-{version}.dist-info"
-    source = (
-        module_source if module_source is not None else default_module_source(name, version, tags)
-    )
     wheel_meta = "Wheel-Version: 1.0\nGenerator: uvci-tests\nRoot-Is-Purelib: true\n"
     wheel_meta += "".join(f"Tag: {tag}\n" for tag in tags)
     entries = [
-        (f"{module}/__init__.py", source.encode()),
-        (
-            f"{info}/METADATA",
-            metadata_text(name, version, requires_dist, requires_python, extras).encode(),
-        ),
-        (f"{info}/WHEEL", wheel_meta.encode()),
+        (f"{module_name(name)}/__init__.py", _source(module_source, name, version, tags)),
+        (f"{info}/METADATA", metadata_text(name, version, requires_dist, requires_python, extras)),
+        (f"{info}/WHEEL", wheel_meta),
     ]
-    record = [f"{arc},sha256={_record_hash(data)},{len(data)}" for arc, data in entries]
+    return _write(
+        dest / wheel_filename(name, version, tags), _zip_bytes(_with_record(info, entries))
+    )
+
+
+def _source(module_source: str | None, name: str, version: str, tags: Sequence[str]) -> str:
+    if module_source is not None:
+        return module_source
+    return default_module_source(name, version, tags)
+
+
+def _with_record(info: str, entries: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    """The wheel's files, encoded, with the ``RECORD`` (hash and size of each) appended."""
+    encoded = [(arc, text.encode()) for arc, text in entries]
+    record = [f"{arc},sha256={_record_hash(data)},{len(data)}" for arc, data in encoded]
     record.append(f"{info}/RECORD,,")
-    entries.append((f"{info}/RECORD", ("\n".join(record) + "\n").encode()))
-    path = dest / wheel_filename(name, version, tags)
+    return [*encoded, (f"{info}/RECORD", ("\n".join(record) + "\n").encode())]
+
+
+def _zip_bytes(entries: list[tuple[str, bytes]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for arc, data in entries:
             zf.writestr(zipfile.ZipInfo(arc, ZIP_STAMP), data)
-    path.write_bytes(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
     return path
 
 
@@ -180,20 +193,17 @@ def build_sdist(
     module_source: str | None = None,
 ) -> Path:
     """Write ``dest/<name>-<version>.tar.gz``, buildable offline by uv (in-tree backend)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    top = f"{dist_name(name)}-{version}"
-    source = (
-        module_source
-        if module_source is not None
-        else default_module_source(name, version, ["sdist"])
-    )
     members = {
         "pyproject.toml": sdist_pyproject(name, version, requires_dist, requires_python, extras),
         "PKG-INFO": metadata_text(name, version, requires_dist, requires_python, extras),
         "backend.py": BACKEND_SOURCE,
-        f"src/{module_name(name)}/__init__.py": source,
+        f"src/{module_name(name)}/__init__.py": _source(module_source, name, version, ["sdist"]),
     }
-    path = dest / sdist_filename(name, version)
+    top = f"{dist_name(name)}-{version}"
+    return _write(dest / sdist_filename(name, version), _tar_gz_bytes(top, members))
+
+
+def _tar_gz_bytes(top: str, members: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tf:
         for rel, text in members.items():
@@ -201,8 +211,7 @@ def build_sdist(
             info = tarfile.TarInfo(f"{top}/{rel}")
             info.size, info.mtime, info.mode = len(data), TAR_MTIME, 0o644
             tf.addfile(info, io.BytesIO(data))
-    path.write_bytes(_fixed_gzip_time(buffer.getvalue()))
-    return path
+    return _fixed_gzip_time(buffer.getvalue())
 
 
 def _fixed_gzip_time(data: bytes) -> bytes:
