@@ -43,15 +43,24 @@ def add_plan_arguments(parser: argparse.ArgumentParser, *, with_path: bool = Tru
         "glibc of uv's Debian bookworm images; x86_64-unknown-linux-musl for alpine)",
     )
     sel = parser.add_argument_group("what to install (the same flags as `uv sync`)")
-    sel.add_argument("--extra", action="append", default=[], metavar="EXTRA")
-    sel.add_argument("--all-extras", action="store_true")
-    sel.add_argument("--group", action="append", default=[], metavar="GROUP")
-    sel.add_argument("--all-groups", action="store_true")
-    sel.add_argument("--only-group", action="append", default=[], metavar="GROUP")
-    sel.add_argument("--no-dev", action="store_true")
-    sel.add_argument("--no-default-groups", action="store_true")
-    sel.add_argument("--package", action="append", default=[], metavar="MEMBER")
-    sel.add_argument("--all-packages", action="store_true")
+    for flag, metavar, text in _SELECTION_FLAGS:
+        if metavar is None:
+            sel.add_argument(flag, action="store_true", help=text)
+        else:
+            sel.add_argument(flag, action="append", default=[], metavar=metavar, help=text)
+
+
+_SELECTION_FLAGS: tuple[tuple[str, str | None, str], ...] = (
+    ("--extra", "EXTRA", "include this optional-dependencies extra (repeatable)"),
+    ("--all-extras", None, "include every extra"),
+    ("--group", "GROUP", "include this dependency group (repeatable)"),
+    ("--all-groups", None, "include every dependency group"),
+    ("--only-group", "GROUP", "install only this group, not the project (repeatable)"),
+    ("--no-dev", None, "leave out the dev group"),
+    ("--no-default-groups", None, "leave out [tool.uv] default-groups (default: dev)"),
+    ("--package", "MEMBER", "plan for this workspace member (repeatable)"),
+    ("--all-packages", None, "plan for every workspace member"),
+)
 
 
 def selection_from_args(args: argparse.Namespace) -> Selection:

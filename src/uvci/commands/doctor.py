@@ -43,7 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "path", nargs="?", default=".", type=Path, help="project dir or pipeline file (default .)"
     )
-    parser.add_argument("--format", choices=render.FORMATS, default="text", dest="fmt")
+    parser.add_argument(
+        "--format",
+        choices=render.FORMATS,
+        default="text",
+        dest="fmt",
+        help="text for people (default); json; codeclimate for GitLab's Code Quality report",
+    )
     parser.add_argument("--fix", action="store_true", help="rewrite the files it can fix")
     parser.add_argument(
         "--dry-run", action="store_true", help="print the fixes as a unified diff only"

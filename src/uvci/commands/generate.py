@@ -58,7 +58,11 @@ NEW_CI_FILE = "# The uvci jobs are in .gitlab/ci/uvci.yml (regenerate with `uvci
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_plan_arguments(parser)
-    group = parser.add_argument_group("pipeline")
+    _pipeline_arguments(parser.add_argument_group("pipeline"))
+    _output_arguments(parser)
+
+
+def _pipeline_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--test-command",
         default="pytest",
@@ -100,6 +104,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         help=f"what the jobs run with `uvx --from` (default: uvci=={__version__})",
     )
+
+
+def _output_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output").add_mutually_exclusive_group()
     out.add_argument("--stdout", action="store_true", help="print the pipeline, write nothing")
     out.add_argument(

@@ -23,6 +23,9 @@ cache per Python is cheaper.
 Nothing is downloaded or installed; the lock is the truth. uv.lock must be up to date
 (`uv lock --check`), as `uv sync --locked` requires.
 
+exit codes: 0 the plan was shown, 2 bad input (no or stale uv.lock, an unknown Python,
+platform, extra or group).
+
 examples:
   uvci plan                              # the project in the current directory
   uvci plan examples/matrix-demo --python 3.10,3.13
