@@ -65,8 +65,16 @@ def test_json_document_of_the_example() -> None:
 def test_table_output_names_cells_and_totals() -> None:
     result = uvci("plan", "--python", "3.11,3.13", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
-    assert "3.11" in result.stdout and "3.13" in result.stdout
-    assert "union:" in result.stdout and "cache:" in result.stdout
+    doc = json.loads(uvci("plan", "--json", "--python", "3.11,3.13", str(EXAMPLE)).stdout)
+    rows = {line.split()[1]: line.split()[3] for line in result.stdout.splitlines()
+            if line.startswith("│") and line.split()[1] in ("3.11", "3.13")}  # fmt: skip
+    assert rows == {c["python"]: str(len(c["packages"])) for c in doc["cells"]}
+    union, shared = doc["union"], doc["shared"]
+    assert f"union: {union['files']} files, {union['bytes'] / 1e6:,.1f} MB" in result.stdout
+    assert f"shared by 2+ cells: {shared['files']} files" in result.stdout
+    shared_layout = doc["layout"] == "shared"
+    advice = "cache: one shared wheelhouse" if shared_layout else "cache: one wheelhouse per Python"
+    assert advice in result.stdout
 
 
 def test_missing_pyproject(tmp_path: Path) -> None:
