@@ -8,11 +8,14 @@ nox with its documented uv recipe (``uv sync --locked`` into the session's venv)
 tox-uv's ``uv-venv-lock-runner``. Each tool gets its own copy of the project and its own uv cache.
 
 - cold: no environments, an empty uv cache (and no wheelhouse): everything comes from PyPI;
-- warm: the same command again (median of ``--repeat`` runs), with whatever each tool keeps.
+- warm: the same command again, with whatever each tool keeps.
+
+Each is the median of ``--repeat`` runs.
 
 nox recreates its environments unless ``-r``; tox reuses them; tox ``-p`` runs environments in
-parallel; `uvci run` builds a fresh environment per cell every time, cells in parallel. All are
-measured as their users would run them. Needs the network (PyPI) for the cold runs.
+parallel; `uvci run` reuses a cell environment whose stamp still matches (``--fresh``: builds
+every one anew), cells in parallel. Warm runs go round-robin over the tools so that load drifting
+on the machine weighs on all alike. Needs the network (PyPI) for the cold runs.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from uvci.runner.interpreters import Interpreter, find_interpreters
 from uvci.uvproc import cmd_output
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "pure"
 VENV_BIN = Path(sys.executable).parent
+STATE = (".uvci", ".nox", ".tox", ".venv", ".pytest_cache")  # what the tools keep in a project
 TESTS = """\
 import attrs
 import click
@@ -89,7 +94,6 @@ commands = pytest -q
 class Tool:
     name: str
     argv: tuple[str, ...]
-    state: tuple[str, ...]  # what the tool keeps in the project between runs
 
 
 def tools(pythons: Sequence[str]) -> list[Tool]:
@@ -97,11 +101,12 @@ def tools(pythons: Sequence[str]) -> list[Tool]:
     uvci = (sys.executable, "-m", "uvci", "run", ".", "--python", ",".join(pythons))
     nox, tox = str(VENV_BIN / "nox"), str(VENV_BIN / "tox")
     return [
-        Tool("uvci run", (*uvci, "--test-command", "pytest -q"), (".uvci",)),
-        Tool("nox", (nox,), (".nox",)),
-        Tool("nox -r", (nox, "-r"), (".nox",)),
-        Tool("tox", (tox, "-e", envs), (".tox",)),
-        Tool("tox -p", (tox, "-p", "auto", "-e", envs), (".tox",)),
+        Tool("uvci run", (*uvci, "--test-command", "pytest -q")),
+        Tool("uvci run --fresh", (*uvci, "--test-command", "pytest -q", "--fresh")),
+        Tool("nox", (nox,)),
+        Tool("nox -r", (nox, "-r")),
+        Tool("tox", (tox, "-e", envs)),
+        Tool("tox -p", (tox, "-p", "auto", "-e", envs)),
     ]
 
 
@@ -135,35 +140,70 @@ def timed(tool: Tool, project: Path, env: dict[str, str]) -> float:
     start = time.monotonic()
     rc, out, err = cmd_output(tool.argv, cwd=project, env=env, timeout=1800)
     seconds = time.monotonic() - start
+    print(f"{tool.name}: {seconds:.2f}s", file=sys.stderr, flush=True)
     if rc != 0:
         tail = "\n".join(f"{out}{err}".strip().splitlines()[-15:])
         raise SystemExit(f"{tool.name} failed (exit {rc}) in {project}:\n{tail}")
     return seconds
 
 
-def measure(
-    tool: Tool, workdir: Path, interpreters: Sequence[Interpreter], repeat: int
-) -> dict[str, object]:
+def prepare(
+    tool: Tool, workdir: Path, interpreters: Sequence[Interpreter]
+) -> tuple[Path, dict[str, str]]:
+    """The tool's own copy of the project and environment (its own, empty, uv cache)."""
     slug = tool.name.replace(" ", "-")
     project = make_project(workdir / slug, [i.python for i in interpreters])
-    env = environ(interpreters, workdir / f"cache-{slug}")
-    cold = timed(tool, project, env)
-    warm = [timed(tool, project, env) for _ in range(repeat)]
-    print(f"{tool.name:10} cold {cold:6.2f}s  warm {statistics.median(warm):6.2f}s", flush=True)
-    return {
-        "tool": tool.name,
-        "argv": list(tool.argv),
-        "cold_seconds": round(cold, 3),
-        "warm_seconds": round(statistics.median(warm), 3),
-        "warm_runs": [round(w, 3) for w in warm],
-    }
+    return project, environ(interpreters, workdir / f"cache-{slug}")
 
 
-def markdown(results: Sequence[dict[str, object]], pythons: Sequence[str]) -> str:
-    lines = [f"Python {', '.join(pythons)}; {os.cpu_count()} cores", "",
-             "| tool | cold (s) | warm (s) |", "| --- | ---: | ---: |"]  # fmt: skip
+def forget(project: Path, env: dict[str, str]) -> None:
+    """Back to cold: no environments, no wheelhouse, an empty uv cache."""
+    for name in STATE:
+        shutil.rmtree(project / name, ignore_errors=True)
+    shutil.rmtree(env["UV_CACHE_DIR"], ignore_errors=True)
+
+
+def rounds(
+    selected: Sequence[Tool], setups: Sequence[tuple[Path, dict[str, str]]], n: int, cold: bool
+) -> list[list[float]]:
+    """``n`` rounds over all tools in turn, so that load drifting on the machine (other
+    processes) weighs on every tool alike; a cold round forgets everything first."""
+    times: list[list[float]] = [[] for _ in selected]
+    for _ in range(n):
+        for runs, tool, (project, env) in zip(times, selected, setups, strict=True):
+            if cold:
+                forget(project, env)
+            runs.append(timed(tool, project, env))
+    return times
+
+
+def measure(
+    selected: Sequence[Tool], workdir: Path, interpreters: Sequence[Interpreter], repeat: int
+) -> list[dict[str, Any]]:
+    setups = [prepare(tool, workdir, interpreters) for tool in selected]
+    cold = rounds(selected, setups, repeat, cold=True)
+    warm = rounds(selected, setups, repeat, cold=False)
+    return [
+        {
+            "tool": tool.name,
+            "argv": list(tool.argv),
+            "cold_seconds": round(statistics.median(cold_runs), 3),
+            "warm_seconds": round(statistics.median(warm_runs), 3),
+            "cold_runs": [round(c, 3) for c in cold_runs],
+            "warm_runs": [round(w, 3) for w in warm_runs],
+        }
+        for tool, cold_runs, warm_runs in zip(selected, cold, warm, strict=True)
+    ]
+
+
+def markdown(results: Sequence[dict[str, Any]], pythons: Sequence[str]) -> str:
+    lines = [f"Python {', '.join(pythons)}; {os.cpu_count()} cores; medians", "",
+             "| tool | cold (s) | warm (s) | cold runs | warm runs |",
+             "| --- | ---: | ---: | --- | --- |"]  # fmt: skip
     for r in results:
-        lines.append(f"| {r['tool']} | {r['cold_seconds']:.2f} | {r['warm_seconds']:.2f} |")
+        runs = [" ".join(f"{x:.1f}" for x in r[k]) for k in ("cold_runs", "warm_runs")]
+        lines.append(f"| {r['tool']} | {r['cold_seconds']:.2f} | {r['warm_seconds']:.2f} | "
+                     f"{runs[0]} | {runs[1]} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -172,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--python", default="3.10,3.11,3.12,3.13", help="comma-separated minors")
-    parser.add_argument("--repeat", type=int, default=3, help="warm runs per tool (median)")
+    parser.add_argument("--repeat", type=int, default=3, help="cold and warm runs per tool")
     parser.add_argument("--only", action="append", help="measure only this tool (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -181,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     pythons = [i.python for i in interpreters]
     selected = [t for t in tools(pythons) if not args.only or t.name in args.only]
     with tempfile.TemporaryDirectory(prefix="uvci-local-run-") as scratch:
-        results = [measure(t, Path(scratch), interpreters, args.repeat) for t in selected]
+        results = measure(selected, Path(scratch), interpreters, args.repeat)
     print(markdown(results, pythons))
     if args.json:
         args.json.write_text(json.dumps({"pythons": pythons, "results": results}, indent=2) + "\n")
