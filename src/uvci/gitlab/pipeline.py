@@ -9,7 +9,7 @@ cell, each with its effective variables, image, scripts and caches, every value 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,17 +124,20 @@ def _defaults(config: MergedMap) -> MergedMap:
     return out
 
 
-def _inherit(job: Mapping[str, Any], what: str) -> bool | list[str]:
+def _inherits(job: Mapping[str, Any], what: str) -> Callable[[str], bool]:
+    """Whether ``job`` inherits a ``default:`` key / global variable (``inherit:``)."""
     inherit = job.get("inherit")
     value = inherit.get(what, True) if isinstance(inherit, Mapping) else True
-    return as_str_list(value) if isinstance(value, list) else bool(value)
+    if isinstance(value, list):
+        return set(as_str_list(value)).__contains__
+    return lambda _key: bool(value)
 
 
 def _apply_defaults(job: MergedMap, defaults: MergedMap) -> MergedMap:
-    allowed = _inherit(job, "default")
+    inherits = _inherits(job, "default")
     out = MergedMap()
     for key, value in defaults.items():
-        if key not in job and (allowed is True or (isinstance(allowed, list) and key in allowed)):
+        if key not in job and inherits(key):
             out.put(key, value, defaults)
     for key, value in job.items():
         out.put(key, value, job)
@@ -144,12 +147,8 @@ def _apply_defaults(job: MergedMap, defaults: MergedMap) -> MergedMap:
 def _cells(
     name: str, loc: Loc, config: MergedMap, globals_: Mapping[str, str], registry: Registry
 ) -> Iterator[Job]:
-    allowed = _inherit(config, "variables")
-    inherited = {
-        k: v
-        for k, v in globals_.items()
-        if allowed is True or (isinstance(allowed, list) and k in allowed)
-    }
+    inherits = _inherits(config, "variables")
+    inherited = {k: v for k, v in globals_.items() if inherits(k)}
     own = {**inherited, **variable_values(config.get("variables"))}
     for cell in matrix_cells(config.get("parallel")):
         variables = {**own, **cell}
