@@ -192,12 +192,15 @@ def check_fresh(project: Project, lock: Lock) -> tuple[str, ...]:
     if "no interpreter found" in err.lower():
         return ("no local interpreter fits requires-python: uv.lock freshness not checked",)
     first = next((line for line in err.splitlines() if line.strip()), "").strip()
+    said = first.removeprefix("error: ")
     if "required uv version" in err.lower():
         raise FatalError(
             f"{project.pyproject}: [tool.uv] required-version excludes the local uv "
-            f"[uv: {first.removeprefix('error: ')}]; install a uv it allows"
+            f"[uv: {said}]; install a uv it allows"
         )
-    raise FatalError(
-        f"{lock.path}: out of date with {project.pyproject} (uv sync --locked would refuse "
-        f"it); run `uv lock` and commit uv.lock [uv: {first.removeprefix('error: ')}]"
-    )
+    if "needs to be updated" in err or "No solution found" in err:
+        raise FatalError(
+            f"{lock.path}: out of date with {project.pyproject} (uv sync --locked would refuse "
+            f"it); run `uv lock` and commit uv.lock [uv: {said}]"
+        )
+    raise FatalError(f"{lock.path}: `uv lock --check --offline` failed: {said}")

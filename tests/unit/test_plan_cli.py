@@ -104,6 +104,20 @@ def test_stale_lock_is_refused_as_uv_sync_locked_would(example: Path) -> None:
     assert_one_line_error(uvci("plan", str(example)), "out of date", "uv lock")
 
 
+def test_other_uv_failures_are_reported_as_what_they_are(example: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "UV_DEFAULT_INDEX"}
+    env["UV_HTTP_RETRIES"] = "lots"
+    result = subprocess.run(
+        [sys.executable, "-m", "uvci", "plan", str(example)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert_one_line_error(result, "uv lock --check --offline` failed", "UV_HTTP_RETRIES")
+    assert "out of date" not in result.stderr
+
+
 def test_required_uv_version_is_not_called_a_stale_lock(example: Path) -> None:
     pyproject = example / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + '\n[tool.uv]\nrequired-version = ">=99"\n')
