@@ -196,6 +196,10 @@ def test_spec_header_is_skipped(tmp_path: Path) -> None:
             ".gitlab-ci.yml:2: !reference [.x, script] points at nothing",
         ),
         ({".gitlab-ci.yml": "- just\n- a list\n"}, "must be a mapping"),
+        (
+            {".gitlab-ci.yml": "include:\n  - local: $CI_DIR/a.yml\n"},
+            ".gitlab-ci.yml:2: include '$CI_DIR/a.yml' uses a variable",
+        ),
     ],
 )
 def test_unreadable_pipelines_are_one_fatal_error(
@@ -206,6 +210,7 @@ def test_unreadable_pipelines_are_one_fatal_error(
         read_pipeline(tmp_path)
     assert message in info.value.message
     assert "\n" not in info.value.message
+    assert "; " in info.value.message  # the fix follows what is wrong
 
 
 def test_missing_pipeline_file(tmp_path: Path) -> None:

@@ -37,13 +37,19 @@ class _Extends:
             path = " -> ".join([*chain[chain.index(name) :], name])
             raise FatalError(f"{where}: cyclic extends: {path}; remove one of these extends")
         if len(chain) >= MAX_EXTENDS_DEPTH:
-            raise FatalError(f"{where}: extends nested deeper than {MAX_EXTENDS_DEPTH} levels")
+            raise FatalError(
+                f"{where}: extends nested deeper than {MAX_EXTENDS_DEPTH} levels; "
+                "shorten the chain (GitLab refuses it too)"
+            )
         merged = MergedMap()
         for parent in as_str_list(job.get("extends")):
             if parent in self.jobs:
                 merged = deep_merge(merged, self.resolve(parent, [*chain, name]))
             elif not self.lenient:
-                raise FatalError(f"{where}: job '{name}' extends '{parent}', which is not defined")
+                raise FatalError(
+                    f"{where}: job '{name}' extends '{parent}', which is not defined; "
+                    "define it or fix the name"
+                )
         own = MergedMap()
         for key, value in job.items():
             if key != "extends":

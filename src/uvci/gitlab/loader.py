@@ -61,7 +61,10 @@ def _collect(path: Path, project_dir: Path, loaded: Loaded, seen: set[Path]) -> 
     if doc.config is None:
         doc.documents.append(CommentedMap())
     if not isinstance(doc.config, Mapping):
-        raise FatalError(f"{path}:1: a pipeline file must be a mapping of keys to jobs")
+        raise FatalError(
+            f"{path}:1: a pipeline file must be a mapping of keys to jobs; "
+            "write `job-name:` keys at the top level"
+        )
     loaded.registry.add_tree(doc.config, path)
     for target, loc in _local_includes(doc, loaded):
         for found in _glob_local(target, project_dir, loc):
@@ -104,7 +107,10 @@ def _describe(entry: Any) -> str:
 def _glob_local(target: str, project_dir: Path, loc: Loc) -> list[Path]:
     relative = target.lstrip("/")
     if "$" in relative:
-        raise FatalError(f"{loc}: include '{target}' uses a variable; uvci cannot follow it")
+        raise FatalError(
+            f"{loc}: include '{target}' uses a variable, which uvci cannot follow; "
+            "write the path without variables, or check the included file on its own"
+        )
     found = sorted(project_dir.glob(relative)) if "*" in relative else [project_dir / relative]
     found = [p for p in found if p.is_file()]
     if not found:
@@ -149,7 +155,10 @@ class _References:
     def follow(self, ref: Any, depth: int) -> Any:
         where = Loc(Path(str(self.registry.file_of(ref) or "?")), yamlio.node_line(ref) or 0)
         if depth >= MAX_REFERENCE_DEPTH:
-            raise FatalError(f"{where}: !reference nested more than {MAX_REFERENCE_DEPTH} levels")
+            raise FatalError(
+                f"{where}: !reference nested more than {MAX_REFERENCE_DEPTH} levels; "
+                "reference the target directly (GitLab allows 10)"
+            )
         target: Any = self.raw
         for part in ref:
             if not isinstance(target, Mapping) or part not in target:

@@ -106,7 +106,9 @@ def load_file(path: Path, *, round_trip: bool = True) -> YamlDocument:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise FatalError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise FatalError(
+            f"{path}: cannot read: {exc.strerror or exc}; check the path and its permissions"
+        ) from None
     except UnicodeDecodeError:
         raise FatalError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     return loads(text, path, round_trip=round_trip)
@@ -194,7 +196,10 @@ def add_local_include(doc: YamlDocument, local_path: str) -> bool:
     """Add ``- local: <local_path>`` to ``include:`` (created if absent); False if present."""
     config = doc.config
     if not isinstance(config, CommentedMap):
-        raise FatalError(f"{doc.path}: the pipeline is not a mapping of jobs; cannot add include")
+        raise FatalError(
+            f"{doc.path}: the pipeline is not a mapping of jobs, so the include cannot be added; "
+            "write `job-name:` keys at the top level"
+        )
     current = config.get("include")
     entries: list[Any] = [] if current is None else _as_list(current)
     for entry in entries:
