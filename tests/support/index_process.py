@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
-from tests.support.pyindex import Request
-
-
-def read_request_log(path: Path) -> list[Request]:
-    """Parse the JSON-lines log written by ``log_path`` / the standalone ``--log``."""
-    if not path.exists():
-        return []
-    by_seq: dict[int, Request] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            request = Request(**json.loads(line))
-            by_seq[request.seq] = request  # a later line (an abort) amends an earlier one
-    return [by_seq[seq] for seq in sorted(by_seq)]
+from tests.support.index_requests import Request, read_request_log
 
 
 class IndexProcess:

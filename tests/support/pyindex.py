@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 if not __package__:  # run as a plain script: make `tests.support` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.support.index_requests import Faults, Request, corrupted
 from tests.support.simple_api import (
     HTML_TYPE,
     JSON_TYPE,
@@ -49,65 +50,6 @@ from tests.support.simple_api import (
 )
 
 __all__ = ["JSON_TYPE", "LoopbackIndex", "Request", "corrupted"]
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    status: int
-    bytes_sent: int
-    time: float
-    user_agent: str = ""
-    seq: int = 0  # order of arrival (set by the index)
-    aborted: bool = False  # the client went away before the whole body was sent
-
-    @property
-    def filename(self) -> str | None:
-        """The dist file name for ``/files/<name>`` requests (not ``.metadata``), else None."""
-        if not self.path.startswith("/files/") or self.path.endswith(".metadata"):
-            return None
-        return unquote(self.path[len("/files/") :])
-
-
-class _Faults:
-    def __init__(self) -> None:
-        self.fail: dict[str, tuple[int, int | None]] = {}
-        self.corrupt: dict[str, int | None] = {}
-
-    def take_fail(self, filename: str) -> int | None:
-        if filename not in self.fail:
-            return None
-        status, times = self.fail[filename]
-        if times is not None:
-            if times <= 1:
-                del self.fail[filename]
-            else:
-                self.fail[filename] = (status, times - 1)
-        return status
-
-    def take_corrupt(self, filename: str) -> bool:
-        if filename not in self.corrupt:
-            return False
-        times = self.corrupt[filename]
-        if times is not None:
-            if times <= 1:
-                del self.corrupt[filename]
-            else:
-                self.corrupt[filename] = times - 1
-        return True
-
-
-def corrupted(data: bytes) -> bytes:
-    """Same length, one byte flipped: a size check passes, a sha256 check fails.
-
-    In a zip the flipped byte is the first entry's modification time in its local header, which
-    no extractor checks, so the archive stays readable and only the hash tells (what a tampered
-    or mixed-up file looks like); in other files it is the middle byte."""
-    if not data:
-        return b"\0"
-    at = 10 if data.startswith(b"PK\x03\x04") and len(data) > 30 else len(data) // 2
-    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
 
 
 class LoopbackIndex:
@@ -126,7 +68,7 @@ class LoopbackIndex:
         self._requests: list[Request] = []
         self._seq = 0
         self._lock = threading.Lock()
-        self._faults = _Faults()
+        self._faults = Faults()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -217,11 +159,11 @@ class LoopbackIndex:
     def corrupt(self, filename: str, times: int | None = None) -> None:
         """Serve ``filename`` with a byte flipped (same size, bad sha256); None: until cleared."""
         with self._lock:
-            self._faults.corrupt[filename] = times
+            self._faults.corrupt[filename] = (True, times)
 
     def clear_faults(self) -> None:
         with self._lock:
-            self._faults = _Faults()
+            self._faults = Faults()
 
     def take_fault(self, filename: str) -> tuple[int | None, bool]:
         with self._lock:
