@@ -93,8 +93,16 @@ def test_corrupt_keeps_size_breaks_hash(index: LoopbackIndex, universe_dir: Path
     assert len(bad) == len(good) and bad != good
     with zipfile.ZipFile(io.BytesIO(bad)) as zf:  # still a valid archive: only the hash tells
         assert zf.testzip() is None
+    assert get(f"{index.base}/files/{GAMMA}")[2] == bad  # until cleared
     index.clear_faults()
     assert get(f"{index.base}/files/{GAMMA}")[2] == good
+
+
+def test_corrupt_a_number_of_times(index: LoopbackIndex, universe_dir: Path) -> None:
+    good = (universe_dir / GAMMA).read_bytes()
+    index.corrupt(GAMMA, times=2)
+    bodies = [get(f"{index.base}/files/{GAMMA}")[2] for _ in range(3)]
+    assert [body == good for body in bodies] == [False, False, True]
 
 
 def test_bandwidth_throttle(tmp_path: Path) -> None:
