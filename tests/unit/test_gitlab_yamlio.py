@@ -190,3 +190,12 @@ def test_duplicate_keys_are_an_error_in_both_loaders(round_trip: bool) -> None:
     with pytest.raises(FatalError) as info:
         yamlio.loads("test:\n  script: [a]\n  script: [b]\n", Path("ci.yml"), round_trip=round_trip)
     assert info.value.message.startswith("ci.yml:3: invalid YAML: found duplicate key")
+
+
+def test_fast_loader_reads_complex_keys_as_the_round_trip_one_does() -> None:
+    text = "? [a, b]\n: {script: [x]}\n? {k: v}\n: 1\njob:\n  script: [uv sync]\n"
+    slow = yamlio.loads(text, Path("ci.yml"))
+    fast = yamlio.loads(text, Path("ci.yml"), round_trip=False)
+    assert [type(k).__name__ for k in fast.config] == [type(k).__name__ for k in slow.config]
+    assert list(fast.config) == list(slow.config)
+    assert _lines(fast.config) == _lines(slow.config)

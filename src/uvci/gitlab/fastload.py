@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedKeyMap, CommentedKeySeq, CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError, SafeConstructor
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
@@ -30,6 +30,15 @@ def compose_all(text: str) -> list[Any]:
 
 def _tag(node: Node) -> str:
     return str(getattr(node.tag, "value", node.tag))
+
+
+def _hashable(key: Any) -> Any:
+    """A sequence or mapping used as a key, frozen as the round-trip loader freezes it."""
+    if isinstance(key, CommentedSeq):
+        return CommentedKeySeq(key)
+    if isinstance(key, CommentedMap):
+        return CommentedKeyMap(key)
+    return key
 
 
 class _Builder:
@@ -56,7 +65,7 @@ class _Builder:
             if _tag(key_node) == _MERGE:
                 merged += value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 continue
-            key = self.build(key_node)
+            key = _hashable(self.build(key_node))
             if key in out:  # as the round-trip loader does: a duplicate key is an error
                 raise DuplicateKeyError(
                     problem=f'found duplicate key "{key}"', problem_mark=key_node.start_mark
