@@ -199,3 +199,11 @@ def test_fast_loader_reads_complex_keys_as_the_round_trip_one_does() -> None:
     assert [type(k).__name__ for k in fast.config] == [type(k).__name__ for k in slow.config]
     assert list(fast.config) == list(slow.config)
     assert _lines(fast.config) == _lines(slow.config)
+
+
+def test_a_recursive_alias_reads_as_null_in_both_loaders() -> None:
+    text = "a: &x [1, *x]\nb: &y {k: *y}\njob:\n  script: [uv sync]\n"
+    slow = yamlio.loads(text, Path("ci.yml"))
+    fast = yamlio.loads(text, Path("ci.yml"), round_trip=False)
+    assert slow.config["a"] == [1, None] and slow.config["b"] == {"k": None}
+    assert _lines(fast.config) == _lines(slow.config)

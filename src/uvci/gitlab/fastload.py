@@ -45,16 +45,23 @@ class _Builder:
     def __init__(self, scalars: SafeConstructor) -> None:
         self.scalars = scalars
         self.memo: dict[int, Any] = {}  # anchored nodes are shared, like aliases
+        self.open: set[int] = set()  # collections being built: an alias to one is recursive
 
     def build(self, node: Node) -> Any:
+        if id(node) in self.open:
+            return None  # a recursive alias: the round-trip loader reads it as null too
         if id(node) in self.memo:
             return self.memo[id(node)]
-        if isinstance(node, MappingNode):
-            return self._mapping(node)
-        if isinstance(node, SequenceNode):
+        if isinstance(node, ScalarNode):
+            return self.scalars.construct_object(node, deep=True)
+        self.open.add(id(node))
+        try:
+            if isinstance(node, MappingNode):
+                return self._mapping(node)
+            assert isinstance(node, SequenceNode)
             return self._sequence(node)
-        assert isinstance(node, ScalarNode)
-        return self.scalars.construct_object(node, deep=True)
+        finally:
+            self.open.discard(id(node))
 
     def _mapping(self, node: MappingNode) -> CommentedMap:
         out = CommentedMap()
