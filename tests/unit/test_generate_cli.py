@@ -190,3 +190,14 @@ def test_empty_stage_or_command_is_refused(
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and f"{option}: empty" in err
     assert not (project / PIPELINE).exists()
+
+
+@pytest.mark.parametrize("platform", ["aarch64-apple-darwin", "x86_64-pc-windows-msvc"])
+def test_a_platform_the_linux_images_cannot_run_is_refused(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str], platform: str
+) -> None:
+    project = locked_project("pure")
+    assert generate(project, "--platform", platform) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"--platform {platform}:" in err and "Linux" in err
+    assert not (project / PIPELINE).exists()

@@ -17,7 +17,7 @@ from uvci.gitlab.component import component_text
 from uvci.gitlab.pipeline_gen import GenerateOptions, build_pipeline, local_builds
 from uvci.options import add_plan_arguments, plan_from_args
 from uvci.plan import Plan
-from uvci.platforms import DEFAULT_PLATFORM
+from uvci.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.uvproc import uv_version
 
 SUMMARY = "write the GitLab pipeline that fetches every wheel once"
@@ -128,10 +128,7 @@ def plan_args(plan: Plan) -> tuple[str, ...]:
 
 
 def options(args: argparse.Namespace, plan: Plan) -> GenerateOptions:
-    for name in ("test_command", "prepare_stage", "test_stage"):
-        if not getattr(args, name).strip():
-            option = f"--{name.replace('_', '-')}"
-            raise FatalError(f"{option}: empty; give it a value or leave the option out")
+    _check_options(args, plan)
     return GenerateOptions(
         uv_version=image_uv_version(plan),
         uvci_spec=args.uvci_spec or f"uvci=={__version__}",
@@ -144,6 +141,19 @@ def options(args: argparse.Namespace, plan: Plan) -> GenerateOptions:
         project_wheel=args.project_wheel,
         image_variant="alpine" if "musl" in plan.platform else "bookworm-slim",
     )
+
+
+def _check_options(args: argparse.Namespace, plan: Plan) -> None:
+    for name in ("test_command", "prepare_stage", "test_stage"):
+        if not getattr(args, name).strip():
+            option = f"--{name.replace('_', '-')}"
+            raise FatalError(f"{option}: empty; give it a value or leave the option out")
+    if resolve_target(plan.platform).sys_platform != "linux":
+        raise FatalError(
+            f"--platform {plan.platform}: the generated jobs run in uv's Linux images, which "
+            f"cannot install its wheels; use a Linux platform ({DEFAULT_PLATFORM}, or "
+            "x86_64-unknown-linux-musl for alpine)"
+        )
 
 
 def image_uv_version(plan: Plan) -> str:
