@@ -192,7 +192,9 @@ def test_empty_stage_or_command_is_refused(
     assert not (project / PIPELINE).exists()
 
 
-@pytest.mark.parametrize("platform", ["aarch64-apple-darwin", "x86_64-pc-windows-msvc"])
+@pytest.mark.parametrize(
+    "platform", ["aarch64-apple-darwin", "x86_64-pc-windows-msvc", "x86_64-manylinux_2_39"]
+)
 def test_a_platform_the_linux_images_cannot_run_is_refused(
     locked_project: LockedProject, capsys: pytest.CaptureFixture[str], platform: str
 ) -> None:

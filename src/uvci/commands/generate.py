@@ -53,6 +53,7 @@ examples:
 """
 
 PIPELINE = Path(".gitlab") / "ci" / "uvci.yml"
+IMAGE_GLIBC_MINOR = 36  # Debian bookworm, the uv images' base
 NEW_CI_FILE = "# The uvci jobs are in .gitlab/ci/uvci.yml (regenerate with `uvci generate`).\n"
 
 
@@ -148,11 +149,13 @@ def _check_options(args: argparse.Namespace, plan: Plan) -> None:
         if not getattr(args, name).strip():
             option = f"--{name.replace('_', '-')}"
             raise FatalError(f"{option}: empty; give it a value or leave the option out")
-    if resolve_target(plan.platform).sys_platform != "linux":
+    target = resolve_target(plan.platform)
+    glibc = re.search(r"manylinux_2_(\d+)_", target.platform_tags[0])
+    if target.sys_platform != "linux" or (glibc and int(glibc.group(1)) > IMAGE_GLIBC_MINOR):
         raise FatalError(
-            f"--platform {plan.platform}: the generated jobs run in uv's Linux images, which "
-            f"cannot install its wheels; use a Linux platform ({DEFAULT_PLATFORM}, or "
-            "x86_64-unknown-linux-musl for alpine)"
+            f"--platform {plan.platform}: the generated jobs run in uv's Linux images (glibc "
+            f"2.{IMAGE_GLIBC_MINOR}), which cannot install its wheels; use {DEFAULT_PLATFORM}, "
+            "an older manylinux, or x86_64-unknown-linux-musl for alpine"
         )
 
 
