@@ -120,8 +120,12 @@ def matrix(plan: Plan) -> CommentedMap:
     return mapping(("matrix", block([mapping(("PYTHON", flow(quoted(p) for p in plan.pythons)))])))
 
 
+def _wheel_prefix(layout: str) -> str:
+    return "uvci-wheels" if layout == "shared" else "uvci-wheels-py$PYTHON"
+
+
 def wheel_cache(layout: str, policy: str, fallback: bool) -> CommentedMap:
-    prefix = "uvci-wheels" if layout == "shared" else "uvci-wheels-py$PYTHON"
+    prefix = _wheel_prefix(layout)
     key = mapping(("files", flow(["uv.lock"])), ("prefix", prefix))
     entry = mapping(("key", key), ("paths", flow([sh.WHEELHOUSE, sh.LOCK_STAMP])))
     if fallback:
@@ -132,9 +136,12 @@ def wheel_cache(layout: str, policy: str, fallback: bool) -> CommentedMap:
 
 
 def latest_cache(layout: str) -> CommentedMap:
-    prefix = "uvci-wheels" if layout == "shared" else "uvci-wheels-py$PYTHON"
     return mapping(
-        ("key", f"{prefix}-latest", "also saved under a stable key: the next lock's fallback"),
+        (
+            "key",
+            f"{_wheel_prefix(layout)}-latest",
+            "also saved under a stable key: the next lock's fallback",
+        ),
         ("paths", flow([sh.WHEELHOUSE, sh.LOCK_STAMP])),
         ("policy", "push"),
     )
@@ -159,16 +166,7 @@ def prefetch_job(plan: Plan, opts: GenerateOptions, layout: str) -> CommentedMap
     )
     if not shared:
         job["parallel"] = matrix(plan)
-    variables: list[tuple[str, Any] | tuple[str, Any, str]] = [("PYTHON", python)] if shared else []
-    variables += [
-        ("UV_PYTHON", "$PYTHON"),
-        ("UV_CACHE_DIR", UV_CACHE),
-        ("UVCI_SPEC", opts.uvci_spec, "the uvci that fills the wheelhouse (--uvci-spec)"),
-    ]
-    if shared and any(cell.build_from_source for cell in plan.cells):
-        why = "sdist-only packages: build the other cells' wheels once, here"
-        variables.append(("UV_PYTHON_DOWNLOADS", "automatic", why))
-    job["variables"] = mapping(*variables)
+    job["variables"] = _prefetch_variables(plan, opts, python if shared else None)
     # push-only entry last: gitlab-ci-local stops restoring at the first one (GitLab does not)
     job["cache"] = block(
         [wheel_cache(layout, "pull-push", True), tool_cache(opts, python), latest_cache(layout)]
@@ -182,6 +180,22 @@ def prefetch_job(plan: Plan, opts: GenerateOptions, layout: str) -> CommentedMap
         ]
     )
     return job
+
+
+def _prefetch_variables(plan: Plan, opts: GenerateOptions, python: str | None) -> CommentedMap:
+    """The prefetch job's variables; ``python``: the one Python of a shared-layout job."""
+    variables: list[tuple[str, Any] | tuple[str, Any, str]] = []
+    if python is not None:
+        variables.append(("PYTHON", python))
+    variables += [
+        ("UV_PYTHON", "$PYTHON"),
+        ("UV_CACHE_DIR", UV_CACHE),
+        ("UVCI_SPEC", opts.uvci_spec, "the uvci that fills the wheelhouse (--uvci-spec)"),
+    ]
+    if python is not None and any(cell.build_from_source for cell in plan.cells):
+        why = "sdist-only packages: build the other cells' wheels once, here"
+        variables.append(("UV_PYTHON_DOWNLOADS", "automatic", why))
+    return mapping(*variables)
 
 
 def build_job(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
