@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.index_process import IndexProcess, read_request_log
+from tests.support.index_process import IndexProcess
+from tests.support.index_requests import read_request_log
 from tests.support.pyindex import JSON_TYPE, LoopbackIndex
 from tests.support.universe import build_universe
 
