@@ -79,7 +79,7 @@ class _Table:
 
     def get(self, key: str, kind: type, default: Any = None) -> Any:
         value = self.data.get(key, default)
-        if value is not default and not isinstance(value, kind):
+        if key in self.data and not isinstance(value, kind):
             self._wrong(key, f"a {_KINDS[kind]}, not {type(value).__name__} {value!r}")
         return value
 
