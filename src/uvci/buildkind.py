@@ -53,7 +53,11 @@ def build_kind(directory: Path) -> BuildKind:
 
 
 def _backend(directory: Path) -> str:
-    data = load_toml(directory / "pyproject.toml", missing_hint="a local package needs one")
+    """The build backend; "" for setuptools' legacy build (no pyproject.toml or no backend)."""
+    pyproject = directory / "pyproject.toml"
+    if not pyproject.is_file() and (directory / "setup.py").is_file():
+        return ""
+    data = load_toml(pyproject, missing_hint="a local package needs it (or a setup.py)")
     system = data.get("build-system") or {}
     return str(system.get("build-backend") or "")
 

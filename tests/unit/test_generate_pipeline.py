@@ -11,7 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.support.schema import gitlab_ci_errors
-from uvci.buildkind import build_kind
+from uvci.buildkind import BuildKind, build_kind
 from uvci.cli import main
 from uvci.gitlab import pipeline_scripts as sh
 
@@ -147,6 +147,14 @@ def test_build_kind(tmp_path: Path) -> None:
     ).pure
     member = {"packages/m/pyproject.toml": "", "packages/m/m.c": "", ".venv/x.c": ""}
     assert build_kind(project("e", "hatchling.build", member)).pure  # a member's C is not ours
+
+
+def test_build_kind_of_a_legacy_setup_py_package(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text('from setuptools import setup\nsetup(name="legacy")\n')
+    kind = build_kind(tmp_path)  # no pyproject.toml: setuptools' legacy build, as pip and uv do
+    assert kind.pure and kind.reason == "build backend setuptools (legacy), no native sources"
+    (tmp_path / "setup.py").write_text("from setuptools import Extension\next_modules=[]\n")
+    assert build_kind(tmp_path) == BuildKind(False, "setup.py declares extension modules")
 
 
 def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
