@@ -41,8 +41,12 @@ The output depends only on the project and the options: regenerating an unchange
 rewrites nothing. The file records a hash of its content: if it was edited by hand, uvci
 shows the diff and refuses to overwrite it unless --force.
 
+The jobs run in uv's Debian (glibc 2.36) or, for a musl --platform, alpine images: --platform
+must be a Linux one those images can run.
+
 exit codes: 0 written (or already up to date), 2 bad input (no or stale uv.lock, a
-.gitlab-ci.yml that is not valid YAML, a hand-edited pipeline without --force).
+.gitlab-ci.yml that is not valid YAML, a hand-edited pipeline without --force, a
+--platform the images cannot run, a target that cannot be written).
 
 examples:
   uvci generate                                   # the project in the current directory
