@@ -37,8 +37,9 @@ The pipeline (docs/pipeline.md explains every line):
                  ghcr.io/astral-sh/uv:<uv>-python<X>-bookworm-slim, installs offline from the
                  restored wheelhouse (pull-only cache), runs the test command, JUnit report.
 
-The output depends only on the project and the options: regenerating an unchanged project
-rewrites nothing. The file records a hash of its content: if it was edited by hand, uvci
+The output depends only on the project and the options (and, without --python, on which
+CPythons are maintained today: the default matrix drops a version at its end of life):
+regenerating an unchanged project rewrites nothing. The file records a hash of its content: if it was edited by hand, uvci
 shows the diff and refuses to overwrite it unless --force.
 
 The jobs run in uv's Debian (glibc 2.36) or, for a musl --platform, alpine images: --platform
