@@ -77,6 +77,9 @@ def test_codeclimate_format_is_a_gitlab_code_quality_report() -> None:
         assert issue["location"]["path"] == ".gitlab-ci.yml"
         assert issue["location"]["lines"]["begin"] > 0
     assert len({issue["fingerprint"] for issue in issues}) == 4
+    categories = {issue["check_name"]: issue["categories"] for issue in issues}
+    assert categories["UVC007"] == ["Bug Risk"]  # unlocked installs: cells test other versions
+    assert categories["UVC003"] == ["Performance"]
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,10 @@ def render_json(report: Report) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+# Code Quality categories: rules about what gets tested are correctness risks, the rest cost time.
+BUG_RISK_RULES = frozenset({"UVC007", "UVC010", "UVC011"})
+
+
 def render_codeclimate(report: Report) -> str:
     """GitLab Code Quality (Code Climate subset): paths relative to the project root."""
     base = report.pipeline.project_dir
@@ -131,7 +135,7 @@ def render_codeclimate(report: Report) -> str:
                 "type": "issue",
                 "check_name": finding.rule,
                 "description": f"{finding.rule} {finding.message}",
-                "categories": ["Performance"],
+                "categories": ["Bug Risk" if finding.rule in BUG_RISK_RULES else "Performance"],
                 "severity": finding.severity.value,
                 "fingerprint": hashlib.sha256(seed.encode()).hexdigest()[:32],
                 "location": {"path": path, "lines": {"begin": max(finding.loc.line, 1)}},
