@@ -118,11 +118,7 @@ def _prepare(
     project's pure wheels once."""
     runnable = _runnable(outcome.cells)
     stamps = {c.python: _stamp(plan, c) for c in runnable}
-    reuse = frozenset(
-        py
-        for py, stamp in stamps.items()
-        if not options.fresh and envs.reusable(envs.final_dir(outcome.run_dir, py), stamp)
-    )
+    reuse = frozenset() if options.fresh else _reusable(stamps, outcome.run_dir)
     house = (options.wheelhouse or wh.default_wheelhouse(plan.project.root)).resolve()
     _fetch(plan, house, [c for c in runnable if c.python not in reuse], outcome, progress)
     local = {c.python: builds.local_packages(plan, c.python) for c in runnable}
@@ -140,6 +136,13 @@ def _prepare(
         local=local,
         command=options.command,
         project_root=plan.project.root,
+    )
+
+
+def _reusable(stamps: dict[str, str], run_dir: Path) -> frozenset[str]:
+    """The cells whose environment of an earlier run holds exactly what the plan says."""
+    return frozenset(
+        py for py, stamp in stamps.items() if envs.reusable(envs.final_dir(run_dir, py), stamp)
     )
 
 
