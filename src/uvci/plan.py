@@ -70,6 +70,7 @@ class Cell:
             "packages": [p.to_json() for p in self.packages],
             "download_bytes": self.download_bytes,
             "build_from_source": list(self.build_from_source),
+            "unavailable": list(self.unavailable),
         }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from uvci.commands.plan import unavailable_message
 from uvci.errors import FatalError
 from uvci.plan import Plan, make_plan
 from uvci.selection import Selection
@@ -119,3 +120,18 @@ def test_default_matrix_is_maintained_pythons_allowed() -> None:
     assert p.pythons == ("3.11", "3.12", "3.13", "3.14", "3.15")
     p = make_plan(FORKED, check_lock=False, today=dt.date(2025, 6, 1))
     assert p.pythons == ("3.10", "3.11", "3.12", "3.13")
+
+
+def test_a_package_with_no_fitting_file_is_unavailable_and_named() -> None:
+    native = Selection(groups=("native",))
+    linux = plan(python=["3.12"], selection=native)
+    assert unavailable_message(linux) is None
+    assert linux.to_json()["cells"][0]["unavailable"] == []
+    windows = plan(python=["3.12", "3.13"], selection=native, platform="x86_64-pc-windows-msvc")
+    assert [c.unavailable for c in windows.cells] == [("linuxonly",), ("linuxonly",)]
+    message = unavailable_message(windows)
+    assert message is not None
+    assert "Python 3.12: linuxonly; Python 3.13: linuxonly" in message
+    assert "x86_64-pc-windows-msvc" in message
+    linux_313 = plan(python=["3.13"], selection=native)  # only a cp312 wheel: no fit on 3.13
+    assert linux_313.cells[0].unavailable == ("linuxonly",)

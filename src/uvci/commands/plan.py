@@ -9,6 +9,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from uvci.errors import EXIT_FINDINGS, EXIT_OK
 from uvci.options import add_plan_arguments, plan_from_args
 from uvci.plan import Cell, Plan
 
@@ -46,9 +47,25 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         json.dump(plan.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
-        return 0
-    render(plan, Console(), files=args.files)
-    return 0
+    else:
+        render(plan, Console(), files=args.files)
+    problem = unavailable_message(plan)
+    if problem is None:
+        return EXIT_OK
+    print(f"uvci plan: {problem}", file=sys.stderr)
+    return EXIT_FINDINGS
+
+
+def unavailable_message(plan: Plan) -> str | None:
+    """What no cell can install (uv sync would fail there), or None when every cell can."""
+    broken = [f"Python {c.python}: {', '.join(c.unavailable)}" for c in plan.cells if c.unavailable]
+    if not broken:
+        return None
+    return (
+        f"no locked file fits {plan.platform} for {'; '.join(broken)} (no compatible wheel "
+        "and no sdist): uv sync would fail there; choose another --platform or --python, or "
+        "add a source distribution"
+    )
 
 
 def mb(size: int) -> str:
