@@ -39,8 +39,8 @@ The pipeline (docs/pipeline.md explains every line):
 
 The output depends only on the project and the options (and, without --python, on which
 CPythons are maintained today: the default matrix drops a version at its end of life):
-regenerating an unchanged project rewrites nothing. The file records a hash of its content: if it was edited by hand, uvci
-shows the diff and refuses to overwrite it unless --force.
+regenerating an unchanged project rewrites nothing. The file records a hash of its content:
+if it was edited by hand, uvci shows the diff and refuses to overwrite it unless --force.
 
 The jobs run in uv's Debian (glibc 2.36) or, for a musl --platform, alpine images: --platform
 must be a Linux one those images can run.
