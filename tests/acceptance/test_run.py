@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.projects import lock
 from tests.support.pyindex import LoopbackIndex
 from tests.support.pythons import find_pythons
 from uvci.plan import make_plan
@@ -236,3 +237,66 @@ def test_a_warm_run_reuses_every_environment_and_fetches_nothing(
     lock.write_text(lock.read_text().replace(gamma.sha256, "0" * 64))
     changed = _uvci(project, *args)
     assert changed.returncode == 2 and "sha256" in changed.stderr, changed.stderr
+
+
+NATIVE_BACKEND = '''\
+"""A build backend whose wheel is tagged for the building interpreter (like a C extension)."""
+import base64, hashlib, os, sys, zipfile
+
+TAG = "cp{0}{1}-cp{0}{1}-linux_x86_64".format(*sys.version_info[:2])
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def _record(name, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    version = "%d.%d" % sys.version_info[:2]
+    files = {
+        "native_app/__init__.py": f"BUILT_FOR = {version!r}\\n".encode(),
+        "native_app-0.1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: native-app\\n"
+        b"Version: 0.1.0\\n",
+        "native_app-0.1.0.dist-info/WHEEL": f"Wheel-Version: 1.0\\nGenerator: test\\n"
+        f"Root-Is-Purelib: false\\nTag: {TAG}\\n".encode(),
+    }
+    record = "native_app-0.1.0.dist-info/RECORD"
+    lines = [_record(n, d) for n, d in files.items()] + [f"{record},,"]
+    files[record] = ("\\n".join(lines) + "\\n").encode()
+    name = f"native_app-0.1.0-{TAG}.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+    return name
+'''
+NATIVE_PYPROJECT = """\
+[project]
+name = "native-app"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = []
+
+[build-system]
+requires = []
+build-backend = "native_backend"
+backend-path = ["."]
+"""
+
+
+def test_a_project_with_a_platform_wheel_is_built_per_cell(
+    tmp_path: Path, pythons: dict[str, Path], uv_env: dict[str, str]
+) -> None:
+    project = tmp_path / "native"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(NATIVE_PYPROJECT)
+    (project / "native_backend.py").write_text(NATIVE_BACKEND)
+    lock(project, uv_env)
+    check = "import sys, native_app; assert native_app.BUILT_FOR == '%d.%d' % sys.version_info[:2]"
+    done = _uvci(project, "--test-command", f'python -c "{check}"', "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    built = sorted((project / ".uvci" / "run" / "dist").glob("3.*/native-app/*.whl"))
+    assert [w.parent.parent.name for w in built] == sorted(pythons)
