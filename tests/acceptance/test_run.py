@@ -300,3 +300,15 @@ def test_a_project_with_a_platform_wheel_is_built_per_cell(
     assert done.returncode == 0, done.stdout + done.stderr
     built = sorted((project / ".uvci" / "run" / "dist").glob("3.*/native-app/*.whl"))
     assert [w.parent.parent.name for w in built] == sorted(pythons)
+
+
+def test_default_pytest_missing_from_the_environment_is_a_clear_cell_error(
+    project: Path, pythons: dict[str, Path]
+) -> None:
+    """The loopback index has no pytest: a pytest elsewhere on PATH must not be used."""
+    done = _uvci(project, "--python", min(pythons), "--json")
+    assert done.returncode == 1
+    cell = _results(done.stdout)[min(pythons)]
+    assert cell["result"] == "error" and "pytest is not installed" in str(cell["detail"])
+    report = ET.parse(project / ".uvci" / "run" / "junit.xml").getroot()
+    assert report.get("errors") == "1"

@@ -52,3 +52,13 @@ def test_merge_relabels_per_python_and_sums_counts(tmp_path: Path) -> None:
     classes = {c.get("classname") for c in root.iter("testcase")}
     assert classes == {"py3.12.tests.test_a", "py3.13.tests.test_a", "py3.15"}
     assert not list(target.parent.glob(".*.tmp"))  # written atomically, nothing left over
+
+
+def test_a_cell_in_error_is_an_error_case_with_the_output(tmp_path: Path) -> None:
+    path = tmp_path / "r.xml"
+    junit.write_error(path, "3.11", "offline install failed (exit 2)", "no wheel for gamma")
+    suite = junit.read_suites(path)[0]
+    error = suite.find("testcase/error")
+    assert suite.get("errors") == "1" and error is not None
+    assert error.get("message") == "offline install failed (exit 2)"
+    assert error.text == "no wheel for gamma"

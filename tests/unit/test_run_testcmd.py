@@ -48,3 +48,16 @@ def test_other_commands_get_no_junitxml(tmp_path: Path) -> None:
 def test_bad_test_command_is_one_clear_error(text: str) -> None:
     with pytest.raises(FatalError, match="--test-command"):
         parse_test_command(text, None, [])
+
+
+def test_pytest_must_come_from_the_cell_environment(tmp_path: Path) -> None:
+    missing = parse_test_command("pytest -x", None, []).missing_from(tmp_path)
+    assert missing is not None and "pytest is not installed" in missing
+    (tmp_path / "pytest").write_text("#!/bin/sh\n")
+    (tmp_path / "pytest").chmod(0o755)
+    assert parse_test_command("pytest -x", None, []).missing_from(tmp_path) is None
+
+
+@pytest.mark.parametrize("text", ["python -m unittest", "make test", "/opt/bin/pytest"])
+def test_other_commands_may_be_external(tmp_path: Path, text: str) -> None:
+    assert parse_test_command(text, None, []).missing_from(tmp_path) is None

@@ -174,6 +174,10 @@ def _install_local(
 
 def _test(cell: CellRun, env: Path, job: CellJob, children: ChildGroups, notify: Notify) -> None:
     _set_phase(cell, "test", notify)
+    missing = job.command.missing_from(env / "bin")
+    if missing is not None:
+        cell.finish(ERROR, f"{missing} (uv sync installs the dev group) or pass --test-command")
+        return
     start = time.monotonic()
     report = job.run_dir / f"junit-{cell.python}.xml"
     report.unlink(missing_ok=True)

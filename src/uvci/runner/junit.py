@@ -43,9 +43,18 @@ def write_synthesized(path: Path, python: str, command: str, rc: int, output: st
 
 
 def write_skipped(path: Path, python: str, reason: str) -> None:
-    case = ET.Element("testcase", {"classname": f"py{python}", "name": "interpreter"})
+    """A cell that did not run (no interpreter, cancelled): one skipped case with the reason."""
+    case = ET.Element("testcase", {"classname": f"py{python}", "name": "cell"})
     ET.SubElement(case, "skipped", {"message": reason})
     suite = _suite(f"python {python}", case, {"tests": 1, "skipped": 1})
+    _write(path, _wrap(suite))
+
+
+def write_error(path: Path, python: str, reason: str, output: str) -> None:
+    """A cell whose environment could not be made: one case in error, with uv's output."""
+    case = ET.Element("testcase", {"classname": f"py{python}", "name": "cell"})
+    ET.SubElement(case, "error", {"message": reason}).text = output[-OUTPUT_LIMIT:]
+    suite = _suite(f"python {python}", case, {"tests": 1, "errors": 1})
     _write(path, _wrap(suite))
 
 

@@ -274,12 +274,15 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def write_reports(outcome: Outcome) -> None:
-    """``junit-<py>.xml`` for skipped cells, then the merged ``junit.xml``."""
+    """``junit-<py>.xml`` for cells whose tests did not run, then the merged ``junit.xml``."""
     reports = []
     for cell in outcome.cells:
         report = outcome.run_dir / f"junit-{cell.python}.xml"
-        if cell.result == SKIPPED:
+        if cell.junit is None and cell.result in (SKIPPED, CANCELLED):
             junit.write_skipped(report, cell.python, cell.detail)
+            cell.junit = report
+        elif cell.junit is None and cell.result == ERROR:
+            junit.write_error(report, cell.python, cell.detail, cell.output)
             cell.junit = report
         if cell.junit is not None and cell.junit.is_file():
             reports.append((cell.python, cell.junit))

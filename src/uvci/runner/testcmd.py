@@ -27,6 +27,19 @@ class TestCommand:
             return True
         return first.startswith("python") and list(self.base[1:3]) == ["-m", "pytest"]
 
+    def missing_from(self, env_bin: Path) -> str | None:
+        """Why pytest cannot run in the environment (not installed there), or None.
+
+        A bare ``pytest`` must come from the cell's environment: one found further down PATH
+        would test another interpreter. Other commands may be external tools (make, tox).
+        """
+        name = self.base[0]
+        if Path(name).name != name or name not in ("pytest", "py.test"):
+            return None
+        if shutil.which(name, path=str(env_bin)):
+            return None
+        return f"{name} is not installed in the environment: add it to a dependency group"
+
     def argv(self, env_bin: Path, junit: Path) -> list[str]:
         """The argv in the cell's environment; pytest also gets ``--junitxml``."""
         exe = shutil.which(self.base[0], path=str(env_bin)) or self.base[0]
