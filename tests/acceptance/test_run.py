@@ -8,7 +8,6 @@ Python only, and the matrix asks for a Python that is not installed. Test comman
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -157,9 +156,11 @@ def _gone(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"  # a zombie runs no code
 
 
-def test_ctrl_c_stops_every_child_and_the_rerun_starts_fresh(
-    project: Path, pythons: dict[str, Path], tmp_path: Path
-) -> None:
+def _interrupt_while_testing(
+    project: Path, pythons: dict[str, Path], tmp_path: Path, sig: signal.Signals
+) -> Path:
+    """Start a run whose tests sleep (with a grandchild), send ``sig`` once two cells are in
+    their tests; check that uvci exits 130 leaving no process and no half-built env."""
     piddir = tmp_path / "pids"
     piddir.mkdir()
     sleeper = tmp_path / "sleeper.py"
@@ -169,15 +170,27 @@ def test_ctrl_c_stops_every_child_and_the_rerun_starts_fresh(
     proc = subprocess.Popen([*cmd, "--test-command", f"python {sleeper}"], text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     pids = [int(p) for f in _wait_for_files(piddir, 2) for p in f.read_text().split()]
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
     assert all(_gone(pid) for pid in pids), (pids, out)
     envs = project / ".uvci" / "run" / "envs"
     assert not [p for p in envs.iterdir() if p.name.startswith(".building")]
     assert "cancelled" in out and "interrupted" in out
-    assert os.listdir(piddir)  # the sleepers really ran before the interrupt
+    return envs
+
+
+def test_ctrl_c_stops_every_child_and_the_rerun_starts_fresh(
+    project: Path, pythons: dict[str, Path], tmp_path: Path
+) -> None:
+    envs = _interrupt_while_testing(project, pythons, tmp_path, signal.SIGINT)
     _rerun_trusts_only_complete_stamped_envs(project, envs, sorted(pythons))
+
+
+def test_sigterm_is_handled_like_ctrl_c(
+    project: Path, pythons: dict[str, Path], tmp_path: Path
+) -> None:
+    _interrupt_while_testing(project, pythons, tmp_path, signal.SIGTERM)
 
 
 def _rerun_trusts_only_complete_stamped_envs(project: Path, envs: Path, pythons: list[str]) -> None:
