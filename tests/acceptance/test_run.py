@@ -325,3 +325,27 @@ def test_default_pytest_missing_from_the_environment_is_a_clear_cell_error(
     assert cell["result"] == "error" and "pytest is not installed" in str(cell["detail"])
     report = ET.parse(project / ".uvci" / "run" / "junit.xml").getroot()
     assert report.get("errors") == "1"
+
+
+def test_ctrl_c_during_the_fetch_exits_cleanly(
+    locked_project: Callable[..., Path],
+    make_index: Callable[..., LoopbackIndex],
+    pythons: dict[str, Path],
+) -> None:
+    slow = make_index(bandwidth=1500)  # bytes per second: the fetch takes seconds
+    project = locked_project("pure", index=slow)
+    slow.reset()
+    cmd = [sys.executable, "-m", "uvci", "run", str(project), "--python", min(pythons)]
+    proc = subprocess.Popen([*cmd, "--test-command", UNITTEST], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(r.path.endswith(".whl") for r in slow.requests):  # one file fetched
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert time.monotonic() - start < 10
+    assert "Traceback" not in out and "fetch: interrupted" in out
+    assert not (project / ".uvci" / "run" / "envs").exists()

@@ -46,7 +46,7 @@ def test_plain_progress_is_one_line_per_change_without_a_live_display() -> None:
 
 def test_summary_shows_timings_results_and_reasons() -> None:
     console, out = _console()
-    console.print(summary_table(_cells(), fetch_seconds=0.75))
+    console.print(summary_table(_cells(), 0.75, "fetch (once, for every environment built): 0.8s"))
     text = out.getvalue()
     row = next(line for line in text.splitlines() if "3.12" in line)
     assert "passed" in row and "0.8s" in row and "0.5s" in row and "1.2s" in row

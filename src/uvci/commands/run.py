@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(console: Console, outcome: Outcome, *, as_json: bool) -> None:
-    console.print(summary_table(outcome.cells, outcome.fetch_seconds))
+    console.print(summary_table(outcome.cells, outcome.fetch_seconds, outcome.fetch_note))
     print_failures(console, outcome.cells)
     console.print(f"uvci run: JUnit report {outcome.merged_junit}", highlight=False)
     if as_json:

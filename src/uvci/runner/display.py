@@ -92,11 +92,7 @@ class Progress:
             self.console.print(f"uvci run: [{cell.python}] {state}{detail}", highlight=False)
 
 
-def summary_table(cells: Sequence[CellRun], fetch_seconds: float | None) -> Table:
-    if fetch_seconds is None:
-        caption = "fetch: not needed (no environment to build)"
-    else:
-        caption = f"fetch (once, for every environment built): {_seconds(fetch_seconds)}"
+def summary_table(cells: Sequence[CellRun], fetch_seconds: float | None, caption: str) -> Table:
     table = Table(title="uvci run: summary", title_justify="left", caption=caption)
     for column in ("python", "interpreter", "result", "fetch", "install", "test", "detail"):
         table.add_column(

@@ -42,6 +42,7 @@ class Outcome:
     cells: list[CellRun]
     run_dir: Path
     fetch_seconds: float | None = None
+    fetch_note: str = "fetch: interrupted"  # what the summary says about the fetch
     interrupted: bool = False
 
     @property
@@ -158,11 +159,13 @@ def _fetch(
     """The wheelhouse for ``cells``: nothing to do when every environment is reused."""
     if not cells:
         progress.phase("every cell environment is up to date: nothing to fetch or install")
+        outcome.fetch_note = "fetch: not needed (every environment reused)"
         return
     _set_phase(cells, "fetch")
     start = time.monotonic()
     result = wh.fill_wheelhouse(plan, house, cells=[c.python for c in cells])
     outcome.fetch_seconds = time.monotonic() - start
+    outcome.fetch_note = f"fetch (once, for every environment built): {outcome.fetch_seconds:.1f}s"
     progress.phase(f"wheelhouse {house}: {_fetch_summary(result.to_json())}")
 
 
