@@ -1,4 +1,5 @@
-"""One cell's pipeline: fresh environment, offline install, the project's wheels, the tests."""
+"""One cell's pipeline: its environment (reused when its stamp matches, else built anew and
+offline-installed from the wheelhouse), the project's wheels, the tests."""
 
 from __future__ import annotations
 
@@ -135,7 +136,7 @@ def _build(
     job: CellJob,
     children: ChildGroups,
     notify: Notify,
-    print_: str,
+    stamp: str,
 ) -> None:
     """A new environment under a temp name, published when complete (removed when not)."""
     building = envs.building_dir(job.run_dir, cell.python)
@@ -149,7 +150,7 @@ def _build(
         argv = [uv_executable(), *job.install_argv(cell.python, python)]
         _step(children, "offline install", argv)
         _install_local(cell, interpreter, python, job, children)
-        envs.stamp(building, print_)
+        envs.stamp(building, stamp)
     except BaseException:
         envs.discard(building)
         raise

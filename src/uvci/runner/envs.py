@@ -47,17 +47,18 @@ def fingerprint(interpreter: Path, version: str, cell: Cell) -> str:
     return json.dumps({"interpreter": str(interpreter), "version": version, "packages": digest})
 
 
-def stamp(env: Path, print_: str) -> None:
-    (env / STAMP).write_text(print_ + "\n", encoding="utf-8")
+def stamp(env: Path, fingerprint_: str) -> None:
+    """Record what ``env`` holds (written last, before the rename that publishes it)."""
+    (env / STAMP).write_text(fingerprint_ + "\n", encoding="utf-8")
 
 
-def reusable(env: Path, print_: str) -> bool:
-    """A complete environment (final name) whose stamp says it holds exactly ``print_``."""
+def reusable(env: Path, expected: str) -> bool:
+    """A complete environment (final name) whose stamp says it holds exactly ``expected``."""
     try:
         stamped = (env / STAMP).read_text(encoding="utf-8").strip()
     except OSError:
         return False
-    return stamped == print_ and env_python(env).exists()
+    return stamped == expected and env_python(env).exists()
 
 
 def unstamp(env: Path) -> None:
