@@ -97,7 +97,10 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
 def rewrite_report(args: argparse.Namespace) -> int:
     """Redo benchmarks.md's table and the chart from the JSON already in OUT (default docs/)."""
     out = args.out or REPO / "docs"
-    records = json.loads((out / "benchmarks.json").read_text())
+    source = out / "benchmarks.json"
+    if not source.is_file():
+        raise BenchError(f"{source}: no results to report; run the benchmark first")
+    records = json.loads(source.read_text())
     pythons = {v: Path() for v in (records[0]["pythons"] if records else [])}
     report.write(out, records, [], vars(args), pythons)
     print(f"wrote {out}")

@@ -12,6 +12,11 @@ from bench.scenarios import SCENARIOS, Record
 from bench.strategies import STRATEGIES
 from uvci.uvproc import uv_version
 
+ROWS = (
+    ("critical_path_seconds", "critical path (s)\nlower is better"),
+    ("dependency_seconds", "dependency seconds,\nsum over jobs (s)"),
+    ("index_mb", "MB from the index"),
+)
 COLORS = {"none": "#9e9e9e", "seed": "#e69f00", "uv-docs": "#56b4e9", "uvci": "#009e73"}
 
 
@@ -108,14 +113,14 @@ def chart(records: list[Record], path: Path) -> None:
     panels = sorted({(r["project"], r["profile"]) for r in records})
     if not panels:
         return
-    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 7), squeeze=False)
+    fig, axes = plt.subplots(3, len(panels), figsize=(4.2 * len(panels), 10), squeeze=False)
     for col, (project, profile) in enumerate(panels):
         subset = [r for r in records if r["project"] == project and r["profile"] == profile]
-        for row, metric in enumerate(("critical_path_seconds", "dependency_seconds")):
+        for row, (metric, _label) in enumerate(ROWS):
             _panel(axes[row][col], subset, metric)
             axes[row][col].set_title(f"{project}, {profile} index", fontsize=10)
-    axes[0][0].set_ylabel("critical path (s)\nlower is better")
-    axes[1][0].set_ylabel("dependency seconds, all jobs (s)")
+    for row, (_metric, label) in enumerate(ROWS):
+        axes[row][0].set_ylabel(label)
     handles = [Patch(color=c) for c in COLORS.values()]
     fig.legend(handles, list(COLORS), loc="upper center", ncol=4, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
@@ -128,10 +133,14 @@ def _panel(ax: Any, subset: list[Record], metric: str) -> None:
     for i, strategy in enumerate(STRATEGIES):
         for j, scenario in enumerate(SCENARIOS):
             vals = [
-                r[metric] for r in subset if r["strategy"] == strategy and r["scenario"] == scenario
+                r["index_bytes"] / 1e6 if metric == "index_mb" else r[metric]
+                for r in subset
+                if r["strategy"] == strategy and r["scenario"] == scenario
             ]
             if vals:
                 x = j + (i - (len(STRATEGIES) - 1) / 2) * width
                 ax.bar(x, vals[0], width, color=COLORS[strategy])
+                if vals[0] == 0:
+                    ax.text(x, 0, "0", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(SCENARIOS)), SCENARIOS)
     ax.grid(axis="y", alpha=0.3)
