@@ -246,6 +246,9 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, P
         "/CN=uvci test CA",
         "-addext",
         "basicConstraints=critical,CA:TRUE",
+        # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a CA needs its key usage.
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
         "-keyout",
         ca_key,
         "-out",
@@ -264,7 +267,11 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, P
         csr,
     )
     ext = d / "ext.cnf"
-    ext.write_text("basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n")
+    ext.write_text(
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+        "authorityKeyIdentifier=keyid\n"
+    )
     _openssl(
         "x509",
         "-req",
