@@ -61,3 +61,13 @@ def test_pytest_must_come_from_the_cell_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["python -m unittest", "make test", "/opt/bin/pytest"])
 def test_other_commands_may_be_external(tmp_path: Path, text: str) -> None:
     assert parse_test_command(text, None, []).missing_from(tmp_path) is None
+
+
+def test_a_relocatable_trampoline_is_run_by_the_env_python_directly(tmp_path: Path) -> None:
+    script = tmp_path / "pytest"
+    script.write_text(
+        "#!/bin/sh\n'''exec' \"$(dirname -- \"$0\")\"/'python' \"$0\" \"$@\"\n' '''\n"
+    )
+    script.chmod(0o755)
+    argv = parse_test_command("pytest -q", None, []).argv(tmp_path, tmp_path / "j.xml")
+    assert argv[:3] == [str(tmp_path / "python"), str(script), "-q"]

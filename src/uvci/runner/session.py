@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from uvci import wheelhouse as wh
 from uvci.errors import FatalError
 from uvci.plan import Plan
 from uvci.runner import builds, envs, junit
@@ -120,8 +119,7 @@ def _prepare(
     runnable = _runnable(outcome.cells)
     stamps = {c.python: _stamp(plan, c) for c in runnable}
     reuse = frozenset() if options.fresh else _reusable(stamps, outcome.run_dir)
-    house = (options.wheelhouse or wh.default_wheelhouse(plan.project.root)).resolve()
-    _fetch(plan, house, [c for c in runnable if c.python not in reuse], outcome, progress)
+    house = _fetch(plan, options, [c for c in runnable if c.python not in reuse], outcome, progress)
     local = {c.python: builds.local_packages(plan, c.python) for c in runnable}
     _set_phase(runnable, "build")
     first = runnable[0].interpreter
@@ -130,7 +128,7 @@ def _prepare(
     shared = _build_shared(children, union, first, outcome.run_dir / "dist")
     return CellJob(
         run_dir=outcome.run_dir,
-        install_argv=lambda py, env_python: wh.offline_install_command(house, py, str(env_python)),
+        install_argv=lambda py, env_python: _install_argv(house, py, env_python),  # built cells
         stamps=stamps,
         reuse=reuse,
         shared_wheels=shared,
@@ -138,6 +136,21 @@ def _prepare(
         command=options.command,
         project_root=plan.project.root,
     )
+
+
+def _wheelhouse(plan: Plan, options: RunOptions) -> Path:
+    if options.wheelhouse is not None:
+        return options.wheelhouse.resolve()
+    from uvci.wheelhouse import default_wheelhouse  # (imported when used: warm runs skip it)
+
+    return default_wheelhouse(plan.project.root).resolve()
+
+
+def _install_argv(house: Path | None, python: str, env_python: Path) -> list[str]:
+    from uvci.wheelhouse import offline_install_command
+
+    assert house is not None, "only cells whose environment is built install, after the fetch"
+    return offline_install_command(house, python, str(env_python))
 
 
 def _reusable(stamps: dict[str, str], run_dir: Path) -> frozenset[str]:
@@ -154,19 +167,23 @@ def _stamp(plan: Plan, cell: CellRun) -> str:
 
 
 def _fetch(
-    plan: Plan, house: Path, cells: list[CellRun], outcome: Outcome, progress: Progress
-) -> None:
-    """The wheelhouse for ``cells``: nothing to do when every environment is reused."""
+    plan: Plan, options: RunOptions, cells: list[CellRun], outcome: Outcome, progress: Progress
+) -> Path | None:
+    """The wheelhouse filled for ``cells``; None (not even looked at) when there are none."""
     if not cells:
         progress.phase("every cell environment is up to date: nothing to fetch or install")
         outcome.fetch_note = "fetch: not needed (every environment reused)"
-        return
+        return None
+    house = _wheelhouse(plan, options)
+    from uvci.wheelhouse import fill_wheelhouse
+
     _set_phase(cells, "fetch")
     start = time.monotonic()
-    result = wh.fill_wheelhouse(plan, house, cells=[c.python for c in cells])
+    result = fill_wheelhouse(plan, house, cells=[c.python for c in cells])
     outcome.fetch_seconds = time.monotonic() - start
     outcome.fetch_note = f"fetch (once, for every environment built): {outcome.fetch_seconds:.1f}s"
     progress.phase(f"wheelhouse {house}: {_fetch_summary(result.to_json())}")
+    return house
 
 
 def _build_shared(

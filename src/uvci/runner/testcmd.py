@@ -11,6 +11,7 @@ from pathlib import Path
 from uvci.errors import FatalError
 
 DEFAULT_COMMAND = "pytest"
+TRAMPOLINE = b"#!/bin/sh\n'''exec' "  # uv's console scripts in a --relocatable venv
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class TestCommand:
     def argv(self, env_bin: Path, junit: Path) -> list[str]:
         """The argv in the cell's environment; pytest also gets ``--junitxml``."""
         exe = shutil.which(self.base[0], path=str(env_bin)) or self.base[0]
-        args = [exe, *self.base[1:]]
+        args = [*_direct(Path(exe), env_bin), *self.base[1:]]
         if self.keyword is not None:
             args += ["-k", self.keyword]
         if self.is_pytest:
@@ -52,6 +53,20 @@ class TestCommand:
 
     def __str__(self) -> str:
         return shlex.join(self.base)
+
+
+def _direct(exe: Path, env_bin: Path) -> list[str]:
+    """A console script of a relocatable venv is a /bin/sh trampoline that finds the venv's
+    python and runs the same file with it; run it that way at once (one exec and two helper
+    processes fewer per cell, the same sys.argv and sys.path)."""
+    try:
+        with exe.open("rb") as f:
+            head = f.read(len(TRAMPOLINE))
+    except OSError:
+        return [str(exe)]
+    if head == TRAMPOLINE and exe.parent == env_bin:
+        return [str(env_bin / "python"), str(exe)]
+    return [str(exe)]
 
 
 def parse_test_command(text: str, keyword: str | None, extra: Sequence[str]) -> TestCommand:
