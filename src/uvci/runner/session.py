@@ -17,10 +17,11 @@ from typing import Any
 
 from uvci.errors import FatalError
 from uvci.plan import Plan
-from uvci.runner import builds, envs, junit
+from uvci.runner import builds, envs
 from uvci.runner.cells import CANCELLED, ERROR, FAILED, SKIPPED, CellJob, CellRun, run_cell
 from uvci.runner.display import Progress
 from uvci.runner.interpreters import Interpreter, Missing, find_interpreters
+from uvci.runner.reports import write_reports
 from uvci.runner.testcmd import TestCommand
 from uvci.uvproc import ChildGroups
 
@@ -103,7 +104,7 @@ def run_matrix(
         if cell.result is None:
             cell.finish(CANCELLED, "interrupted" if outcome.interrupted else "not run")
     envs.remove_leftovers(outcome.run_dir)
-    write_reports(outcome)
+    write_reports(outcome.cells, outcome.run_dir, outcome.merged_junit)
     return outcome
 
 
@@ -291,19 +292,3 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def write_reports(outcome: Outcome) -> None:
-    """``junit-<py>.xml`` for cells whose tests did not run, then the merged ``junit.xml``."""
-    reports = []
-    for cell in outcome.cells:
-        report = outcome.run_dir / f"junit-{cell.python}.xml"
-        if cell.junit is None and cell.result in (SKIPPED, CANCELLED):
-            junit.write_skipped(report, cell.python, cell.detail)
-            cell.junit = report
-        elif cell.junit is None and cell.result == ERROR:
-            junit.write_error(report, cell.python, cell.detail, cell.output)
-            cell.junit = report
-        if cell.junit is not None and cell.junit.is_file():
-            reports.append((cell.python, cell.junit))
-    junit.merge(reports, outcome.merged_junit)
