@@ -5,10 +5,16 @@ sha256 uv.lock records for that version plus the sha256 of wheels built from its
 hash on every line uv runs in hash-checking mode and verifies whichever locked (or built) file it
 picks from the wheelhouse. If the file a cell installs has no hash in the lock (rare: some direct
 URLs), no line gets one, since uv accepts hashes on all lines or none.
+
+Beside it, ``SHA256SUMS-<python>`` lists the sha256 of every file of the wheelhouse the cell may
+install (its locked dists, wheels built from its sdists) and of the requirements file, in
+``sha256sum -c`` format with names relative to the wheelhouse: a CI job checks a restored
+wheelhouse with ``cd W && sha256sum -c SHA256SUMS-3.12`` (coreutils or busybox), without uvci.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -29,6 +35,15 @@ NOT_IN_WHEELHOUSE = ("git", "unavailable")
 
 def requirements_name(python: str) -> str:
     return f"requirements-{python}.txt"
+
+
+def checksums_name(python: str) -> str:
+    return f"SHA256SUMS-{python}"
+
+
+def cell_file_names(python: str) -> tuple[str, str]:
+    """The files ``uvci prefetch`` writes for a cell: requirements, checksums."""
+    return requirements_name(python), checksums_name(python)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -62,7 +77,8 @@ def write_cells(
         if previous and previous.fingerprint == cell_fingerprint(cell) and path.is_file():
             entries[cell.python] = previous
         else:
-            path.unlink(missing_ok=True)
+            for name in cell_file_names(cell.python):
+                (wheelhouse / name).unlink(missing_ok=True)
     return entries
 
 
@@ -73,7 +89,13 @@ def write_cell(
     if any(not pin.hashes for pin in pins):
         pins = [Requirement(pin.name, pin.version, ()) for pin in pins]
     path = wheelhouse / requirements_name(cell.python)
-    write_text(path, requirements_text(cell.python, pins))
+    text = requirements_text(cell.python, pins)
+    write_text(path, text)
+    sums = {path.name: hashlib.sha256(text.encode("utf-8")).hexdigest()}
+    sums.update(
+        (n, h) for n, h in cell_dist_hashes(cell, files).items() if (wheelhouse / n).is_file()
+    )
+    write_text(wheelhouse / checksums_name(cell.python), checksums_text(sums))
     missing = (f"{p.name} ({p.kind})" for p in cell.packages if p.kind in NOT_IN_WHEELHOUSE)
     return CellEntry(
         requirements=path.name,
@@ -81,6 +103,22 @@ def write_cell(
         local=tuple(sorted(p.name for p in cell.packages if p.kind == "local")),
         not_in_wheelhouse=tuple(sorted(missing)),
     )
+
+
+def cell_dist_hashes(cell: Cell, files: Mapping[str, FileEntry]) -> dict[str, str]:
+    """File name -> sha256 of the cell's dists in ``files``, and of wheels built from its sdists."""
+    names = {p.file for p in cell.packages if p.downloads and p.file}
+    sdists = {p.sha256 for p in cell.packages if p.kind == "sdist" and p.sha256}
+    return {
+        name: entry.sha256
+        for name, entry in files.items()
+        if name in names or (entry.origin == "built" and entry.sdist_sha256 in sdists)
+    }
+
+
+def checksums_text(sums: Mapping[str, str]) -> str:
+    """``sha256sum`` lines (``<hex>  <name>``), sorted by name."""
+    return "".join(f"{sums[name]}  {name}\n" for name in sorted(sums))
 
 
 def requirement(plan: Plan, planned: PlannedPackage, files: Mapping[str, FileEntry]) -> Requirement:

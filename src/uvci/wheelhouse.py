@@ -58,7 +58,13 @@ from uvci.manifest import MANIFEST, FileEntry, Manifest, load_manifest
 from uvci.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.platforms import resolve_target
 from uvci.progress import Reporter
-from uvci.reqfiles import cell_notes, requirements_name, write_cells, write_text
+from uvci.reqfiles import (
+    cell_file_names,
+    cell_notes,
+    requirements_name,
+    write_cells,
+    write_text,
+)
 from uvci.sdists import Builder
 
 DEFAULT_WHEELHOUSE = Path(".uvci") / "wheels"
@@ -210,7 +216,7 @@ class _Fill:
     def prune(self, built_old: Mapping[str, FileEntry]) -> set[str]:
         plan = self.plan
         sdists = {p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist"}
-        reqs = [requirements_name(python) for python in plan.pythons]
+        reqs = [name for python in plan.pythons for name in cell_file_names(python)]
         keep = keep_names(needed_files(plan.cells), built_old, sdists, reqs)
         prune(self.wheelhouse, keep, self.reporter, self.tally)
         return keep

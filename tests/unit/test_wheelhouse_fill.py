@@ -16,7 +16,7 @@ from tests.support.universe import Release, build_release
 from uvci.errors import FatalError
 from uvci.plan import Plan, make_plan
 from uvci.sdists import running_python
-from uvci.uvproc import run_uv, uv_executable
+from uvci.uvproc import cmd_output, run_uv, uv_executable
 from uvci.wheelhouse import PrefetchResult, fill_wheelhouse, requirements_path
 
 MakeIndex = Callable[..., LoopbackIndex]
@@ -179,6 +179,31 @@ def test_not_found_fails_at_once(locked_project: LockedProject, index: LoopbackI
     assert "uv lock" in caught.value.message
 
 
+def sha256sum_check(wheelhouse: Path, python: str) -> int:
+    """``sha256sum -c`` as a CI job runs it (busybox has no --quiet: output discarded)."""
+    rc, _out, _err = cmd_output(["sha256sum", "-c", f"SHA256SUMS-{python}"], cwd=wheelhouse)
+    return rc
+
+
+def test_each_cell_has_a_checksum_file_for_sha256sum(
+    locked_project: LockedProject, index: LoopbackIndex
+) -> None:
+    project = locked_project("pure")
+    wheelhouse = fill(project, "3.10", "3.12").wheelhouse
+    sums = (wheelhouse / "SHA256SUMS-3.10").read_text().splitlines()
+    assert {line.split("  ", 1)[1] for line in sums} == PURE_310 | {"requirements-3.10.txt"}
+    assert "backport" not in (wheelhouse / "SHA256SUMS-3.12").read_text()
+    assert sha256sum_check(wheelhouse, "3.10") == sha256sum_check(wheelhouse, "3.12") == 0
+    target = wheelhouse / "beta-2.0-py3-none-any.whl"
+    good = target.read_bytes()
+    target.write_bytes(good[:10] + bytes([good[10] ^ 1]) + good[11:])
+    assert sha256sum_check(wheelhouse, "3.12") != 0  # what a CI cell checks before installing
+    assert fill(project, "3.10", "3.12", cells=["3.12"]).changed  # fetched again
+    assert sha256sum_check(wheelhouse, "3.10") == sha256sum_check(wheelhouse, "3.12") == 0
+    fill(project, "3.12")
+    assert not (wheelhouse / "SHA256SUMS-3.10").exists()
+
+
 def test_files_no_cell_needs_are_removed_and_cell_subset_keeps_others(
     locked_project: LockedProject, index: LoopbackIndex
 ) -> None:
@@ -218,6 +243,10 @@ def test_sdist_only_is_built_once_then_reused(
     srconly = manifest["files"]["srconly-1.0-py3-none-any.whl"]
     assert srconly["origin"] == "built" and srconly["sdist"] == "srconly-1.0.tar.gz"
     assert srconly["sha256"] in requirements_path(first.wheelhouse, "3.10").read_text()
+    assert (
+        f"{srconly['sha256']}  srconly-1.0-py3-none-any.whl"
+        in (first.wheelhouse / "SHA256SUMS-3.10").read_text()
+    )
     index.reset()
     second = fill(project, "3.10", "3.12", interpreters=interpreters)
     assert index.requests == []
