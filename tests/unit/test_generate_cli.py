@@ -146,6 +146,8 @@ def test_component_has_a_spec_inputs_header_and_is_valid(locked_project: LockedP
     assert "spec:\n  inputs:\n" in header and "default: pytest -q" in header
     assert "$[[ inputs.test-command ]] --junitxml=.uvci/junit.xml" in jobs
     assert "stage: $[[ inputs.stage-test ]]" in jobs
+    # the consumer's .gitlab-ci.yml pins the component's version: a new one runs uvci-prefetch
+    assert "- changes: [uv.lock, pyproject.toml, .gitlab-ci.yml]" in jobs
     assert not (project / ".gitlab-ci.yml").exists()
 
 

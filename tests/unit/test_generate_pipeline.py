@@ -42,6 +42,11 @@ def test_pure_project_shared_wheelhouse(
         ".uvci/uv-cache"
     )
     assert "uvci prefetch --python 3.10,3.12" in prefetch["script"][1]
+    assert prefetch["rules"] == [
+        {"if": '$CI_PIPELINE_SOURCE == "schedule"'},
+        {"changes": ["uv.lock", "pyproject.toml", ".gitlab/ci/uvci.yml"]},
+    ]  # no rule matches (a warm pipeline): the job is left out
+    assert test["needs"][0] == {"job": "uvci-prefetch", "artifacts": False, "optional": True}
     assert test["parallel"]["matrix"] == [{"PYTHON": ["3.10", "3.12"]}]
     assert test["image"].startswith("ghcr.io/astral-sh/uv:") and "python$PYTHON" in test["image"]
     assert [c["policy"] for c in test["cache"]] == ["pull"]
@@ -90,6 +95,7 @@ def test_per_cell_layout_and_options(
     assert (prefetch["stage"], test["stage"]) == ("fetch", "check")
     assert prefetch["parallel"]["matrix"] == [{"PYTHON": ["3.11", "3.13"]}]
     assert prefetch["cache"][0]["key"]["prefix"] == "uvci-wheels-py$PYTHON"
+    assert prefetch["rules"][1]["changes"][-1] == ".gitlab/ci/uvci.yml"
     assert test["cache"][0]["fallback_keys"] == ["uvci-wheels-py$PYTHON-latest"]
     command = prefetch["script"][1]
     assert '--cell "$PYTHON"' in command and "--group=lint --all-extras" in command
@@ -106,7 +112,9 @@ def test_compiled_project_is_built_in_every_cell(
     (project / "src" / "compiled_app" / "speedups.c").write_text("int x;\n")
     jobs = pipeline(project, capsys, "--python", "3.12")
     assert "uvci-build" not in jobs
-    assert [n["job"] for n in jobs["uvci-test"]["needs"]] == ["uvci-prefetch"]
+    assert jobs["uvci-test"]["needs"] == [
+        {"job": "uvci-prefetch", "artifacts": False, "optional": True}
+    ]  # no uvci-build: without the prefetch job the cells need nothing
     assert (
         "uv pip install --python .uvci/venv/bin/python --no-deps ." in jobs["uvci-test"]["script"]
     )
@@ -188,6 +196,40 @@ def test_unchanged_content_for_another_lock_is_still_saved(tmp_path: Path) -> No
     assert "wheelhouse changed: saving it" in result.stdout
     assert (tmp_path / ".uvci" / "wheels").is_dir()
     assert (tmp_path / sh.LOCK_STAMP).read_text().strip() != "0" * 64
+
+
+GUARD_CASES = [  # (stamp matches uv.lock, checksums file, corrupt a wheel) -> fetch message
+    (True, True, False, None),
+    (True, True, True, "fails SHA256SUMS-3.12"),
+    (True, False, False, "fails SHA256SUMS-3.12"),  # a wheelhouse saved before the checksums
+    (False, True, False, "no wheelhouse for this uv.lock"),
+]
+
+
+@pytest.mark.parametrize(("stamp", "sums", "corrupt", "expected"), GUARD_CASES)
+def test_cell_guard_fetches_when_the_restored_wheelhouse_cannot_be_trusted(
+    tmp_path: Path, stamp: bool, sums: bool, corrupt: bool, expected: str | None
+) -> None:
+    wheels = tmp_path / ".uvci" / "wheels"
+    wheels.mkdir(parents=True)
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    (wheels / "a-1.0-py3-none-any.whl").write_bytes(b"wheel bytes")
+    (wheels / "requirements-3.12.txt").write_text("a==1.0\n")
+    if sums:
+        run_sh("sha256sum a-1.0-py3-none-any.whl requirements-3.12.txt > SHA256SUMS-3.12", wheels)
+    if corrupt:
+        (wheels / "a-1.0-py3-none-any.whl").write_bytes(b"wheel bytez")
+    lock_sha = "$(sha256sum uv.lock | cut -d' ' -f1)" if stamp else "0"
+    run_sh(f'echo "{lock_sha}" > {sh.LOCK_STAMP}', tmp_path)
+    # records the fetch instead of running it: the real one is proven under gitlab-ci-local
+    fetch = 'uvx() { echo "FETCH $*"; }\nPYTHON=3.12 UVCI_SPEC=uvci==9\n'
+    result = run_sh(fetch + sh.wheelhouse_guard(["--python", "3.12"]), tmp_path)
+    assert result.returncode == 0, result.stderr
+    if expected is None:
+        assert result.stdout == ""  # checked by sha256sum alone: no uvci, no request
+    else:
+        assert expected in result.stdout
+        assert "FETCH --from uvci==9 uvci prefetch --python 3.12 --cell 3.12" in result.stdout
 
 
 def test_junit_for_a_non_pytest_command(tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ def component_text(plan: Plan, opts: GenerateOptions, command: str) -> str:
         uvci_spec="$[[ inputs.uvci-spec ]]",
         pytest_junit=is_pytest(opts.test_command),
         emit_stages=False,
+        pipeline_file=".gitlab-ci.yml",  # the consumer's file that pins the component version
     )
     pipeline = build_pipeline(plan, templated)
     documents = generated.component_documents(pipeline, inputs(opts))

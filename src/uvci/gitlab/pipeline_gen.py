@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from uvci.buildkind import build_kind
 from uvci.gitlab import pipeline_scripts as sh
@@ -23,6 +23,9 @@ from uvci.runner.builds import local_packages
 DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
 IMAGE = "ghcr.io/astral-sh/uv:{uv}-python{python}-{variant}"
 UV_CACHE = ".uvci/uv-cache"
+PIPELINE_FILE = ".gitlab/ci/uvci.yml"
+# what uvci-prefetch reads: when none of them changed it cannot change the wheelhouse
+PREFETCH_INPUTS = ("uv.lock", "pyproject.toml")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class GenerateOptions:
     pytest_junit: bool | None = None  # None: when test_command runs pytest
     emit_stages: bool = True  # False for a component: the including pipeline owns stages
     image_variant: str = "bookworm-slim"  # alpine for a musl --platform
+    pipeline_file: str = PIPELINE_FILE  # where the jobs are defined (a component: .gitlab-ci.yml)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,11 @@ def build_pipeline(plan: Plan, opts: GenerateOptions) -> CommentedMap:
 
 def _prefetch_doc(layout: str) -> str:
     what = "one wheelhouse shared by every cell" if layout == "shared" else "one per Python"
-    return f"\nFetches each locked file once into the wheelhouse cache ({what})."
+    return (
+        f"\nFetches each locked file once into the wheelhouse cache ({what}).\n"
+        "Runs only when it can change the wheelhouse: what it reads changed, or a schedule\n"
+        "(schedule a weekly pipeline: it refills an evicted or damaged cache)."
+    )
 
 
 def base_template(opts: GenerateOptions) -> CommentedMap:
@@ -162,6 +170,7 @@ def prefetch_job(plan: Plan, opts: GenerateOptions, layout: str) -> CommentedMap
     job = mapping(
         ("extends", ".uvci"),
         ("stage", opts.prepare_stage),
+        ("rules", prefetch_rules(opts)),
         ("image", image(opts, newest(plan) if shared else "$PYTHON")),
     )
     if not shared:
@@ -180,6 +189,22 @@ def prefetch_job(plan: Plan, opts: GenerateOptions, layout: str) -> CommentedMap
         ]
     )
     return job
+
+
+def prefetch_rules(opts: GenerateOptions) -> CommentedSeq:
+    """Run on a schedule or when an input changed; no rule matches: the job is not created.
+
+    ``changes`` compares with the previous push (branch pipelines) or the target branch (merge
+    request pipelines) and is true where GitLab cannot compare (new branch, web, API, tags).
+    """
+    schedule = (
+        "if",
+        '$CI_PIPELINE_SOURCE == "schedule"',
+        "refill an evicted cache: schedule one weekly",
+    )
+    inputs = flow([*PREFETCH_INPUTS, opts.pipeline_file])
+    changed = ("changes", inputs, "else left out: the cells start at once")
+    return block([mapping(schedule), mapping(changed)])
 
 
 def _prefetch_variables(plan: Plan, opts: GenerateOptions, python: str | None) -> CommentedMap:
@@ -218,7 +243,7 @@ def build_job(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> Comment
 
 
 def test_job(plan: Plan, opts: GenerateOptions, layout: str, builds: LocalBuilds) -> CommentedMap:
-    needs = [mapping(("job", "uvci-prefetch"), ("artifacts", False))]
+    needs = [prefetch_need()]
     if builds.once:
         needs.append(mapping(("job", "uvci-build"), ("artifacts", True)))
     job = mapping(
@@ -234,6 +259,15 @@ def test_job(plan: Plan, opts: GenerateOptions, layout: str, builds: LocalBuilds
     )
     job["cache"][0].yaml_add_eol_comment("pull only: a cell never uploads", "policy")
     return job
+
+
+def prefetch_need() -> CommentedMap:
+    """The cells wait for uvci-prefetch when it runs; it is optional: absent, they start."""
+    return mapping(
+        ("job", "uvci-prefetch"),
+        ("artifacts", False),
+        ("optional", True, "uvci-prefetch runs only when it can change the wheelhouse"),
+    )
 
 
 def _test_script(opts: GenerateOptions, builds: LocalBuilds) -> list[Any]:

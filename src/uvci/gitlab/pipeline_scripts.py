@@ -91,12 +91,25 @@ def skip_unchanged_uv_cache(marker: str) -> str:
     )
 
 
+CHECKSUMS = "SHA256SUMS-$PYTHON"  # written by `uvci prefetch` for each cell
+
+
+def checksums_ok() -> str:
+    """The cell's files in the wheelhouse match ``SHA256SUMS-$PYTHON`` (coreutils or busybox:
+    no ``--quiet``, which busybox lacks; the output is discarded)."""
+    return f'(cd {WHEELHOUSE} && sha256sum -c "{CHECKSUMS}" >/dev/null 2>&1)'
+
+
 def wheelhouse_guard(plan_args: Sequence[str]) -> str:
-    """A wheelhouse not saved for this uv.lock (or none) is filled here for this cell only."""
+    """A wheelhouse not saved for this uv.lock (or none), or one whose files fail their
+    checksums, is filled here for this cell only (and never saved: cells are pull-only)."""
     fetch = prefetch_command(plan_args, ["$PYTHON"]).replace("$UVX", "uvx", 1)
     return (
         f'if [ "$(cat {LOCK_STAMP} 2>/dev/null)" != "{_LOCK_SHA}" ]; then\n'
         '  echo "uvci: no wheelhouse for this uv.lock was restored; fetching this cell\'s files"\n'
+        f"  {fetch}\n"
+        f"elif ! {checksums_ok()}; then\n"
+        f'  echo "uvci: the restored wheelhouse fails {CHECKSUMS}; fetching this cell\'s files"\n'
         f"  {fetch}\n"
         "fi"
     )
