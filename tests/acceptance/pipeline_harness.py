@@ -8,6 +8,14 @@ gitlab-ci-local runs each job as a shell (``--force-shell-executor --shell-isola
 cache by rsync-ing into the old directory where GitLab replaces the archive (the harness
 mirrors a saved wheelhouse afterwards, so a file the job removed does not survive).
 
+``rules:changes``: gitlab-ci-local evaluates them as ``git diff --name-only origin/<default
+branch>`` (``--evaluate-rule-changes false`` would make them always true, and could never show
+that a warm pipeline leaves ``uvci-prefetch`` out). The harness evaluates them deliberately:
+the test repository's ``origin`` is never contacted, and ``origin/main`` is set to the commit
+of the previous pipeline (:meth:`Harness.pushed`), so each run compares with what the previous
+push pipeline ran, as GitLab does for a push; the first run compares with an empty commit (a new
+branch: everything changed).
+
 The jobs pick their interpreter the way the generated pipeline says (``UV_PYTHON: $PYTHON``,
 ``uv venv --python $PYTHON``): PATH holds the installed CPython versions' own ``bin``
 directories (never pyenv shims), so uv finds ``python3.X`` there as it would in the image.
@@ -38,8 +46,18 @@ REPO = Path(__file__).resolve().parents[2]
 NODE_TOOLS = REPO / ".tools" / "node_modules"
 TOOL_WHEELS = REPO / ".tools" / "wheelhouse"  # uvci's runtime dependency wheels (bootstrap-tools)
 CACHE_DIR = Path(".gitlab-ci-local") / "cache"
+ORIGIN = "https://gitlab.invalid/uvci-tests/project.git"  # never contacted: a ref to compare with
 # uvci and its runtime dependencies, as served to `uvx --from uvci==...` in the jobs
-TOOL_PREFIXES = ("uvci-", "packaging-", "rich-", "ruamel", "pygments-", "markdown", "mdurl-")
+TOOL_PREFIXES = (
+    "uvci-",
+    "packaging-",
+    "rich-",
+    "ruamel",
+    "pygments-",
+    "markdown",
+    "mdurl-",
+    "tomli-",
+)
 
 
 def skip_reason(pythons: dict[str, Path], wanted: Sequence[str]) -> str | None:
@@ -142,6 +160,13 @@ class Run:
             text for name, text in sorted(self.logs.items()) if name.startswith(prefix)
         )
 
+    def ran(self, job: str) -> bool:
+        """Whether ``job`` (or a cell of it) ran in this pipeline."""
+        return any(name == job or name.startswith(f"{job}: ") for name in self.jobs())
+
+    def jobs(self) -> list[str]:
+        return [*self.passed(), *self.failed()]
+
     def passed(self) -> list[str]:
         return re.findall(r"^ PASS \s*(.+?)\s*$", self.output, re.MULTILINE)
 
@@ -173,6 +198,18 @@ class Harness:
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message)
 
+    def init_repo(self) -> None:
+        """A repository on ``main`` whose ``origin/main`` is an empty first commit."""
+        self.git("init", "-q", "-b", "main")
+        self.git("remote", "add", "origin", ORIGIN)
+        self.git("commit", "-q", "--allow-empty", "-m", "empty")
+        self.pushed()
+        self.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+
+    def pushed(self) -> None:
+        """HEAD becomes the previous push: the next run's ``rules:changes`` compare with it."""
+        self.git("update-ref", "refs/remotes/origin/main", "HEAD")
+
     def emulate_fallback(self, exact: str, fallback: str) -> bool:
         """What GitLab does for ``fallback_keys``: exact key missing -> restore the fallback."""
         if (self.cache / exact).exists() or not (self.cache / fallback).exists():
@@ -180,15 +217,20 @@ class Harness:
         shutil.copytree(self.cache / fallback, self.cache / exact, symlinks=True)
         return True
 
-    def run(self) -> Run:
+    def run(self, *variables: str) -> Run:
+        """Run the pipeline (``variables``: ``NAME=value`` for every job, e.g. a schedule's
+        ``CI_PIPELINE_SOURCE=schedule``); then HEAD counts as pushed."""
         self.cache.mkdir(parents=True, exist_ok=True)
         before = snapshot(self.cache)
         self.index.reset()
+        output_dir = self.project / ".gitlab-ci-local" / "output"
+        shutil.rmtree(output_dir, ignore_errors=True)  # only this run's job logs
         argv = [str(self.tool), "--force-shell-executor", "--shell-isolation", "--color=false"]
+        argv += [f"--variable={variable}" for variable in variables]
         rc, out, err = cmd_output(argv, cwd=self.project, env=self.env, timeout=900)
         requests = tuple(self.index.requests)
         self._replace_saved_wheelhouses(before)
-        output_dir = self.project / ".gitlab-ci-local" / "output"
+        self.pushed()
         logs = {p.name: p.read_text(errors="replace") for p in sorted(output_dir.glob("*.log"))}
         return Run(rc, out + err, requests, before, snapshot(self.cache), logs)
 

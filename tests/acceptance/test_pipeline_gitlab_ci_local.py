@@ -2,15 +2,21 @@
 
 One module fixture generates the pipeline for a pure-Python project (the ``pure`` test project
 plus ``srconly``, a dependency with only an sdist, and built by ``tinybackend``, a build backend
-served by the index), on two Pythons, and runs it five times:
-cold, warm, with a corrupted wheel in the cache, after bumping one package in uv.lock, and
-with a test that fails on one Python. Every request the jobs make is counted at the index,
-which also serves the freshly built uvci wheel and its runtime dependencies (the jobs run
-``uvx --from uvci==VERSION uvci prefetch``). The tests below only read the recorded runs.
+served by the index), on two Pythons, and runs it six times:
+cold, warm, with a corrupted wheel in the cache, as a scheduled pipeline (which repairs it),
+after bumping one package in uv.lock, and with a test that fails on one Python. Every request
+the jobs make is counted at the index, which also serves the freshly built uvci wheel and its
+runtime dependencies (the jobs run ``uvx --from uvci==VERSION uvci prefetch``). The tests below
+only read the recorded runs.
 
 gitlab-ci-local differs from GitLab in two ways that matter here: it ignores ``fallback_keys``
 (emulated in ``_bump_gamma``), and it saves a cache by rsync-ing into the existing directory
 instead of replacing the archive (the harness replaces it afterwards, see pipeline_harness).
+
+``rules:changes`` are evaluated, not forced true: each run compares with the commit of the
+previous run, as a push pipeline compares with the previous push (see pipeline_harness). So
+``uvci-prefetch`` runs cold (new branch), on the schedule and after the bump, and is left out
+of the warm, corrupted and failing-test pipelines.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class Runs:
     cold: Run
     warm: Run
     corrupt: Run
+    schedule: Run
     bump: Run
     failing: Run
     planned: frozenset[str]  # the files the two cells install, from the plan (before the bump)
@@ -122,19 +129,22 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         )
         harness = Harness(project, index, pythons, gitlab_ci_local(), root / "host-cache",
                           real_uv_dir())  # type: ignore[arg-type]  # fmt: skip
-        harness.git("init", "-q", "-b", "main")
+        harness.init_repo()
         harness.commit("project with the generated pipeline")
         cold, warm = harness.run(), harness.run()
         shared_key = files_key(0, "uvci-wheels", project / "uv.lock")
         corrupted = _corrupt_one(harness, shared_key)
         corrupt = harness.run()
+        schedule = harness.run("CI_PIPELINE_SOURCE=schedule")
         restored = _bump_gamma(harness, index_dir, root / "uv-cache")
         bump = harness.run()
         (project / "tests" / "test_version.py").write_text(FAILING_TEST, encoding="utf-8")
         harness.commit("a test that fails on 3.12")
         failing = harness.run()
         reports = tuple(sorted(project.glob(".gitlab-ci-local/builds/uvci-test*/.uvci/junit.xml")))
-        yield Runs(cold, warm, corrupt, bump, failing, files, corrupted, restored, reports)
+        yield Runs(
+            cold, warm, corrupt, schedule, bump, failing, files, corrupted, restored, reports
+        )
 
 
 def test_cold_every_cell_passes_and_each_file_is_fetched_once(runs: Runs) -> None:
@@ -164,27 +174,41 @@ def test_cold_builds_the_sdist_once_and_saves_the_caches(runs: Runs) -> None:
 def test_warm_no_request_reaches_the_index_and_no_cache_is_saved(runs: Runs) -> None:
     warm = runs.warm
     assert warm.rc == 0, warm.output
-    assert len(warm.passed()) == 2 + len(PYTHONS), warm.output
+    assert not warm.ran("uvci-prefetch")  # uv.lock, pyproject.toml, the pipeline: unchanged
+    assert sorted(warm.passed()) == sorted(
+        ["uvci-build", *(f"uvci-test: [{p}]" for p in PYTHONS)]
+    ), warm.output
     assert warm.requests == (), [r.path for r in warm.requests]
     assert warm.cache_after == warm.cache_before  # same files, sizes and mtimes: nothing saved
-    prefetch = warm.log("uvci-prefetch")
-    assert "wheelhouse unchanged: not saving it" in prefetch
-    assert "uv cache unchanged: not saving it" in prefetch
-    assert "built 0 " in prefetch  # the sdist-only dependency came from the cache
+    cells = warm.log("uvci-test")
+    assert "fetching this cell's files" not in cells  # the checksums held: no uvci, no request
+    assert cells.count("+ srconly==1.0") == len(PYTHONS)  # the built wheel, from the cache
     assert "built with the build backend from the restored uv cache" in warm.log("uvci-build")
 
 
-def test_corrupted_wheel_in_the_cache_is_fetched_again(runs: Runs) -> None:
+def test_corrupted_wheel_in_the_cache_is_caught_by_each_cell_then_repaired_on_schedule(
+    runs: Runs,
+) -> None:
     run = runs.corrupt
     assert run.rc == 0, run.output
-    assert run.file_requests() == {runs.corrupted: 1}
-    assert "wheelhouse changed: saving it" in run.log("uvci-prefetch")
+    assert not run.ran("uvci-prefetch")  # nothing changed: only the cells can catch it
+    cells = run.log("uvci-test")
+    assert cells.count("fails SHA256SUMS-") == len(PYTHONS), cells
+    assert run.project_files() == {runs.corrupted: len(PYTHONS)}  # each cell, its own copy
+    assert run.cache_after == run.cache_before  # cells are pull-only: the cache stays as it was
+    schedule = runs.schedule
+    assert schedule.rc == 0, schedule.output
+    assert schedule.ran("uvci-prefetch")  # a schedule always runs it
+    assert schedule.file_requests() == {runs.corrupted: 1}  # found by prefetch's hash check
+    assert "wheelhouse changed: saving it" in schedule.log("uvci-prefetch")
+    assert "fetching this cell's files" not in schedule.log("uvci-test")
 
 
 def test_bumped_lock_fetches_only_the_bumped_package(runs: Runs) -> None:
     run = runs.bump
     assert runs.fallback_restored  # the new key was missing; the "latest" fallback existed
     assert run.rc == 0, run.output
+    assert run.ran("uvci-prefetch")  # uv.lock changed since the previous push
     assert run.project_files() == {"gamma-1.2-py3-none-any.whl": 1}
     assert run.tool_files() == {}
     assert run.log("uvci-test").count("+ gamma==1.2") == len(PYTHONS)  # every cell got it
@@ -197,7 +221,7 @@ def test_a_failing_cell_fails_the_pipeline(runs: Runs) -> None:
     assert "uvci-test: [3.10]" in run.passed()
     assert run.requests == ()
     assert run.cache_after == run.cache_before  # after the bump's save, unchanged again
-    assert "wheelhouse unchanged: not saving it" in run.log("uvci-prefetch")
+    assert not run.ran("uvci-prefetch")  # only a test changed
     reports = {p.parent.parent.name: ET.parse(p).getroot() for p in runs.junit_reports}
     failures = sorted(int(r.find("testsuite").get("failures")) for r in reports.values())  # type: ignore[union-attr,arg-type]
     assert failures == [0, 1], reports  # the JUnit report of each cell says which one failed

@@ -3,7 +3,8 @@
 The ``compiled`` test project (one wheel per CPython for ``fastcalc``, abi3 wheels for
 ``stablecalc``) with ``--layout per-cell --project-wheel per-cell``: each Python's prefetch job
 fills its own cache (keys ``uvci-wheels-py$PYTHON-...``), each cell pulls its own and builds
-the project with its own interpreter. Run cold, then warm; requests counted at the index.
+the project with its own interpreter. Run cold, then warm (``rules:changes`` evaluated against
+the previous run's commit: the prefetch jobs are left out); requests counted at the index.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         needed = Counter(p.file for c in plan.cells for p in c.packages if p.downloads and p.file)
         harness = Harness(project, index, pythons, gitlab_ci_local(), root / "host-cache",
                           real_uv_dir())  # type: ignore[arg-type]  # fmt: skip
-        harness.git("init", "-q", "-b", "main")
+        harness.init_repo()
         harness.commit("compiled project with a per-cell pipeline")
         cold, warm = harness.run(), harness.run()
         keys = tuple(files_key(0, f"uvci-wheels-py{p}", project / "uv.lock") for p in PYTHONS)
@@ -91,4 +92,6 @@ def test_warm_per_cell_no_request_and_no_cache_saved(runs: Runs) -> None:
     assert warm.rc == 0, warm.output
     assert warm.requests == (), [r.path for r in warm.requests]
     assert warm.cache_after == warm.cache_before
-    assert warm.log("uvci-prefetch").count("wheelhouse unchanged: not saving it") == len(PYTHONS)
+    assert not warm.ran("uvci-prefetch")  # rules:changes: nothing it reads changed
+    assert sorted(warm.passed()) == sorted(f"uvci-test: [{p}]" for p in PYTHONS), warm.output
+    assert "fetching this cell's files" not in warm.log("uvci-test")  # checksums held
