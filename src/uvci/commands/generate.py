@@ -31,11 +31,15 @@ The pipeline (docs/pipeline.md explains every line):
                  with exactly the files uv.lock pins for every cell, each fetched once. Cached
                  on uv.lock (falling back to the previous lock's wheelhouse, so a lock change
                  fetches only what changed), and saved only when its content changed.
+                 It runs only when uv.lock, pyproject.toml or the pipeline changed, or on
+                 a scheduled pipeline (schedule one weekly: it refills an evicted cache).
   uvci-build     builds the project's wheel once, when it is pure Python (no build backend
                  or source that compiles); a compiled project is built in every cell instead.
   uvci-test      parallel:matrix over the plan's Pythons, image
                  ghcr.io/astral-sh/uv:<uv>-python<X>-bookworm-slim, installs offline from the
-                 restored wheelhouse (pull-only cache), runs the test command, JUnit report.
+                 restored wheelhouse (pull-only cache) after checking it with sha256sum
+                 (fetching the cell's own files if it fails), runs the test command, JUnit
+                 report.
 
 The output depends only on the project and the options (and, without --python, on which
 CPythons are maintained today: the default matrix drops a version at its end of life):
