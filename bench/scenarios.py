@@ -137,7 +137,9 @@ class Bench:
     ) -> Record:
         project_dir = dirs[scenario]
         layout = plan_layout(project_dir, list(self.pythons)) if strategy == "uvci" else ""
-        spec = strategies.PipelineSpec(project_dir, self.pythons, layout, self.cache_format)
+        spec = strategies.PipelineSpec(
+            project_dir, self.pythons, layout, self.cache_format, scenario != "warm"
+        )
         stages = strategies.build(strategy, spec)
         done = [
             runner.run_stage(i, jobs, spec.project_dir, self.env) for i, jobs in enumerate(stages)

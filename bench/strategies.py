@@ -35,6 +35,7 @@ class PipelineSpec:
     pythons: dict[str, Path]  # "3.12" -> interpreter
     layout: str  # uvci's wheelhouse layout, as `uvci plan` chose: shared or per-cell
     cache_format: Format  # for the strategies that leave GitLab's default alone
+    lock_changed: bool = True  # False for a warm pipeline: uv.lock is the one the cache holds
 
 
 def build(strategy: str, spec: PipelineSpec) -> list[list[Job]]:
@@ -98,4 +99,4 @@ def _uv_docs(spec: PipelineSpec) -> list[list[Job]]:
 
 
 def _uvci(spec: PipelineSpec) -> list[list[Job]]:
-    return uvci_strategy.build(spec.project_dir, spec.pythons, spec.layout)
+    return uvci_strategy.build(spec.project_dir, spec.pythons, spec.layout, spec.lock_changed)

@@ -6,8 +6,11 @@ Mirrors the generated jobs (src/uvci/gitlab/pipeline_gen.py, pipeline_scripts.py
   and the same paths pushed under ``<prefix>-latest``; tar+zstd at the "fastest" level. It runs
   the real ``uvci prefetch``; when that leaves ``W.unchanged`` and the wheelhouse was saved for
   this very lock (``W.lock-sha256``), both paths are moved aside so nothing is uploaded.
+  The prefetch stage runs only when ``uv.lock`` (or the pipeline) changed: the generated job's
+  ``rules: changes``. A warm pipeline (same lock) has no prefetch stage at all.
 - test cells: the wheelhouse pull-only (same key and fallback); if no wheelhouse for this lock
-  came back, the cell prefetches its own files; then ``uv venv`` and the offline install.
+  came back, or it fails the cell's ``SHA256SUMS-<python>`` check, the cell prefetches its own
+  files; then ``uv venv`` and the offline install.
 Not replayed: the ``uvci-tool`` cache holding uvci itself (uvci runs from the bench's venv).
 """
 
@@ -46,7 +49,9 @@ def plan_layout(project_dir: Path, pythons: list[str]) -> str:
     return str(json.loads(out)["layout"])
 
 
-def build(project_dir: Path, pythons: dict[str, Path], layout: str) -> list[list[Job]]:
+def build(
+    project_dir: Path, pythons: dict[str, Path], layout: str, lock_changed: bool
+) -> list[list[Job]]:
     lock = hashlib.sha256((project_dir / "uv.lock").read_bytes()).hexdigest()
     versions = list(pythons)
     if layout == "shared":
@@ -58,7 +63,7 @@ def build(project_dir: Path, pythons: dict[str, Path], layout: str) -> list[list
             _prefetch_job(f"prefetch {v}", prefixes[v], lock, versions, [v]) for v in versions
         ]
     tests = [_test_job(v, py, prefixes[v], lock, versions) for v, py in pythons.items()]
-    return [prefetch, tests]
+    return [prefetch, tests] if lock_changed else [tests]
 
 
 def _wheel_cache(prefix: str, lock: str, policy: Policy) -> CacheSpec:
@@ -99,10 +104,19 @@ def _prefetch(ctx: JobContext, versions: list[str], cells: list[str]) -> dict[st
     return dict(report)
 
 
+def _sums_ok(ctx: JobContext, version: str) -> bool:
+    """The cell's plain-shell check of the restored wheelhouse: ``sha256sum -c``."""
+    sums = f"SHA256SUMS-{version}"
+    rc, _, _ = cmd_output(["sha256sum", "-c", sums], cwd=ctx.workdir / WHEELHOUSE)
+    return rc == 0
+
+
 def _test_job(version: str, python: Path, prefix: str, lock: str, versions: list[str]) -> Job:
     def script(ctx: JobContext) -> None:
         stamp = ctx.workdir / STAMP
-        if not (stamp.is_file() and stamp.read_text().strip() == lock):
+        if not (stamp.is_file() and stamp.read_text().strip() == lock) or not _sums_ok(
+            ctx, version
+        ):
             _prefetch(ctx, versions, [version])  # the generated wheelhouse guard
         check(
             run_uv(["venv", "--python", str(python), VENV], cwd=ctx.workdir, env=ctx.env), "uv venv"

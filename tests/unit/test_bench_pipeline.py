@@ -3,6 +3,7 @@ counting proxy in front of the loopback index (tiny wheels), two pipelines (cold
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -50,7 +51,8 @@ def two_pipelines(
     matrix = dict(list(pythons.items())[:2])
     spec = strategies.PipelineSpec(project, matrix, "shared", "zip")
     results = []
-    for _ in ("cold", "warm"):
+    for scenario in ("cold", "warm"):
+        spec = dataclasses.replace(spec, lock_changed=scenario == "cold")
         stages = strategies.build(strategy, spec)
         done = [runner.run_stage(i, st, project, env) for i, st in enumerate(stages)]
         results.append(summarize(done))
@@ -83,6 +85,17 @@ def test_uv_docs_prune_ci_downloads_again_and_reuploads(
     assert warm["index_bytes"] == cold["index_bytes"] > 0  # prune --ci drops pre-built wheels
     assert warm["cache_download_bytes"] > 0
     assert warm["cache_upload_bytes"] > 0  # the pruned cache changed: uploaded again
+
+
+def test_uvci_warm_has_no_prefetch_stage_and_moves_nothing_from_the_index(
+    proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path, pythons: dict[str, Path]
+) -> None:
+    cold, warm = two_pipelines("uvci", proxy, seaweed, tmp_path, pythons)
+    assert cold["index_bytes"] > 0 and cold["cache_upload_bytes"] > 0
+    assert {job["stage"] for job in cold["jobs"]} == {0, 1}  # prefetch, then the cells
+    assert warm["index_bytes"] == 0 and warm["cache_upload_bytes"] == 0
+    assert [job["name"].split()[0] for job in warm["jobs"]] == ["test", "test"]
+    assert warm["cache_download_bytes"] > 0  # each cell pulled the wheelhouse
 
 
 def test_lock_urls_round_trip() -> None:
