@@ -74,13 +74,14 @@ def _order(r: Record) -> tuple[str, str, int, int]:
 def table(records: list[Record], failures: list[Record]) -> str:
     head = (
         "| project | profile | scenario | strategy | dependency s | critical path s "
-        "| index MB | cache up MB | cache down MB |\n|---|---|---|---|--:|--:|--:|--:|--:|\n"
+        "| index MB | cache up MB | cache down MB | rounds |\n"
+        "|---|---|---|---|--:|--:|--:|--:|--:|--:|\n"
     )
     rows = [
         f"| {r['project']} | {r['profile']} | {r['scenario']} | {r['strategy']} "
         f"| {r['dependency_seconds']:.1f} | {r['critical_path_seconds']:.1f} "
         f"| {_mb(r['index_bytes'])} | {_mb(r['cache_upload_bytes'])} "
-        f"| {_mb(r['cache_download_bytes'])} |"
+        f"| {_mb(r['cache_download_bytes'])} | {len(r.get('runs', [r]))} |"
         for r in sorted(records, key=_order)
     ]
     fails = [
