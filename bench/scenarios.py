@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import statistics
 import uuid
@@ -126,7 +127,8 @@ class Bench:
                         print(f"  FAILED {where}: {exc}", flush=True)
                         failed[strategy] = {**where, "error": str(exc)}
                         continue
-                    record = {**where, **result}
+                    now = datetime.datetime.now(datetime.timezone.utc)
+                    record = {**where, **result, "measured_at": now.isoformat(timespec="seconds")}
                     print(f"{_line(record)}  (round {round_no})", flush=True)
                     samples.setdefault((strategy, scenario), []).append(record)
         kept = {key: runs for key, runs in samples.items() if key[0] not in failed}
