@@ -40,7 +40,6 @@ class Project:
     classifier_pythons: tuple[str, ...]
     default_groups: tuple[str, ...] | str  # "all" or group names
     groups: tuple[str, ...]
-    extras: tuple[str, ...]
     uv_required_version: str | None
 
     @property
@@ -64,7 +63,6 @@ def load_project(root: Path) -> Project:
         classifier_pythons=_classifier_pythons(project.strings("classifiers") or []),
         default_groups=_default_groups(tool_uv),
         groups=tuple(data.table("dependency-groups").data),
-        extras=tuple(project.table("optional-dependencies").data),
         uv_required_version=tool_uv.get("required-version", str),
     )
 
