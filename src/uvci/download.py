@@ -19,6 +19,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import unquote, urlsplit
@@ -75,6 +76,15 @@ def _insecure_context() -> ssl.SSLContext:
     return context
 
 
+@dataclass(frozen=True)
+class _Transport:
+    """Openers (verifying, and lax for ``UV_INSECURE_HOST``) and keep-alive connections."""
+
+    secure: urllib.request.OpenerDirector
+    lax: urllib.request.OpenerDirector
+    pool: ConnectionPool
+
+
 class Fetcher:
     """Downloads files named in uv.lock; see the module docstring."""
 
@@ -95,10 +105,20 @@ class Fetcher:
         self.backoff = _env_number(env, "UVCI_HTTP_BACKOFF", 0.5)
         self.insecure = set(env.get("UV_INSECURE_HOST", "").split())
         self.stop = threading.Event()
-        secure, lax = _ssl_context(env), _insecure_context()
-        self._secure = urllib.request.build_opener(urllib.request.HTTPSHandler(context=secure))
-        self._lax = urllib.request.build_opener(urllib.request.HTTPSHandler(context=lax))
-        self._pool = ConnectionPool(dict.fromkeys(self.insecure, lax), secure, self.timeout)
+        self._ca = {k: env.get(k, "") for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        self._made: _Transport | None = None  # TLS contexts cost ~0.05 s: built on first need
+        self._making = threading.Lock()
+
+    def _transport(self) -> _Transport:
+        with self._making:
+            if self._made is None:
+                secure, lax = _ssl_context(self._ca), _insecure_context()
+                self._made = _Transport(
+                    urllib.request.build_opener(urllib.request.HTTPSHandler(context=secure)),
+                    urllib.request.build_opener(urllib.request.HTTPSHandler(context=lax)),
+                    ConnectionPool(dict.fromkeys(self.insecure, lax), secure, self.timeout),
+                )
+            return self._made
 
     def fetch(
         self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
@@ -136,12 +156,13 @@ class Fetcher:
     def _open(self, url: str, registry: str | None) -> http.client.HTTPResponse:
         """Keep-alive connection when no proxy applies and no redirect comes, else urllib."""
         request = self._request(url, registry)
+        transport = self._transport()
         if direct(url):
-            kept = self._pool.get(url, dict(request.header_items()))
+            kept = transport.pool.get(url, dict(request.header_items()))
             if kept is not None:
                 return kept
         host = (urlsplit(url).hostname or "").lower()
-        opener = self._lax if host in self.insecure else self._secure
+        opener = transport.lax if host in self.insecure else transport.secure
         response: http.client.HTTPResponse = opener.open(request, timeout=self.timeout)
         return response
 
@@ -174,7 +195,8 @@ class Fetcher:
         except VerifyError as exc:
             raise _Retry(str(exc)) from None
         except BaseException:
-            self._pool.discard(url)  # a connection left mid-response cannot be reused
+            if self._made is not None:  # a connection left mid-response cannot be reused
+                self._made.pool.discard(url)
             raise
 
     def _untrusted(self, exc: ssl.SSLCertVerificationError, url: str, dest: Path) -> FatalError:

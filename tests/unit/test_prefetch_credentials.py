@@ -321,6 +321,26 @@ def test_ssl_cert_file_is_trusted(
     assert result.fetched.files == 3 and len(front.seen) == 3
 
 
+def test_ca_certificates_are_loaded_only_when_something_is_downloaded(
+    tls_project: tuple[Path, AuthProxy],
+    certificate: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    project, _ = tls_project
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    plan = make_plan(project, python=["3.12"])
+    assert fill_wheelhouse(plan, project / "wh").fetched.files == 3
+    missing = tmp_path / "missing-ca.pem"
+    monkeypatch.setenv("SSL_CERT_FILE", str(missing))
+    warm = fill_wheelhouse(plan, project / "wh")
+    assert (warm.changed, warm.fetched.files, warm.reused.files) == (False, 0, 3)
+    with pytest.raises(FatalError) as caught:
+        fill_wheelhouse(plan, project / "cold")
+    assert caught.value.message.startswith(f"{missing}: cannot load CA certificates")
+    assert "SSL_CERT_FILE" in caught.value.message
+
+
 def test_untrusted_certificate_is_a_clear_error(tls_project: tuple[Path, AuthProxy]) -> None:
     project, front = tls_project
     with pytest.raises(FatalError) as caught:
