@@ -128,9 +128,18 @@ class PrefetchResult:
             "wheelhouse": str(self.wheelhouse),
             "cells": list(self.cells),
             "requirements": {py: str(requirements_path(self.wheelhouse, py)) for py in self.cells},
-            **{k: getattr(self, k).to_json() for k in ("fetched", "reused", "built", "removed")},
+            **{action: totals.to_json() for action, totals in self.actions()},
             "notes": list(self.notes),
         }
+
+    def actions(self) -> tuple[tuple[str, Totals], ...]:
+        """(action, totals) for fetched, reused, built, removed: the order reports use."""
+        return (
+            ("fetched", self.fetched),
+            ("reused", self.reused),
+            ("built", self.built),
+            ("removed", self.removed),
+        )
 
 
 def select_cells(plan: Plan, cells: Sequence[str] | None) -> tuple[Cell, ...]:

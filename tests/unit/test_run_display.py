@@ -7,9 +7,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from uvci.plan import Totals
 from uvci.runner.cells import FAILED, PASSED, SKIPPED, CellRun
 from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.interpreters import Interpreter
+from uvci.runner.session import fetch_summary
+from uvci.wheelhouse import PrefetchResult
 
 
 def _console() -> tuple[Console, io.StringIO]:
@@ -60,3 +63,14 @@ def test_failures_show_the_tail_of_the_output() -> None:
     print_failures(console, _cells())
     text = out.getvalue()
     assert "3.13: failed (exit 1)" in text and "line 39" in text and "line 14\n" not in text
+
+
+def test_fetch_summary_names_what_the_fill_did_in_report_order() -> None:
+    none, two = Totals(0, 0), Totals(2, 1234567)
+    result = PrefetchResult(True, Totals(1, 10), two, none, Totals(3, 5), Path("wh"))
+    assert fetch_summary(result) == (
+        "fetched 1 files (10 bytes), reused 2 files (1,234,567 bytes), removed 3 files (5 bytes)"
+    )
+    assert fetch_summary(PrefetchResult(False, none, none, none, none, Path("wh"))) == (
+        "nothing to do"
+    )

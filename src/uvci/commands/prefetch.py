@@ -146,14 +146,6 @@ def _mb(size: int) -> str:
 
 
 def summary(result: PrefetchResult) -> str:
-    parts = [
-        f"{label} {totals.files} ({_mb(totals.bytes)})"
-        for label, totals in (
-            ("fetched", result.fetched),
-            ("reused", result.reused),
-            ("built", result.built),
-            ("removed", result.removed),
-        )
-    ]
+    parts = [f"{label} {totals.files} ({_mb(totals.bytes)})" for label, totals in result.actions()]
     state = "changed" if result.changed else "unchanged"
     return f"uvci prefetch: {display(result.wheelhouse)} {state}: " + ", ".join(parts)

@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uvci.errors import FatalError
 from uvci.plan import Plan
@@ -24,6 +24,9 @@ from uvci.runner.interpreters import Interpreter, Missing, find_interpreters
 from uvci.runner.reports import write_reports
 from uvci.runner.testcmd import TestCommand
 from uvci.uvproc import ChildGroups
+
+if TYPE_CHECKING:  # uvci.wheelhouse is imported when used: warm runs skip it
+    from uvci.wheelhouse import PrefetchResult
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ def _fetch(
     result = fill_wheelhouse(plan, house, cells=[c.python for c in cells])
     outcome.fetch_seconds = time.monotonic() - start
     outcome.fetch_note = f"fetch (once, for every environment built): {outcome.fetch_seconds:.1f}s"
-    progress.phase(f"wheelhouse {house}: {_fetch_summary(result.to_json())}")
+    progress.phase(f"wheelhouse {house}: {fetch_summary(result)}")
     return house
 
 
@@ -209,12 +212,13 @@ def _last_line(text: str) -> str:
     return next((line for line in reversed(text.splitlines()) if line.strip()), "").strip()
 
 
-def _fetch_summary(data: dict[str, object]) -> str:
-    parts = []
-    for key in ("fetched", "reused", "built", "removed"):
-        value = data.get(key)
-        if isinstance(value, dict) and value.get("files"):
-            parts.append(f"{key} {value['files']} files ({value.get('bytes', 0):,} bytes)")
+def fetch_summary(result: PrefetchResult) -> str:
+    """What the fill did, e.g. ``fetched 2 files (1,234 bytes), reused 5 files (...)``."""
+    parts = [
+        f"{action} {totals.files} files ({totals.bytes:,} bytes)"
+        for action, totals in result.actions()
+        if totals.files
+    ]
     return ", ".join(parts) or "nothing to do"
 
 
