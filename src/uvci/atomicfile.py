@@ -59,7 +59,7 @@ def write_verified(
             dir=dest.parent, prefix=temp_name_prefix(dest.name), suffix=".part"
         )
     except OSError as exc:
-        raise _write_error(exc, dest) from None
+        raise write_error(exc, dest) from None
     try:
         digest, size = _write_all(fd, chunks, dest, progress)
         if length is not None and size != length:
@@ -98,10 +98,11 @@ def _fs(action: Callable[[], object], dest: Path) -> None:
     try:
         action()
     except OSError as exc:
-        raise _write_error(exc, dest) from None
+        raise write_error(exc, dest) from None
 
 
-def _write_error(exc: OSError, dest: Path) -> FatalError:
+def write_error(exc: OSError, dest: Path) -> FatalError:
+    """The one line for a failed write of ``dest``: a full disk says so and how much is free."""
     if exc.errno in DISK_FULL:
         free = shutil.disk_usage(dest.parent).free
         return FatalError(
@@ -109,7 +110,10 @@ def _write_error(exc: OSError, dest: Path) -> FatalError:
             "free some space (or point --wheelhouse elsewhere) and run again; nothing was "
             "left half-written"
         )
-    return FatalError(f"{dest.parent}: cannot write {dest.name}: {exc.strerror}")
+    return FatalError(
+        f"{dest.parent}: cannot write {dest.name}: {exc.strerror or exc}; check that the "
+        "directory exists and is writable"
+    )
 
 
 def write_if_changed(path: Path, text: str) -> bool:

@@ -18,8 +18,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from uvci.atomicfile import DISK_FULL, write_if_changed
-from uvci.errors import FatalError
+from uvci.atomicfile import write_error, write_if_changed
 from uvci.manifest import (
     CellEntry,
     FileEntry,
@@ -51,8 +50,7 @@ def write_text(path: Path, text: str) -> None:
     try:
         write_if_changed(path, text)
     except OSError as exc:
-        why = "disk full" if exc.errno in DISK_FULL else exc.strerror
-        raise FatalError(f"{path}: cannot write: {why}; free some space and retry") from None
+        raise write_error(exc, path) from None
 
 
 def cell_fingerprint(cell: Cell) -> str:

@@ -11,13 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from tests.conftest import LockedProject
 from tests.support.pyindex import LoopbackIndex
+from uvci.errors import FatalError
 from uvci.manifest import Manifest, load_manifest
 from uvci.plan import make_plan
 from uvci.progress import PlainReporter, RichReporter, make_reporter
+from uvci.reqfiles import write_text
 from uvci.uvproc import run_uv
 from uvci.wheelhouse import (
     PrefetchResult,
@@ -191,3 +194,16 @@ def test_flat_directory_index_files_are_copied_and_install_offline(
     again = fill_wheelhouse(make_plan(project, python=["3.12"]), tmp_path / "wh")
     assert (again.fetched.files, again.reused.files) == (1, 1)
     assert copied.read_bytes() == (universe_dir / "gamma-1.1-py3-none-any.whl").read_bytes()
+
+
+def test_a_status_or_requirements_file_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    with pytest.raises(FatalError) as caught:
+        write_text(blocker / "requirements-3.12.txt", "pins\n")
+    assert caught.value.message == (
+        f"{blocker}: cannot write requirements-3.12.txt: Not a directory; check that the "
+        "directory exists and is writable"
+    )
+    write_text(tmp_path / "ok.txt", "pins\n")
+    assert (tmp_path / "ok.txt").read_text() == "pins\n"
