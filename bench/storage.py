@@ -58,8 +58,9 @@ def free_ports(count: int) -> list[int]:
 class SeaweedServer:
     """``weed server -s3`` with a temp data dir on free loopback ports; a context manager."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, ready_timeout: float = 60) -> None:
         self.data_dir = data_dir
+        self.ready_timeout = ready_timeout
         master, volume, filer, s3 = free_ports(4)
         self.endpoint = f"http://127.0.0.1:{s3}"
         self._args = [
@@ -73,9 +74,13 @@ class SeaweedServer:
 
     def __enter__(self) -> SeaweedServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.data_dir / "weed.log").open("wb")
-        self._proc = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT)
-        self._wait_ready(deadline=time.monotonic() + 60)
+        with (self.data_dir / "weed.log").open("wb") as log:
+            self._proc = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self._wait_ready(deadline=time.monotonic() + self.ready_timeout)
+        except BaseException:  # never up (or Ctrl-C): no `with` body runs, so no __exit__ either
+            self.__exit__()
+            raise
         return self
 
     def _wait_ready(self, deadline: float) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench import archive
-from bench.storage import CacheStore, SeaweedServer
+from bench.storage import CacheStore, SeaweedServer, StorageError
 from bench.throttle import Throttle
 
 OLD = time.time() - 3600
@@ -82,3 +82,10 @@ def test_zstd_is_smaller_than_nothing_and_zip_is_a_zip(tmp_path: Path) -> None:
 
 def test_nothing_to_archive(tmp_path: Path) -> None:
     assert archive.newest_mtime(tmp_path, ("absent",)) is None
+
+
+def test_a_server_not_ready_in_time_is_stopped_not_left_running(tmp_path: Path) -> None:
+    server = SeaweedServer(tmp_path / "seaweed", ready_timeout=0)
+    with pytest.raises(StorageError, match="not ready in time"), server:
+        pass
+    assert server._proc is not None and server._proc.poll() is not None
