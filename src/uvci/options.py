@@ -11,6 +11,13 @@ from uvci.platforms import DEFAULT_PLATFORM
 from uvci.selection import Selection
 
 
+def check_jobs(jobs: int) -> int:
+    """``--jobs`` of every command: a whole number of at least 1."""
+    if jobs < 1:
+        raise FatalError(f"--jobs {jobs}: must be at least 1")
+    return jobs
+
+
 def _csv(value: str) -> list[str]:
     parts = [part.strip() for part in value.split(",") if part.strip()]
     if not parts:

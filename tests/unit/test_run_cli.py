@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uvci.cli import build_parser
+import pytest
+
+from uvci.cli import build_parser, main
 
 
 def test_args_after_double_dash_go_to_the_test_command() -> None:
@@ -27,3 +29,9 @@ def test_python_picks_cells() -> None:
 def test_extras_of_the_selection_and_test_args_do_not_mix() -> None:
     args = build_parser().parse_args(["run", "--extra", "color", "--", "--extra", "x"])
     assert args.extra == ["color"] and args.test_args == ["--extra", "x"]
+
+
+def test_jobs_below_one_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--jobs", "0", "."]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["uvci run: error: --jobs 0: must be at least 1"]

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from uvci.errors import FatalError
-from uvci.options import add_plan_arguments, plan_from_args
+from uvci.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.plan import Plan
 from uvci.progress import make_reporter
 from uvci.reqfiles import write_text
@@ -96,8 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.jobs < 1:
-        raise FatalError(f"--jobs {args.jobs}: must be at least 1")
+    check_jobs(args.jobs)
     plan = plan_from_args(args)
     wheelhouse = args.wheelhouse or default_wheelhouse(args.path)
     status = status_paths(wheelhouse)
