@@ -1,8 +1,10 @@
 """Command-line entry point: turns arguments into typed values and dispatches.
 
-Every command lives in ``uvci.commands.<name>`` and exposes ``SUMMARY`` (one line),
-``DESCRIPTION`` (the --help text), ``add_arguments(parser)`` and ``run(args) -> int``.
-The one top-level handler below turns :class:`FatalError` into one line on stderr.
+Every command lives in ``uvci.commands.<name>`` and exposes ``SUMMARY`` (one line, the same
+as in :data:`COMMANDS`), ``DESCRIPTION`` (the --help text), ``add_arguments(parser)`` and
+``run(args) -> int``. Only the module of the command being run is imported (the others cost
+start-up time in every CI job). The one top-level handler below turns :class:`FatalError`
+into one line on stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from types import ModuleType
 from uvci import __version__
 from uvci.errors import EXIT_INTERRUPTED, FatalError
 
-COMMANDS = ("plan", "generate", "doctor", "prefetch", "run")
+# Each command and its one-line summary (a test checks they match the modules' SUMMARY).
+COMMANDS = {
+    "plan": "show what every matrix cell installs, and what a cache costs",
+    "generate": "write the GitLab pipeline that fetches every wheel once",
+    "doctor": "find (and fix) what makes an existing uv pipeline slow or wrong",
+    "prefetch": "fill the wheelhouse for every cell (runs inside CI)",
+    "run": "run the test matrix locally: one environment per Python, in parallel",
+}
 
 DESCRIPTION = """\
 Fast, correct GitLab CI for uv projects tested across a Python matrix.
@@ -34,7 +43,8 @@ def _command_module(name: str) -> ModuleType:
     return importlib.import_module(f"uvci.commands.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, the other commands are listed but their modules not loaded."""
     parser = argparse.ArgumentParser(
         prog="uvci",
         description=DESCRIPTION,
@@ -42,11 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"uvci {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name, summary in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=summary)
+            continue
         module = _command_module(name)
         cmd_parser = sub.add_parser(
             name,
-            help=module.SUMMARY,
+            help=summary,
             description=module.DESCRIPTION,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -56,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -16,7 +16,7 @@ from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.session import Outcome, RunOptions, discover, run_matrix
 from uvci.runner.testcmd import DEFAULT_COMMAND, parse_test_command
 
-SUMMARY = "run the test matrix locally: one fresh environment per Python, in parallel"
+SUMMARY = "run the test matrix locally: one environment per Python, in parallel"
 DESCRIPTION = """\
 Run the project's test matrix on this machine with the plan and wheelhouse CI uses.
 
