@@ -54,6 +54,7 @@ class Job:
     name: str
     caches: tuple[CacheSpec, ...]
     script: Callable[[JobContext], None]
+    variables: tuple[tuple[str, str], ...] = ()  # the job's own, over the pipeline's env
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ class Runner:
     ) -> JobRecord:
         _wipe(self.builds)
         shutil.copytree(project_dir, self.builds)
-        ctx = JobContext(self.builds, {**env, "UV_CACHE_DIR": str(self.builds / ".uv-cache")})
+        env = {**env, "UV_CACHE_DIR": str(self.builds / ".uv-cache")}
+        ctx = JobContext(self.builds, {**env, **dict(job.variables)})
         t0 = time.monotonic()
         down = self._restore(job, ctx)
         t1 = time.monotonic()

@@ -11,6 +11,8 @@ Mirrors the generated jobs (src/uvci/gitlab/pipeline_gen.py, pipeline_scripts.py
 - test cells: the wheelhouse pull-only (same key and fallback); if no wheelhouse for this lock
   came back, or it fails the cell's ``SHA256SUMS-<python>`` check, the cell prefetches its own
   files; then ``uv venv`` and the offline install.
+Every job gets the generated ``.uvci`` template's uv variables (``UV_LINK_MODE=hardlink``: uv's
+cache is kept in the build dir beside the venv) and ``UV_CACHE_DIR=.uvci/uv-cache``.
 Not replayed: the ``uvci-tool`` cache holding uvci itself (uvci runs from the bench's venv).
 """
 
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from bench.jobs import CacheSpec, Job, JobContext, Policy
 from bench.projects import BenchError
+from uvci.gitlab.pipeline_gen import BASE_VARIABLES, UV_CACHE
 from uvci.uvproc import cmd_output, run_uv
 from uvci.wheelhouse import offline_install_command
 
@@ -33,6 +36,11 @@ UNCHANGED = f"{WHEELHOUSE}.unchanged"
 ASIDE = ".uvci/unchanged"
 VENV = ".uvci/venv"
 PATHS = (WHEELHOUSE, STAMP)
+# what the generated jobs set for uv: the template's UV_* variables and UV_CACHE_DIR
+VARIABLES = (
+    *((k, v) for k, v, _ in BASE_VARIABLES if k.startswith("UV_")),
+    ("UV_CACHE_DIR", UV_CACHE),
+)
 
 
 def check(result: tuple[int, str, str], what: str) -> str:
@@ -85,7 +93,7 @@ def _prefetch_job(name: str, prefix: str, lock: str, versions: list[str], cells:
         else:
             stamp.write_text(lock + "\n")
 
-    return Job(name, (_wheel_cache(prefix, lock, "pull-push"), latest), script)
+    return Job(name, (_wheel_cache(prefix, lock, "pull-push"), latest), script, VARIABLES)
 
 
 def _prefetch(ctx: JobContext, versions: list[str], cells: list[str]) -> dict[str, object]:
@@ -124,4 +132,4 @@ def _test_job(version: str, python: Path, prefix: str, lock: str, versions: list
         argv = offline_install_command(Path(WHEELHOUSE), version, f"{VENV}/bin/python")
         check(run_uv(argv, cwd=ctx.workdir, env=ctx.env, timeout=1800), "offline install")
 
-    return Job(f"test {version}", (_wheel_cache(prefix, lock, "pull"),), script)
+    return Job(f"test {version}", (_wheel_cache(prefix, lock, "pull"),), script, VARIABLES)

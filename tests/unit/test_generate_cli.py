@@ -114,12 +114,12 @@ def test_hand_edited_pipeline_is_refused_with_a_diff_unless_forced(
     project = locked_project("pure")
     assert generate(project) == 0
     pipeline = project / PIPELINE
-    edited = pipeline.read_text().replace("UV_LINK_MODE: copy", "UV_LINK_MODE: hardlink")
+    edited = pipeline.read_text().replace("UV_LINK_MODE: hardlink", "UV_LINK_MODE: copy")
     pipeline.write_text(edited)
     capsys.readouterr()
     assert generate(project) == 2
     err = capsys.readouterr().err
-    assert "-    UV_LINK_MODE: hardlink" in err and "+    UV_LINK_MODE: copy" in err
+    assert "-    UV_LINK_MODE: copy" in err and "+    UV_LINK_MODE: hardlink" in err
     assert err.strip().splitlines()[-1].endswith("or pass --force to overwrite it")
     assert pipeline.read_text() == edited
     assert generate(project, "--force") == 0

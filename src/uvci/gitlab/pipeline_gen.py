@@ -99,18 +99,25 @@ def _prefetch_doc(layout: str) -> str:
     )
 
 
+# every job's variables (the .uvci template), with the comment the file carries
+BASE_VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("UV_PYTHON_DOWNLOADS", "never", "the image's Python, never a downloaded one"),
+    ("UV_LINK_MODE", "hardlink",
+     f"uv's cache ({UV_CACHE}) and the venv share the build dir's mount: link, don't copy"),
+    ("UV_NO_PROGRESS", "1", "plain logs"),
+    ("CACHE_COMPRESSION_FORMAT", "tarzstd",
+     "wheels are zip files already: tar+zstd packs them faster than zip"),
+    ("CACHE_COMPRESSION_LEVEL", "fastest",
+     "wheels barely compress further (1-2 %): spend no CPU trying"),
+    ("FF_USE_FASTZIP", "true", "the runner's faster archiver; compression levels need it"),
+)  # fmt: skip
+
+
 def base_template(opts: GenerateOptions) -> CommentedMap:
     items: list[tuple[str, Any, str]] = [
-        ("UV_PYTHON_DOWNLOADS", "never", "the image's Python, never a downloaded one"),
-        ("UV_LINK_MODE", "copy", "the build dir is its own mount: hard links would fail"),
-        ("UV_NO_PROGRESS", quoted("1"), "plain logs"),
-        ("CACHE_COMPRESSION_FORMAT", "tarzstd",
-         "wheels are zip files already: tar+zstd packs them faster than zip"),
-        ("CACHE_COMPRESSION_LEVEL", "fastest",
-         "wheels barely compress further (1-2 %): spend no CPU trying"),
-        ("FF_USE_FASTZIP", quoted("true"),
-         "the runner's faster archiver; compression levels need it"),
-    ]  # fmt: skip
+        (name, quoted(value) if value in ("1", "true") else value, why)
+        for name, value, why in BASE_VARIABLES
+    ]
     if opts.torch_backend:
         items.append(("UV_TORCH_BACKEND", opts.torch_backend, "for uv commands that resolve"))
     return mapping(("variables", mapping(*items)))
@@ -252,13 +259,20 @@ def test_job(plan: Plan, opts: GenerateOptions, layout: str, builds: LocalBuilds
         ("needs", block(needs)),
         ("image", image(opts, "$PYTHON")),
         ("parallel", matrix(plan)),
-        ("variables", mapping(("UV_PYTHON", "$PYTHON"), ("UVCI_SPEC", opts.uvci_spec))),
+        ("variables", _test_variables(opts)),
         ("cache", block([wheel_cache(layout, "pull", True)])),
         ("script", block(_test_script(opts, builds))),
         ("artifacts", _junit_artifacts()),
     )
     job["cache"][0].yaml_add_eol_comment("pull only: a cell never uploads", "policy")
     return job
+
+
+def _test_variables(opts: GenerateOptions) -> CommentedMap:
+    why = "beside .uvci/venv, so installs hard-link (never saved: only the wheels are)"
+    return mapping(
+        ("UV_PYTHON", "$PYTHON"), ("UV_CACHE_DIR", UV_CACHE, why), ("UVCI_SPEC", opts.uvci_spec)
+    )
 
 
 def prefetch_need() -> CommentedMap:
