@@ -8,8 +8,11 @@ URLs), no line gets one, since uv accepts hashes on all lines or none.
 
 Beside it, ``SHA256SUMS-<python>`` lists the sha256 of every file of the wheelhouse the cell may
 install (its locked dists, wheels built from its sdists) and of the requirements file, in
-``sha256sum -c`` format with names relative to the wheelhouse: a CI job checks a restored
+``sha256sum -c`` format with names relative to the wheelhouse: anyone can check a restored
 wheelhouse with ``cd W && sha256sum -c SHA256SUMS-3.12`` (coreutils or busybox), without uvci.
+The generated cells rely on uv's hash-checking install instead (the same check, made while uv
+reads the files); a cell whose requirements carry no hashes (the rare case above) is checked
+only as far as uv can read its files.
 """
 
 from __future__ import annotations

@@ -94,4 +94,5 @@ def test_warm_per_cell_no_request_and_no_cache_saved(runs: Runs) -> None:
     assert warm.cache_after == warm.cache_before
     assert not warm.ran("uvci-prefetch")  # rules:changes: nothing it reads changed
     assert sorted(warm.passed()) == sorted(f"uvci-test: [{p}]" for p in PYTHONS), warm.output
-    assert "fetching this cell's files" not in warm.log("uvci-test")  # checksums held
+    assert "fetching this cell's files" not in warm.log("uvci-test")  # the lock stamp held
+    assert "install from the restored wheelhouse failed" not in warm.log("uvci-test")

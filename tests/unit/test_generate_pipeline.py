@@ -198,38 +198,48 @@ def test_unchanged_content_for_another_lock_is_still_saved(tmp_path: Path) -> No
     assert (tmp_path / sh.LOCK_STAMP).read_text().strip() != "0" * 64
 
 
-GUARD_CASES = [  # (stamp matches uv.lock, checksums file, corrupt a wheel) -> fetch message
-    (True, True, False, None),
-    (True, True, True, "fails SHA256SUMS-3.12"),
-    (True, False, False, "fails SHA256SUMS-3.12"),  # a wheelhouse saved before the checksums
-    (False, True, False, "no wheelhouse for this uv.lock"),
-]
+# records the fetch instead of running it: the real one is proven under gitlab-ci-local
+FAKE_UVX = 'uvx() { echo "FETCH $*"; }\nPYTHON=3.12 UVCI_SPEC=uvci==9\n'
+FETCH = "FETCH --from uvci==9 uvci prefetch --python 3.12 --cell 3.12"
 
 
-@pytest.mark.parametrize(("stamp", "sums", "corrupt", "expected"), GUARD_CASES)
-def test_cell_guard_fetches_when_the_restored_wheelhouse_cannot_be_trusted(
-    tmp_path: Path, stamp: bool, sums: bool, corrupt: bool, expected: str | None
+@pytest.mark.parametrize(("stamp", "expected"), [(True, None), (False, "no wheelhouse for this")])
+def test_cell_guard_fetches_when_the_wheelhouse_was_not_saved_for_this_lock(
+    tmp_path: Path, stamp: bool, expected: str | None
 ) -> None:
-    wheels = tmp_path / ".uvci" / "wheels"
-    wheels.mkdir(parents=True)
+    (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
     (tmp_path / "uv.lock").write_text("version = 1\n")
-    (wheels / "a-1.0-py3-none-any.whl").write_bytes(b"wheel bytes")
-    (wheels / "requirements-3.12.txt").write_text("a==1.0\n")
-    if sums:
-        run_sh("sha256sum a-1.0-py3-none-any.whl requirements-3.12.txt > SHA256SUMS-3.12", wheels)
-    if corrupt:
-        (wheels / "a-1.0-py3-none-any.whl").write_bytes(b"wheel bytez")
     lock_sha = "$(sha256sum uv.lock | cut -d' ' -f1)" if stamp else "0"
     run_sh(f'echo "{lock_sha}" > {sh.LOCK_STAMP}', tmp_path)
-    # records the fetch instead of running it: the real one is proven under gitlab-ci-local
-    fetch = 'uvx() { echo "FETCH $*"; }\nPYTHON=3.12 UVCI_SPEC=uvci==9\n'
-    result = run_sh(fetch + sh.wheelhouse_guard(["--python", "3.12"]), tmp_path)
+    result = run_sh(FAKE_UVX + sh.wheelhouse_guard(["--python", "3.12"]), tmp_path)
     assert result.returncode == 0, result.stderr
     if expected is None:
-        assert result.stdout == ""  # checked by sha256sum alone: no uvci, no request
+        assert result.stdout == ""  # the stamp alone decides: no uvci, no request
     else:
-        assert expected in result.stdout
-        assert "FETCH --from uvci==9 uvci prefetch --python 3.12 --cell 3.12" in result.stdout
+        assert expected in result.stdout and FETCH in result.stdout
+
+
+# how many of uv's calls fail (the first, then the retry) -> the step's exit code, whether it
+# fetched the cell's files
+INSTALL_CASES = [(0, 0, False), (1, 0, True), (2, 1, True)]
+
+
+@pytest.mark.parametrize(("failures", "rc", "fetched"), INSTALL_CASES)
+def test_failed_offline_install_fetches_the_cells_bad_files_and_installs_once_more(
+    tmp_path: Path, failures: int, rc: int, fetched: bool
+) -> None:
+    fake_uv = (
+        'uv() { n=$(cat calls 2>/dev/null || echo 0); echo $((n + 1)) > calls; echo "UV $*"; '
+        f'[ "$n" -ge {failures} ]; }}\n'
+    )
+    result = run_sh(FAKE_UVX + fake_uv + sh.offline_install(["--python", "3.12"]), tmp_path)
+    assert (result.returncode != 0) == bool(rc), result.stderr
+    assert (FETCH in result.stdout) is fetched
+    assert ("install from the restored wheelhouse failed" in result.stdout) is fetched
+    installs = [line for line in result.stdout.splitlines() if line.startswith("UV pip install")]
+    assert len(installs) == (2 if fetched else 1)
+    assert "--offline --no-index --find-links .uvci/wheels" in installs[0]
+    assert installs[0].endswith("-r .uvci/wheels/requirements-3.12.txt")
 
 
 def test_junit_for_a_non_pytest_command(tmp_path: Path) -> None:

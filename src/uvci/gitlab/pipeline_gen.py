@@ -288,7 +288,7 @@ def _test_script(opts: GenerateOptions, builds: LocalBuilds) -> list[Any]:
     lines: list[Any] = [
         script_line(sh.wheelhouse_guard(opts.plan_args)),
         sh.sh_join(["uv", "venv", "--python", "$PYTHON", sh.VENV]),
-        sh.offline_install(),
+        script_line(sh.offline_install(opts.plan_args)),
     ]
     if builds.once:
         lines.append(sh.install_built_wheels())

@@ -91,33 +91,34 @@ def skip_unchanged_uv_cache(marker: str) -> str:
     )
 
 
-CHECKSUMS = "SHA256SUMS-$PYTHON"  # written by `uvci prefetch` for each cell
-
-
-def checksums_ok() -> str:
-    """The cell's files in the wheelhouse match ``SHA256SUMS-$PYTHON`` (coreutils or busybox:
-    no ``--quiet``, which busybox lacks; the output is discarded)."""
-    return f'(cd {WHEELHOUSE} && sha256sum -c "{CHECKSUMS}" >/dev/null 2>&1)'
+def _cell_fetch(plan_args: Sequence[str]) -> str:
+    return prefetch_command(plan_args, ["$PYTHON"]).replace("$UVX", "uvx", 1)
 
 
 def wheelhouse_guard(plan_args: Sequence[str]) -> str:
-    """A wheelhouse not saved for this uv.lock (or none), or one whose files fail their
-    checksums, is filled here for this cell only (and never saved: cells are pull-only)."""
-    fetch = prefetch_command(plan_args, ["$PYTHON"]).replace("$UVX", "uvx", 1)
+    """A wheelhouse not saved for this uv.lock (or none) is filled here for this cell only (and
+    never saved: cells are pull-only)."""
     return (
         f'if [ "$(cat {LOCK_STAMP} 2>/dev/null)" != "{_LOCK_SHA}" ]; then\n'
         '  echo "uvci: no wheelhouse for this uv.lock was restored; fetching this cell\'s files"\n'
-        f"  {fetch}\n"
-        f"elif ! {checksums_ok()}; then\n"
-        f'  echo "uvci: the restored wheelhouse fails {CHECKSUMS}; fetching this cell\'s files"\n'
-        f"  {fetch}\n"
+        f"  {_cell_fetch(plan_args)}\n"
         "fi"
     )
 
 
-def offline_install() -> str:
-    argv = offline_install_command(Path(WHEELHOUSE), "$PYTHON", VENV_PYTHON)
-    return sh_join(["uv", *argv])
+def offline_install(plan_args: Sequence[str]) -> str:
+    """The offline install; uv checks every file against its hash in the requirements. If it
+    fails (a damaged or missing file), ``uvci prefetch --cell`` re-checks the cell's files by
+    hash and fetches the bad ones, and the install runs once more."""
+    install = sh_join(["uv", *offline_install_command(Path(WHEELHOUSE), "$PYTHON", VENV_PYTHON)])
+    return (
+        f"if ! {install}; then\n"
+        "  echo \"uvci: the install from the restored wheelhouse failed; checking this cell's"
+        ' files by hash and fetching the bad ones"\n'
+        f"  {_cell_fetch(plan_args)}\n"
+        f"  {install}\n"
+        "fi"
+    )
 
 
 def build_wheels(directories: Sequence[str]) -> str:
