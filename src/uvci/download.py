@@ -45,12 +45,19 @@ class _Retry(Exception):
         self.delay = delay
 
 
-def _env_number(env: Mapping[str, str], key: str, default: float) -> float:
+def _env_number(env: Mapping[str, str], key: str, default: float, *, whole: bool = False) -> float:
+    """A number of at least 0 from ``env`` (``whole``: a whole number, as uv reads a count)."""
     raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    kind = "a whole number" if whole else "a number"
     try:
-        return float(raw) if raw else default
+        value = int(raw) if whole else float(raw)
     except ValueError:
-        raise FatalError(f"{key}={raw!r}: not a number; fix or unset it") from None
+        raise FatalError(f"{key}={raw!r}: not {kind}; fix or unset it") from None
+    if not value >= 0:  # also catches nan
+        raise FatalError(f"{key}={raw!r}: must be {kind} of at least 0; fix or unset it")
+    return value
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -99,7 +106,7 @@ class Fetcher:
         self.auth = auth
         self.root = root  # relative paths in the lock (path registries) are from here
         self.notify = notify  # told about each retry
-        self.retries = int(_env_number(env, "UV_HTTP_RETRIES", 3))
+        self.retries = int(_env_number(env, "UV_HTTP_RETRIES", 3, whole=True))
         timeout = _env_number(env, "UV_REQUEST_TIMEOUT", 30)
         self.timeout = _env_number(env, "UV_HTTP_TIMEOUT", timeout)
         self.backoff = _env_number(env, "UVCI_HTTP_BACKOFF", 0.5)
