@@ -30,7 +30,7 @@ def write(
     if failures:
         _atomic(out / "benchmarks.failures.json", json.dumps(failures, indent=1) + "\n")
     chart(records, out / "benchmarks.png")
-    results = table(records, failures) + "\n" + machine(pythons)
+    results = table(records, failures) + "\n\n" + verdict(records) + "\n" + machine(pythons)
     md = out / "benchmarks.md"
     _atomic(md, splice(md.read_text() if md.exists() else "", results))
 
@@ -92,6 +92,55 @@ def table(records: list[Record], failures: list[Record]) -> str:
     return (
         head + "\n".join(rows) + ("\n\nFailed (no numbers):\n" + "\n".join(fails) if fails else "")
     )
+
+
+TOLERANCE = 0.05  # "within 5% of the fastest"
+
+
+def verdict(records: list[Record]) -> str:
+    """uvci against the fastest of the four, per project × profile × scenario: the ratio of its
+    critical path and of its dependency seconds to the lowest, and the warm-pipeline bytes."""
+    head = (
+        "uvci against the fastest strategy (ratio 1.00: uvci is the fastest; a ratio is "
+        "uvci's seconds over the lowest of the four):\n\n"
+        "| project | profile | scenario | critical path | dependency seconds "
+        "| warm: index, upload |\n"
+        "|---|---|---|---|---|---|\n"
+    )
+    rows = []
+    for project, profile, scenario in sorted(
+        {(r["project"], r["profile"], r["scenario"]) for r in records},
+        key=lambda k: (k[0], k[1], SCENARIOS.index(k[2])),
+    ):
+        group = [
+            r for r in records
+            if (r["project"], r["profile"], r["scenario"]) == (project, profile, scenario)
+        ]  # fmt: skip
+        ours = [r for r in group if r["strategy"] == "uvci"]
+        if not ours:
+            continue
+        cells = [
+            _against(ours[0], group, m) for m in ("critical_path_seconds", "dependency_seconds")
+        ]
+        moved = "–"
+        if scenario == "warm":
+            nothing = ours[0]["index_bytes"] == 0 and ours[0]["cache_upload_bytes"] == 0
+            moved = (
+                "0 B, 0 B"
+                if nothing
+                else (f"{_mb(ours[0]['index_bytes'])} MB, {_mb(ours[0]['cache_upload_bytes'])} MB")
+            )
+        rows.append(f"| {project} | {profile} | {scenario} | {cells[0]} | {cells[1]} | {moved} |")
+    return head + "\n".join(rows)
+
+
+def _against(ours: Record, group: list[Record], metric: str) -> str:
+    best = min(group, key=lambda r: r[metric])
+    ratio = ours[metric] / best[metric] if best[metric] > 0 else 1.0
+    if best is ours or ratio <= 1.0:
+        return f"**1.00** fastest ({ours[metric]:.1f} s)"
+    mark = "**within 5%**" if ratio <= 1 + TOLERANCE else "slower"
+    return f"{ratio:.2f} {mark} ({ours[metric]:.1f} s vs {best[metric]:.1f} s, {best['strategy']})"
 
 
 def machine(pythons: dict[str, Path]) -> str:

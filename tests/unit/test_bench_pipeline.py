@@ -15,7 +15,7 @@ import pytest
 from bench import jobs, strategies
 from bench.projects import base_env, to_proxy, to_pypi, uv_env
 from bench.proxy import IndexProxy, Upstream
-from bench.report import merge, splice, table
+from bench.report import merge, splice, table, verdict
 from bench.scenarios import aggregate, installed_pythons, summarize
 from bench.storage import CacheStore, SeaweedServer
 from bench.throttle import Throttle
@@ -154,3 +154,26 @@ def test_merge_replaces_only_redone_records(tmp_path: Path) -> None:
     path = tmp_path / "benchmarks.json"
     path.write_text(json.dumps([rec("fast", 1), rec("slow", 2)]))
     assert merge(path, [rec("slow", 3)]) == [rec("fast", 1), rec("slow", 3)]
+
+
+def test_verdict_compares_uvci_with_the_fastest_of_the_four() -> None:
+    def rec(scenario: str, strategy: str, path: float, dep: float, up: int = 0) -> dict[str, Any]:
+        return {
+            "project": "p", "profile": "fast", "scenario": scenario, "strategy": strategy,
+            "critical_path_seconds": path, "dependency_seconds": dep,
+            "index_bytes": 0 if strategy == "uvci" else 5, "cache_upload_bytes": up,
+        }  # fmt: skip
+
+    records = [
+        rec("cold", "none", 2.0, 8.0), rec("cold", "uvci", 3.0, 8.3),
+        rec("warm", "seed", 2.0, 9.0), rec("warm", "uvci", 1.0, 10.0, up=2_000_000),
+    ]  # fmt: skip
+    rows = verdict(records).splitlines()[4:]
+    assert rows[0] == (
+        "| p | fast | cold | 1.50 slower (3.0 s vs 2.0 s, none) "
+        "| 1.04 **within 5%** (8.3 s vs 8.0 s, none) | – |"
+    )
+    assert rows[1] == (
+        "| p | fast | warm | **1.00** fastest (1.0 s) "
+        "| 1.11 slower (10.0 s vs 9.0 s, seed) | 0.0 MB, 2.0 MB |"
+    )
