@@ -8,12 +8,15 @@ Cache semantics follow the GitLab runner with a distributed (S3) cache:
   and uploaded, overwriting the key;
 - jobs of one stage run in parallel on separate runners: each sees the storage as it was when
   the stage started, and their uploads land when the stage ends (the last one wins).
-The jobs here run one after another so each is timed alone, in the same build directory path
+The jobs here run one after another so each is timed alone (the disk is synced before each, so
+one job's buffered writes are not flushed during the next one's timing), in the same build
+directory path
 (as on a CI runner, where uv's cache may hold absolute paths).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import uuid
@@ -120,6 +123,7 @@ class Runner:
         shutil.copytree(project_dir, self.builds)
         env = {**env, "UV_CACHE_DIR": str(self.builds / ".uv-cache")}
         ctx = JobContext(self.builds, {**env, **dict(job.variables)})
+        os.sync()  # the previous job's writes reach the disk now, not during this job's timing
         t0 = time.monotonic()
         down = self._restore(job, ctx)
         t1 = time.monotonic()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -107,9 +108,15 @@ def rewrite_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop(signum: int, _frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so SeaweedFS, the proxy and the temp dir are cleaned up."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     apply_quick(args)
+    signal.signal(signal.SIGTERM, _stop)
     with tempfile.TemporaryDirectory(prefix="uvci-bench-") as tmp:
         try:
             if args.command == "report":
@@ -120,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         except (BenchError, StorageError) as exc:
             print(f"bench: {exc}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print("bench: interrupted; no results written", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":
