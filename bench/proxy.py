@@ -56,6 +56,14 @@ class Counter:
             return self.bytes, self.requests
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # uv opens dozens of connections at once (UV_CONCURRENT_DOWNLOADS, 50). With the default
+    # listen backlog of 5 the kernel dropped some connection attempts, uv's 10 s connect timeout
+    # fired, and a job took twice as long (seen on the slow profile, uv sync jobs only).
+    request_queue_size = 256
+
+
 class IndexProxy:
     """The proxy server; ``url`` is its base, ``simple_url`` what uv uses as its index."""
 
@@ -64,8 +72,7 @@ class IndexProxy:
         self.throttle = throttle
         self.upstream = upstream
         self.counter = Counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.simple_url = f"{self.url}/simple"
@@ -75,7 +82,8 @@ class IndexProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for serve_forever(): only once started
+            self._server.shutdown()
         self._server.server_close()
 
     def page(self, name: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -81,3 +82,20 @@ def test_throttled_downloads_take_their_time(proxy: IndexProxy) -> None:
     start = time.monotonic()
     get(url)
     assert time.monotonic() - start >= 0.2
+
+
+def test_a_burst_of_connections_is_queued_not_dropped(tmp_path: Path) -> None:
+    """uv opens dozens of connections at once: before the server accepts any of them, all must
+    complete their handshake (a short listen backlog made the kernel drop some, and uv waited
+    for its connect timeout)."""
+    proxy = IndexProxy(tmp_path / "proxy-cache", Throttle(None))  # listening, not accepting
+    host, port = proxy.url.removeprefix("http://").split(":")
+    sockets = []
+    try:
+        for _ in range(64):
+            sockets.append(socket.create_connection((host, int(port)), timeout=1.0))
+    finally:
+        for sock in sockets:
+            sock.close()
+        proxy.__exit__(None, None, None)
+    assert len(sockets) == 64
