@@ -10,8 +10,7 @@ Cache semantics follow the GitLab runner with a distributed (S3) cache:
   the stage started, and their uploads land when the stage ends (the last one wins).
 The jobs here run one after another so each is timed alone (the disk is synced before each, so
 one job's buffered writes are not flushed during the next one's timing), in the same build
-directory path
-(as on a CI runner, where uv's cache may hold absolute paths).
+directory path (as on a CI runner, where uv's cache may hold absolute paths).
 """
 
 from __future__ import annotations
