@@ -37,8 +37,8 @@ The pipeline (docs/pipeline.md explains every line):
                  or source that compiles); a compiled project is built in every cell instead.
   uvci-test      parallel:matrix over the plan's Pythons, image
                  ghcr.io/astral-sh/uv:<uv>-python<X>-bookworm-slim, installs offline from the
-                 restored wheelhouse (pull-only cache) after checking it with sha256sum
-                 (fetching the cell's own files if it fails), runs the test command, JUnit
+                 restored wheelhouse (pull-only cache), uv checking every file's hash
+                 (fetching the cell's own files if one fails), runs the test command, JUnit
                  report.
 
 The output depends only on the project and the options (and, without --python, on which
