@@ -7,7 +7,13 @@
                "<built wheel>": {"sha256": "...", "size": 45, "origin": "built",
                                  "sdist": "<sdist filename>", "sdist_sha256": "..."}},
      "cells": {"3.12": {"requirements": "requirements-3.12.txt", "fingerprint": "...",
-                        "local": ["my-app"], "not_in_wheelhouse": ["pkg (git)"]}}}
+                        "local": ["my-app"], "not_in_wheelhouse": ["pkg (git)"]}},
+     "generation": 3, "needed": "<fingerprint of the files the last fill needed>"}
+
+A file's ``used`` is the generation of the last fill that needed it; a fill that needs another
+set of files than the last one starts a new generation. ``--retain`` keeps files no longer
+needed, most recently used first, within its bound. The manifest comes from a cache, so it is
+never trusted for integrity: every file a fill needs is checked against uv.lock's sha256.
 
 ``files`` lists every dist in the wheelhouse. A wheel built from an sdist is keyed on the
 sdist's sha256, so a later run reuses it for every cell whose tags it fits. ``fingerprint`` is
@@ -40,6 +46,7 @@ class FileEntry:
     origin: str  # lock | built
     sdist: str | None = None
     sdist_sha256: str | None = None
+    used: int | None = None  # the manifest's generation when a fill last needed the file
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -61,10 +68,14 @@ class CellEntry:
 class Manifest:
     files: Mapping[str, FileEntry] = field(default_factory=dict)
     cells: Mapping[str, CellEntry] = field(default_factory=dict)
+    generation: int = 0  # +1 each time a fill needs another set of files (a new lock)
+    needed_id: str = ""  # the fingerprint of the files the last fill needed
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
+            "generation": self.generation,
+            "needed": self.needed_id,
             "files": {name: self.files[name].to_json() for name in sorted(self.files)},
             "cells": {py: self.cells[py].to_json() for py in sorted(self.cells)},
         }
@@ -81,9 +92,10 @@ def load_manifest(wheelhouse: Path) -> Manifest:
             return Manifest()
         files = {name: FileEntry(**entry) for name, entry in data["files"].items()}
         cells = {py: _cell(entry) for py, entry in data["cells"].items()}
+        generation, needed_id = int(data.get("generation", 0)), str(data.get("needed", ""))
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return Manifest()
-    return Manifest(files, cells)
+    return Manifest(files, cells, generation, needed_id)
 
 
 def _cell(entry: dict[str, Any]) -> CellEntry:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from uvci.credentials import load_auth
 from uvci.download import Fetcher
 from uvci.errors import FatalError
 from uvci.fill import (
+    Retain,
     Tally,
     Verifier,
     exclusive,
@@ -52,9 +53,10 @@ from uvci.fill import (
     needed_files,
     parallel,
     prune,
+    retained,
     snapshot,
 )
-from uvci.manifest import MANIFEST, FileEntry, Manifest, load_manifest
+from uvci.manifest import MANIFEST, FileEntry, Manifest, fingerprint, load_manifest
 from uvci.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.platforms import resolve_target
 from uvci.progress import Reporter
@@ -164,17 +166,22 @@ def fill_wheelhouse(
     reporter: Reporter | None = None,
     interpreters: Mapping[str, str | Path] | None = None,
     env: Mapping[str, str] | None = None,
+    retain: Retain | None = None,
+    build: bool = True,
 ) -> PrefetchResult:
     """Fill ``wheelhouse`` for the chosen ``cells`` of ``plan`` (all by default); see above.
 
-    Concurrent calls on one wheelhouse (threads or processes) run one after the other.
+    ``retain``: keep files no longer needed within that bound, most recently used first (else
+    every file no cell needs is removed); ``build``: build wheels of sdist-only packages (else
+    the sdists stay for uv to build at install time). Concurrent calls on one wheelhouse
+    (threads or processes) run one after the other.
     """
     chosen = select_cells(plan, cells)
     _make_dir(wheelhouse)
     try:
         with exclusive(status_paths(wheelhouse).lock, reporter or Reporter()):
             job = _Fill(plan, wheelhouse, chosen, reporter or Reporter(), env)
-            return job.run(jobs, interpreters or {})
+            return job.run(jobs, interpreters or {}, retain, build)
     except OSError as exc:  # the wheelhouse's file system (network errors are handled inside)
         where = exc.filename or wheelhouse
         why = "disk full" if exc.errno in DISK_FULL else (exc.strerror or str(exc))
@@ -201,15 +208,28 @@ class _Fill:
         auth = load_auth(plan.project.root, env)
         fetcher = Fetcher(auth, plan.project.root, env, notify=reporter.note)
         self.verifier = Verifier(wheelhouse, fetcher, reporter)
+        self.kept: set[str] = set()
 
-    def run(self, jobs: int, interpreters: Mapping[str, str | Path]) -> PrefetchResult:
+    def run(
+        self, jobs: int, interpreters: Mapping[str, str | Path], retain: Retain | None, build: bool
+    ) -> PrefetchResult:
         built_old = {n: e for n, e in self.old.files.items() if e.origin == "built"}
-        keep = self.prune(built_old)
         needed = needed_files(self.chosen)
         total = sum(p.size or 0 for p in needed.values())
+        keep = self.prune(built_old, retain.budget(total) if retain else None)
         self.reporter.begin(f"wheelhouse {display(self.wheelhouse)}", len(needed), total)
         files = self.fetch(needed, jobs)
         built = self.verified_builds(built_old, keep, jobs)
+        notes: tuple[str, ...] = ()
+        if build:
+            notes = self.build(built, interpreters)
+        files.update(built)
+        self.write(files, needed)
+        return self.result((*notes, *cell_notes(self.chosen)))
+
+    def build(
+        self, built: dict[str, FileEntry], interpreters: Mapping[str, str | Path]
+    ) -> tuple[str, ...]:
         target = resolve_target(self.plan.platform)
         builder = Builder(
             self.wheelhouse, self.plan.project.root, target, interpreters, self.reporter
@@ -218,16 +238,20 @@ class _Fill:
         notes = builder.build_cells(self.chosen, built)
         for name in set(built) - before:
             self.tally.add("built", built[name].size)
-        files.update(built)
-        self.write(files)
-        return self.result((*notes, *cell_notes(self.chosen)))
+        return tuple(notes)
 
-    def prune(self, built_old: Mapping[str, FileEntry]) -> set[str]:
+    def prune(self, built_old: Mapping[str, FileEntry], budget: int | None) -> set[str]:
+        """Remove what no cell needs; with a ``budget``, keep recently used files within it."""
         plan = self.plan
         sdists = {p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist"}
         reqs = [name for python in plan.pythons for name in cell_file_names(python)]
         keep = keep_names(needed_files(plan.cells), built_old, sdists, reqs)
+        if budget is not None:
+            present = {name: size for name, (size, _) in self.before.items()}
+            used = {n: e.used for n, e in self.old.files.items() if e.used is not None}
+            keep |= retained(present, keep, used, budget)
         prune(self.wheelhouse, keep, self.reporter, self.tally)
+        self.kept = keep
         return keep
 
     def fetch(self, needed: Mapping[str, PlannedPackage], jobs: int) -> dict[str, FileEntry]:
@@ -247,11 +271,18 @@ class _Fill:
             self.tally.add("reused", entry.size)
         return kept
 
-    def write(self, files: Mapping[str, FileEntry]) -> None:
-        wheelhouse = self.wheelhouse
-        cells = write_cells(self.plan, self.chosen, wheelhouse, files, self.old)
-        present = {n: e for n, e in files.items() if (wheelhouse / n).is_file()}
-        write_text(wheelhouse / MANIFEST, Manifest(present, cells).dumps())
+    def write(self, files: Mapping[str, FileEntry], needed: Mapping[str, PlannedPackage]) -> None:
+        """Requirement files and the manifest: every dist on disk, with when it was last used
+        (files kept for other cells or by ``--retain`` keep their recorded entry)."""
+        wheelhouse, old = self.wheelhouse, self.old
+        cells = write_cells(self.plan, self.chosen, wheelhouse, files, old)
+        needed_id = fingerprint((name, p.sha256) for name, p in needed.items())
+        generation = old.generation + (needed_id != old.needed_id)
+        entries = {n: e for n, e in old.files.items() if n in self.kept}
+        entries.update({n: replace(e, used=generation) for n, e in files.items()})
+        present = {n: e for n, e in entries.items() if (wheelhouse / n).is_file()}
+        manifest = Manifest(present, cells, generation, needed_id)
+        write_text(wheelhouse / MANIFEST, manifest.dumps())
 
     def result(self, notes: tuple[str, ...]) -> PrefetchResult:
         return PrefetchResult(

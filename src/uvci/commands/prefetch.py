@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from uvci.errors import FatalError
+from uvci.fill import parse_retain
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
-from uvci.plan import Plan
+from uvci.plan import Cell, Plan, make_plan
 from uvci.progress import make_reporter
 from uvci.reqfiles import write_text
 from uvci.wheelhouse import (
@@ -92,12 +94,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="interpreter that builds sdist-only packages for cell 3.X (default: the running "
         "Python, for its own cell)",
     )
+    group.add_argument(
+        "--retain",
+        type=parse_retain,
+        metavar="SIZE",
+        help="keep files no longer needed, most recently used first, up to Nx the needed bytes "
+        "(2x) or a size (500MB); default: remove every file no cell needs",
+    )
+    group.add_argument(
+        "--no-build",
+        action="store_true",
+        help="leave sdist-only packages as sdists (uv builds them when it installs)",
+    )
+    group.add_argument(
+        "--build-env",
+        type=Path,
+        metavar="DIR",
+        help="also fill with the files of the build backend locked in DIR/uv.lock "
+        "(uvci generate writes .gitlab/ci/uvci-build)",
+    )
     group.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     plan = plan_from_args(args)
+    if args.build_env is not None:
+        plan = with_build_env(plan, args.path / args.build_env)
     wheelhouse = args.wheelhouse or default_wheelhouse(args.path)
     status = status_paths(wheelhouse)
     _clear(status.unchanged, status.report)
@@ -109,6 +132,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(report)
     return 0
+
+
+def with_build_env(plan: Plan, directory: Path) -> Plan:
+    """``plan`` whose cells also install the build backend locked in ``directory``."""
+    if not (directory / "uv.lock").is_file():
+        raise FatalError(
+            f"{directory}: no uv.lock of the build backend; run `uvci generate` and commit it"
+        )
+    backend = make_plan(directory, python=plan.pythons, platform=plan.platform)
+    by_python = {cell.python: cell.packages for cell in backend.cells}
+    cells = tuple(
+        Cell(cell.python, (*cell.packages, *by_python.get(cell.python, ()))) for cell in plan.cells
+    )
+    return replace(plan, cells=cells)
 
 
 def _clear(*paths: Path) -> None:
@@ -130,6 +167,8 @@ def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchRes
             jobs=args.jobs,
             reporter=reporter,
             interpreters=dict(args.build_python),
+            retain=args.retain,
+            build=not args.no_build,
         )
     except BaseException:
         reporter.end("")  # close the log section (or the progress bar); the error line follows
