@@ -44,10 +44,10 @@ def add_plan_arguments(parser: argparse.ArgumentParser, *, with_path: bool = Tru
     )
     matrix.add_argument(
         "--platform",
-        default=DEFAULT_PLATFORM,
         metavar="NAME",
         help=f"uv's --python-platform name of the CI image (default: {DEFAULT_PLATFORM}, the "
-        "glibc of uv's Debian bookworm images; x86_64-unknown-linux-musl for alpine)",
+        "glibc of uv's Debian trixie images; x86_64-unknown-linux-musl for alpine; for "
+        "`uvci run`, this machine)",
     )
     sel = parser.add_argument_group("what to install (the same flags as `uv sync`)")
     for flag, metavar, text in _SELECTION_FLAGS:
@@ -86,13 +86,15 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
     )
 
 
-def plan_from_args(args: argparse.Namespace, root: Path | None = None) -> Plan:
+def plan_from_args(
+    args: argparse.Namespace, root: Path | None = None, default_platform: str = DEFAULT_PLATFORM
+) -> Plan:
     root = root if root is not None else args.path
     if not root.is_dir():
         raise FatalError(f"{root}: no such directory; pass the project directory")
     return make_plan(
         root,
         python=args.python,
-        platform=args.platform,
+        platform=args.platform or default_platform,
         selection=selection_from_args(args),
     )

@@ -6,14 +6,18 @@ hold there, and in which order uv prefers wheel tags there.
 
 from __future__ import annotations
 
+import platform as _py_platform
 import re
+import sys
 from dataclasses import dataclass
 
 from packaging import tags
 
 from uvci.errors import FatalError
 
-DEFAULT_PLATFORM = "x86_64-manylinux_2_36"
+DEFAULT_PLATFORM = "x86_64-manylinux_2_40"  # uv's trixie images (glibc 2.41); uv names up to 2_40
+
+MAX_MANYLINUX = 40  # the newest manylinux_2_X name uv knows
 
 _ARCH_MARKER = {"x86_64": "x86_64", "aarch64": "aarch64", "i686": "i686"}
 _DARWIN_ARCH = {"aarch64": "arm64", "x86_64": "x86_64"}
@@ -103,7 +107,7 @@ def resolve_target(name: str) -> Target:
         canonical = _ALIASES[canonical]
     if match := _MANYLINUX.match(canonical):
         arch, minor = match.group(1), int(match.group(2))
-        if minor < 17 or minor > 40:
+        if minor < 17 or minor > MAX_MANYLINUX:
             raise _unknown(name)
         return _linux(name, arch, _manylinux_tags(arch, minor))
     if match := _MUSL.match(canonical):
@@ -120,9 +124,25 @@ def resolve_target(name: str) -> Target:
     raise _unknown(name)
 
 
+def host_platform() -> str:
+    """uv's ``--python-platform`` name of this machine (``uvci run`` plans for it)."""
+    machine = _py_platform.machine().lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    system = sys.platform
+    if system == "darwin":
+        return f"{arch}-apple-darwin"
+    if system == "win32":
+        return f"{arch}-pc-windows-msvc"
+    libc, version = _py_platform.libc_ver()
+    if libc == "glibc" and version:
+        minor = min(int(version.split(".")[1]), MAX_MANYLINUX)
+        return f"{arch}-manylinux_2_{minor}"
+    return f"{arch}-unknown-linux-musl"
+
+
 def _unknown(name: str) -> FatalError:
     return FatalError(
         f"unknown platform {name!r}: use one of uv's --python-platform names, e.g. "
-        f"{DEFAULT_PLATFORM} (uv's Debian bookworm images), aarch64-manylinux_2_28, "
+        f"{DEFAULT_PLATFORM} (uv's Debian trixie images), aarch64-manylinux_2_28, "
         "x86_64-unknown-linux-musl (alpine), aarch64-apple-darwin, x86_64-pc-windows-msvc"
     )

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from uvci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
+from uvci.platforms import host_platform
 from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.session import Outcome, RunOptions, discover, run_matrix
 from uvci.runner.testcmd import DEFAULT_COMMAND, parse_test_command
@@ -101,7 +102,7 @@ def _split_at_double_dash(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     command = parse_test_command(args.test_command, args.keyword, args.test_args)
     check_jobs(args.jobs)
-    plan = plan_from_args(args)
+    plan = plan_from_args(args, default_platform=host_platform())
     options = RunOptions(command, args.jobs, args.fail_fast, args.require_all, fresh=args.fresh)
     console = Console(file=sys.stderr if args.json else sys.stdout)
     for note in plan.notes:
