@@ -22,7 +22,7 @@ from uvci.errors import EXIT_INTERRUPTED, FatalError
 # Each command and its one-line summary (a test checks they match the modules' SUMMARY).
 COMMANDS = {
     "plan": "show what every matrix cell installs, and what a cache costs",
-    "generate": "write the GitLab pipeline that fetches every wheel once",
+    "generate": "write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse",
     "doctor": "find (and fix) what makes an existing uv pipeline slow or wrong",
     "prefetch": "fill the wheelhouse for every cell (runs inside CI)",
     "run": "run the test matrix locally: one environment per Python, in parallel",
@@ -32,7 +32,7 @@ DESCRIPTION = """\
 Fast, correct GitLab CI for uv projects tested across a Python matrix.
 
   uvci plan       what every matrix cell installs, and what a cache costs
-  uvci generate   write the GitLab pipeline that fetches every wheel once
+  uvci generate   write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse
   uvci doctor     find (and fix) what makes an existing uv pipeline slow or wrong
   uvci prefetch   fill the wheelhouse for every cell (runs inside CI)
   uvci run        run the same matrix locally, in parallel

@@ -15,6 +15,7 @@ import pytest
 from tests.support.planning import assert_cell_is_what_uv_installed, full_version
 from tests.support.projects import sync
 from uvci.plan import make_plan
+from uvci.platforms import host_platform
 from uvci.selection import Selection
 
 CASES: list[tuple[str, tuple[str, ...], Selection]] = [
@@ -49,6 +50,8 @@ def test_plan_matches_uv_sync(
 ) -> None:
     _, python = each_python
     root = locked_project(project)
-    plan = make_plan(root, python=[full_version(python)], selection=selection)
+    plan = make_plan(
+        root, python=[full_version(python)], selection=selection, platform=host_platform()
+    )
     venv = sync(root, python, uv_env, ("--locked", *args), venv=tmp_path / "venv")
     assert_cell_is_what_uv_installed(plan.cells[0], venv, python)

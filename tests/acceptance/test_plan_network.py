@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.planning import assert_cell_is_what_uv_installed, full_version
 from uvci.plan import make_plan
+from uvci.platforms import host_platform
 from uvci.uvproc import run_uv
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "matrix-demo"
@@ -31,7 +32,7 @@ def test_example_plan_matches_uv_sync_from_the_real_index(
     _, python = each_python
     project = tmp_path / "demo"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".venv", ".uvci"))
-    plan = make_plan(project, python=[full_version(python)])
+    plan = make_plan(project, python=[full_version(python)], platform=host_platform())
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv")}
     rc, out, err = run_uv(["sync", "--locked", "--python", str(python)], cwd=project, env=env)
     assert rc == 0, out + err

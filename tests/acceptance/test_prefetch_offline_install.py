@@ -21,6 +21,7 @@ from tests.support.projects import EXPECTED_SYNC
 from tests.support.pyindex import LoopbackIndex
 from tests.support.venvs import installed
 from uvci.plan import make_plan
+from uvci.platforms import host_platform
 from uvci.uvproc import run_uv
 from uvci.wheelhouse import fill_wheelhouse, offline_install_command
 
@@ -47,7 +48,9 @@ def test_cell_installs_offline_from_the_wheelhouse(
 ) -> None:
     minor, python = each_python
     root = locked_project(name)
-    plan = make_plan(root, python=sorted(pythons))  # one wheelhouse shared by every cell
+    plan = make_plan(
+        root, python=sorted(pythons), platform=host_platform()
+    )  # one wheelhouse shared by every cell
     wheelhouse = tmp_path / "wheels"
     result = fill_wheelhouse(plan, wheelhouse, interpreters=pythons)
     assert result.notes == ()

@@ -16,110 +16,105 @@ from uvci.cli import main
 from uvci.gitlab import pipeline_scripts as sh
 
 LockedProject = Callable[..., Path]
+UNITTEST = ("--test-command", "python -m unittest")  # the test projects lock no pytest
 
 
 def pipeline(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     capsys.readouterr()
-    assert main(["generate", str(project), "--stdout", *args]) == 0
+    assert main(["generate", str(project), "--stdout", *UNITTEST, *args]) == 0
     text = capsys.readouterr().out
     assert gitlab_ci_errors(text) == []
     loaded: dict[str, Any] = YAML(typ="safe").load(text)
     return loaded
 
 
-def test_pure_project_shared_wheelhouse(
+def script(job: dict[str, Any]) -> str:
+    return "\n".join(job["script"])
+
+
+def test_one_stage_each_cell_owns_its_wheelhouse(
     locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    jobs = pipeline(locked_project("pure"), capsys, "--python", "3.10,3.12")
-    prefetch, test = jobs["uvci-prefetch"], jobs["uvci-test"]
-    assert "parallel" not in prefetch and prefetch["variables"]["PYTHON"] == "3.12"
-    assert prefetch["image"].endswith("-python3.12-bookworm-slim")
-    wheels, tool, latest = prefetch["cache"]
-    assert wheels["key"] == {"files": ["uv.lock"], "prefix": "uvci-wheels"}
-    assert wheels["fallback_keys"] == ["uvci-wheels-latest"] and wheels["policy"] == "pull-push"
-    assert (latest["key"], latest["policy"]) == ("uvci-wheels-latest", "push")
-    assert tool["paths"] == [".uvci/uv-cache"] and prefetch["variables"]["UV_CACHE_DIR"] == (
-        ".uvci/uv-cache"
-    )
-    assert "uvci prefetch --python 3.10,3.12" in prefetch["script"][1]
-    assert prefetch["rules"] == [
-        {"if": '$CI_PIPELINE_SOURCE == "schedule"'},
-        {"changes": ["uv.lock", "pyproject.toml", ".gitlab/ci/uvci.yml"]},
-    ]  # no rule matches (a warm pipeline): the job is left out
-    assert test["needs"][0] == {"job": "uvci-prefetch", "artifacts": False, "optional": True}
+    jobs = pipeline(locked_project("compiled"), capsys, "--python", "3.10,3.12")
+    assert [name for name in jobs if not name.startswith(".")] == ["uvci-test"]
+    test = jobs["uvci-test"]
+    assert test["stage"] == "test" and "needs" not in test
+    assert test["image"] == "ghcr.io/astral-sh/uv:0.13.9-python$PYTHON-trixie-slim"
     assert test["parallel"]["matrix"] == [{"PYTHON": ["3.10", "3.12"]}]
-    assert test["image"].startswith("ghcr.io/astral-sh/uv:") and "python$PYTHON" in test["image"]
-    assert [c["policy"] for c in test["cache"]] == ["pull"]
-    assert test["artifacts"]["reports"]["junit"] == ".uvci/junit.xml"
-    build = jobs["uvci-build"]
-    assert "uv build --offline --wheel --out-dir .uvci/dist ." in build["script"][0]
-    assert build["cache"][0]["key"] == "uvci-build-py3.12"
-    assert sh.install_built_wheels() in test["script"]
-    assert "pytest --junitxml=.uvci/junit.xml" in test["script"]
-
-
-def test_sdist_only_dependency_in_a_shared_wheelhouse(
-    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
-) -> None:
-    jobs = pipeline(locked_project("sdist-only"), capsys, "--python", "3.11,3.12")
-    variables = jobs["uvci-prefetch"]["variables"]
-    assert variables["UV_PYTHON_DOWNLOADS"] == "automatic"  # may build for the other Python
-    assert "UV_PYTHON_DOWNLOADS" not in jobs["uvci-test"]["variables"]  # cells: never (.uvci)
-    pure = pipeline(locked_project("pure"), capsys, "--python", "3.11,3.12")
-    assert "UV_PYTHON_DOWNLOADS" not in pure["uvci-prefetch"]["variables"]
+    [cache] = test["cache"]
+    assert cache == {
+        "key": "uvci-v2-wheels-py$PYTHON-x86_64",
+        "paths": [".uvci/wheels"],
+        "policy": "pull-push",
+    }  # no fallback keys, no lock hash: the cell keeps the content right for any uv.lock
+    text = script(test)
+    # what to install comes from the checked-out lock, hashes included, never from the cache
+    assert (
+        "uv export --frozen --quiet --no-header --no-emit-local -o .uvci/requirements.txt" in text
+    )
+    assert "--require-hashes -r .uvci/requirements.txt" in text
+    assert "requirements-" not in text and "manifest" not in text
+    fill = 'uvx --from "$UVCI_SPEC" uvci prefetch --python 3.10,3.12 --cell "$PYTHON"'
+    assert f"{fill} --retain 2x --no-build" in text
+    assert test["variables"]["UVCI_SPEC"].startswith("uvci==")
+    assert "pytest" not in text and "python -m unittest" in text
 
 
 def test_base_template_settings(
     locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    jobs = pipeline(locked_project("pure"), capsys, "--torch-backend", "cpu")
+    jobs = pipeline(locked_project("pure"), capsys, "--python", "3.12", "--torch-backend", "cpu")
     variables = jobs[".uvci"]["variables"]
     assert variables["UV_PYTHON_DOWNLOADS"] == "never"
+    assert variables["UV_CACHE_DIR"] == ".uvci/uv-cache"  # never a cache path: only wheels are
+    assert variables["UV_LINK_MODE"] == "hardlink"
     assert variables["CACHE_COMPRESSION_FORMAT"] == "tarzstd"
-    assert variables["CACHE_COMPRESSION_LEVEL"] == "fastest"
-    assert variables["FF_USE_FASTZIP"] == "true"
     assert variables["UV_TORCH_BACKEND"] == "cpu"
-    assert all(job["extends"] == ".uvci" for name, job in jobs.items() if name != ".uvci")
+    assert "SETUPTOOLS_SCM_PRETEND_VERSION" not in variables
 
 
-def test_per_cell_layout_and_options(
+def test_shared_layout_has_one_writer(
     locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = locked_project("extras-groups")
-    args = ["--python", "3.11,3.13", "--layout", "per-cell", "--all-extras", "--group", "lint"]
-    args += ["--prepare-stage", "fetch", "--test-stage", "check", "--uvci-spec", "uvci>=0.1"]
-    args += ["--test-command", "python -m unittest"]
-    jobs = pipeline(project, capsys, *args)
-    prefetch, test = jobs["uvci-prefetch"], jobs["uvci-test"]
-    assert jobs["stages"] == ["fetch", "check"]
-    assert (prefetch["stage"], test["stage"]) == ("fetch", "check")
-    assert prefetch["parallel"]["matrix"] == [{"PYTHON": ["3.11", "3.13"]}]
-    assert prefetch["cache"][0]["key"]["prefix"] == "uvci-wheels-py$PYTHON"
-    assert prefetch["rules"][1]["changes"][-1] == ".gitlab/ci/uvci.yml"
-    assert test["cache"][0]["fallback_keys"] == ["uvci-wheels-py$PYTHON-latest"]
-    command = prefetch["script"][1]
-    assert '--cell "$PYTHON"' in command and "--group=lint --all-extras" in command
-    assert prefetch["variables"]["UVCI_SPEC"] == "uvci>=0.1"
-    assert "<failure message" in test["script"][-1]  # not pytest: a one-case JUnit report
-    musl = pipeline(project, capsys, "--platform", "x86_64-unknown-linux-musl")
-    assert musl["uvci-test"]["image"].endswith("-python$PYTHON-alpine")
+    jobs = pipeline(locked_project("pure"), capsys, "--python", "3.10,3.12", "--layout", "shared")
+    test = jobs["uvci-test"]
+    [cache] = test["cache"]
+    assert cache["key"] == "uvci-v2-wheels-all-x86_64"
+    assert cache["paths"] == [".uvci/wheels", sh.FILLED_FOR]
+    text = script(test)
+    assert 'if [ "$PYTHON" = "3.12" ]; then' in text  # the writer fills for every cell
+    assert "uvci prefetch --python 3.10,3.12 --retain 2x" in text
+    assert '[ "$PYTHON" = "3.12" ] && [ -f .uvci/fetched ]' in text  # only it leaves an upload
 
 
-def test_compiled_project_is_built_in_every_cell(
+def test_build_once_adds_a_build_job(
     locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = locked_project("compiled")
-    (project / "src" / "compiled_app" / "speedups.c").write_text("int x;\n")
-    jobs = pipeline(project, capsys, "--python", "3.12")
-    assert "uvci-build" not in jobs
-    assert jobs["uvci-test"]["needs"] == [
-        {"job": "uvci-prefetch", "artifacts": False, "optional": True}
-    ]  # no uvci-build: without the prefetch job the cells need nothing
-    assert (
-        "uv pip install --python .uvci/venv/bin/python --no-deps ." in jobs["uvci-test"]["script"]
+    project = locked_project("pure")
+    jobs = pipeline(
+        project, capsys, "--python", "3.10,3.12", "--build-once", "--layout", "per-cell"
     )
-    forced = pipeline(project, capsys, "--python", "3.12", "--project-wheel", "once")
-    assert "uvci-build" in forced
+    build, test = jobs["uvci-build"], jobs["uvci-test"]
+    assert build["stage"] == "build" and build["image"].endswith("-python3.12-trixie-slim")
+    assert build["cache"][0]["policy"] == "pull"
+    assert build["cache"][0]["key"] == "uvci-v2-wheels-py3.12-x86_64"
+    assert build["artifacts"]["paths"] == [".uvci/dist/"]
+    assert test["needs"] == [{"job": "uvci-build", "artifacts": True}]
+    assert "uv build" not in script(test) and ".uvci/dist/*.whl" in script(test)
+    default = pipeline(project, capsys, "--python", "3.12")
+    assert "uvci-build" not in default
+    assert "uv build --offline --no-index --find-links .uvci/wheels" in script(default["uvci-test"])
+
+
+def test_selection_flags_reach_the_export(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jobs = pipeline(
+        locked_project("extras-groups"), capsys, "--python", "3.12", "--extra", "color", "--no-dev"
+    )
+    text = script(jobs["uvci-test"])
+    assert "uv export --frozen --quiet --no-header --no-emit-local --extra=color --no-dev" in text
+    assert "uvci prefetch --python 3.12 --extra=color --no-dev --cell" in text
 
 
 def test_uv_version_from_required_version(
@@ -130,11 +125,41 @@ def test_uv_version_from_required_version(
     original = pyproject.read_text()
     pyproject.write_text(original + '\n[tool.uv]\nrequired-version = "==0.13.9"\n')
     jobs = pipeline(project, capsys, "--python", "3.12")
-    assert jobs["uvci-test"]["image"] == "ghcr.io/astral-sh/uv:0.13.9-python$PYTHON-bookworm-slim"
+    assert jobs["uvci-test"]["image"] == "ghcr.io/astral-sh/uv:0.13.9-python$PYTHON-trixie-slim"
     pyproject.write_text(original + '\n[tool.uv]\nrequired-version = "<0.1"\n')
-    assert main(["generate", str(project), "--stdout"]) == 2
+    assert main(["generate", str(project), "--stdout", *UNITTEST]) == 2
     err = capsys.readouterr().err.strip()  # the plan's lock check or ours: one line either way
     assert "<0.1" in err and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--test-command", "pytest -x"), "pytest is not in uv.lock"),
+        (("--retain", "lots"), "--retain 'lots'"),
+    ],
+)
+def test_refused_options_are_one_line(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+    expected: str,
+) -> None:  # fmt: skip
+    project = locked_project("pure")
+    capsys.readouterr()
+    argv = ["generate", str(project), "--stdout", "--python", "3.12", *UNITTEST, *args]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert expected in captured.err and captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_images_exist_only_for_published_uv_versions() -> None:
+    from uvci.errors import FatalError
+    from uvci.gitlab.images import check_images
+
+    check_images("0.13.9", ["3.9", "3.14"], "trixie-slim")
+    with pytest.raises(FatalError, match=r"uv 0\.9\.30: uvci's jobs run in uv's trixie images"):
+        check_images("0.9.30", ["3.12"], "trixie-slim")
+    with pytest.raises(FatalError, match="no alpine image"):
+        check_images("0.13.9", ["3.9"], "alpine")
 
 
 def test_build_kind(tmp_path: Path) -> None:
@@ -171,75 +196,73 @@ def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_unchanged_wheelhouse_is_moved_out_of_the_cache_paths(tmp_path: Path) -> None:
-    (tmp_path / "uv.lock").write_text("version = 1\n")
-    (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
-    (tmp_path / ".uvci" / "uv-cache").mkdir()
-    snippet = f"UV_CACHE_DIR=.uvci/uv-cache\n{sh.skip_unchanged_caches()}"
-    first = run_sh(snippet, tmp_path)  # no stamp yet: saved, stamp written
-    assert "wheelhouse changed: saving it" in first.stdout
-    assert (tmp_path / ".uvci" / "wheels").is_dir() and (tmp_path / sh.LOCK_STAMP).is_file()
-    (tmp_path / ".uvci" / "wheels.unchanged").write_text("")
-    second = run_sh(snippet, tmp_path)  # prefetch says unchanged, stamp matches: moved away
-    assert "wheelhouse unchanged: not saving it" in second.stdout
-    assert not (tmp_path / ".uvci" / "wheels").exists() and not (tmp_path / sh.LOCK_STAMP).exists()
-    assert not (tmp_path / ".uvci" / "uv-cache").exists()  # uvci came from the restored cache
-
-
-def test_unchanged_content_for_another_lock_is_still_saved(tmp_path: Path) -> None:
-    (tmp_path / "uv.lock").write_text("version = 1\n")
-    (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
-    (tmp_path / ".uvci" / "wheels.unchanged").write_text("")
-    (tmp_path / sh.LOCK_STAMP).write_text("0" * 64 + "\n")  # restored via the fallback key
-    (tmp_path / ".uvci" / "tool-cache.new").write_text("")
-    result = run_sh(f"UV_CACHE_DIR=.uvci/uv-cache\n{sh.skip_unchanged_caches()}", tmp_path)
-    assert "wheelhouse changed: saving it" in result.stdout
-    assert (tmp_path / ".uvci" / "wheels").is_dir()
-    assert (tmp_path / sh.LOCK_STAMP).read_text().strip() != "0" * 64
-
-
-# records the fetch instead of running it: the real one is proven under gitlab-ci-local
+# records the fetch instead of running it: the real one is proven in containers
 FAKE_UVX = 'uvx() { echo "FETCH $*"; }\nPYTHON=3.12 UVCI_SPEC=uvci==9\n'
-FETCH = "FETCH --from uvci==9 uvci prefetch --python 3.12 --cell 3.12"
-
-
-@pytest.mark.parametrize(("stamp", "expected"), [(True, None), (False, "no wheelhouse for this")])
-def test_cell_guard_fetches_when_the_wheelhouse_was_not_saved_for_this_lock(
-    tmp_path: Path, stamp: bool, expected: str | None
-) -> None:
-    (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
-    (tmp_path / "uv.lock").write_text("version = 1\n")
-    lock_sha = "$(sha256sum uv.lock | cut -d' ' -f1)" if stamp else "0"
-    run_sh(f'echo "{lock_sha}" > {sh.LOCK_STAMP}', tmp_path)
-    result = run_sh(FAKE_UVX + sh.wheelhouse_guard(["--python", "3.12"]), tmp_path)
-    assert result.returncode == 0, result.stderr
-    if expected is None:
-        assert result.stdout == ""  # the stamp alone decides: no uvci, no request
-    else:
-        assert expected in result.stdout and FETCH in result.stdout
-
-
-# how many of uv's calls fail (the first, then the retry) -> the step's exit code, whether it
-# fetched the cell's files
+FILL = sh.prefetch_command(["--python", "3.12"], ["$PYTHON"], ["--retain", "2x"])
+FETCH = "FETCH --from uvci==9 uvci prefetch --python 3.12 --cell 3.12 --retain 2x"
+# how many of the install's calls fail (the first, then the retry) -> the step's exit code,
+# whether it fetched
 INSTALL_CASES = [(0, 0, False), (1, 0, True), (2, 1, True)]
 
 
 @pytest.mark.parametrize(("failures", "rc", "fetched"), INSTALL_CASES)
-def test_failed_offline_install_fetches_the_cells_bad_files_and_installs_once_more(
+def test_a_failed_offline_install_fetches_what_is_missing_and_installs_once_more(
     tmp_path: Path, failures: int, rc: int, fetched: bool
 ) -> None:
-    fake_uv = (
-        'uv() { n=$(cat calls 2>/dev/null || echo 0); echo $((n + 1)) > calls; echo "UV $*"; '
-        f'[ "$n" -ge {failures} ]; }}\n'
+    (tmp_path / ".uvci").mkdir()
+    fake_install = (
+        "uvci_install() { n=$(cat calls 2>/dev/null || echo 0); echo $((n + 1)) > calls; "
+        f'echo INSTALL; [ "$n" -ge {failures} ]; }}\n'
     )
-    result = run_sh(FAKE_UVX + fake_uv + sh.offline_install(["--python", "3.12"]), tmp_path)
+    result = run_sh(FAKE_UVX + fake_install + sh.install_or_fill(FILL), tmp_path)
     assert (result.returncode != 0) == bool(rc), result.stderr
     assert (FETCH in result.stdout) is fetched
-    assert ("install from the restored wheelhouse failed" in result.stdout) is fetched
-    installs = [line for line in result.stdout.splitlines() if line.startswith("UV pip install")]
-    assert len(installs) == (2 if fetched else 1)
-    assert "--offline --no-index --find-links .uvci/wheels" in installs[0]
-    assert installs[0].endswith("-r .uvci/wheels/requirements-3.12.txt")
+    assert result.stdout.count("INSTALL") == (2 if fetched else 1)
+    assert (tmp_path / sh.FETCHED).exists() is fetched
+
+
+def test_the_install_function_checks_every_hash_offline(tmp_path: Path) -> None:
+    fake_uv = 'uv() { echo "UV $*"; }\n'
+    function = sh.install_function(["."], prebuilt=False)
+    result = run_sh(fake_uv + function + "\nuvci_install", tmp_path)
+    calls = result.stdout.splitlines()
+    assert len(calls) == 3, result.stderr
+    offline = "--offline --no-index --find-links .uvci/wheels"
+    hashes = "--build-constraint .uvci/build-requirements.txt --require-hashes"
+    assert calls[0].startswith("UV pip install --python .uvci/venv/bin/python " + offline)
+    assert calls[0].endswith(f"{hashes} -r .uvci/requirements.txt")
+    assert calls[1] == f"UV build {offline} {hashes} --wheel --out-dir .uvci/dist ."
+    assert calls[2].endswith("--no-deps .uvci/dist/*.whl")
+
+
+@pytest.mark.parametrize(("fetched", "writer", "python", "kept"), [
+    (False, None, "3.12", False), (True, None, "3.12", True),
+    (True, "3.13", "3.12", False), (True, "3.13", "3.13", True),
+])  # fmt: skip
+def test_the_wheelhouse_is_left_for_upload_only_when_this_job_changed_it(
+    tmp_path: Path, fetched: bool, writer: str | None, python: str, kept: bool
+) -> None:
+    (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
+    if fetched:
+        (tmp_path / sh.FETCHED).write_text("")
+    snippet = f"PYTHON={python}\n" + sh.keep_if_changed([sh.WHEELHOUSE], writer)
+    result = run_sh(snippet, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / ".uvci" / "wheels").is_dir() is kept
+    assert ("nothing to upload" in result.stdout) is not kept
+
+
+def test_the_writer_fills_only_for_a_new_lock(tmp_path: Path) -> None:
+    (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    snippet = FAKE_UVX + sh.writer_fill(FILL)
+    first = run_sh(snippet, tmp_path)
+    assert FETCH in first.stdout and (tmp_path / sh.FETCHED).exists()
+    (tmp_path / sh.FETCHED).unlink()
+    second = run_sh(snippet, tmp_path)
+    assert second.stdout == "" and not (tmp_path / sh.FETCHED).exists()
+    (tmp_path / "uv.lock").write_text("version = 1\n# bumped\n")
+    assert FETCH in run_sh(snippet, tmp_path).stdout
 
 
 def test_junit_for_a_non_pytest_command(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_json_document_of_the_example() -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["python"] == ["3.10", "3.12"]
-    assert doc["platform"] == "x86_64-manylinux_2_36"
+    assert doc["platform"] == "x86_64-manylinux_2_40"
     cells = {c["python"]: c for c in doc["cells"]}
     numpy = {py: next(p for p in c["packages"] if p["name"] == "numpy") for py, c in cells.items()}
     assert numpy["3.10"]["version"] != numpy["3.12"]["version"]

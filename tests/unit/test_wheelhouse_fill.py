@@ -15,6 +15,7 @@ from tests.support.pyindex import LoopbackIndex
 from tests.support.universe import Release, build_release
 from uvci.errors import FatalError
 from uvci.plan import Plan, make_plan
+from uvci.platforms import host_platform
 from uvci.sdists import running_python
 from uvci.uvproc import cmd_output, run_uv, uv_executable
 from uvci.wheelhouse import PrefetchResult, fill_wheelhouse, requirements_path
@@ -29,7 +30,7 @@ PURE_310 = {
 
 
 def plan_of(project: Path, *pythons: str) -> Plan:
-    return make_plan(project, python=list(pythons) or None)
+    return make_plan(project, python=list(pythons) or None, platform=host_platform())
 
 
 def dists(wheelhouse: Path) -> set[str]:

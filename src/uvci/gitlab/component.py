@@ -26,7 +26,7 @@ def _input(default: str, description: str) -> CommentedMap:
 
 def inputs(opts: GenerateOptions) -> CommentedMap:
     return mapping(
-        ("stage-prepare", _input(opts.prepare_stage, "stage of uvci-prefetch and uvci-build")),
+        ("stage-build", _input(opts.build_stage, "stage of uvci-build (--build-once)")),
         ("stage-test", _input(opts.test_stage, "stage of the uvci-test matrix")),
         ("test-command", _input(opts.test_command, "what each cell runs")),
         ("uvci-spec", _input(opts.uvci_spec, "the uvci the jobs run with uvx --from")),
@@ -36,13 +36,12 @@ def inputs(opts: GenerateOptions) -> CommentedMap:
 def component_text(plan: Plan, opts: GenerateOptions, command: str) -> str:
     templated = replace(
         opts,
-        prepare_stage="$[[ inputs.stage-prepare ]]",
+        build_stage="$[[ inputs.stage-build ]]",
         test_stage="$[[ inputs.stage-test ]]",
         test_command="$[[ inputs.test-command ]]",
         uvci_spec="$[[ inputs.uvci-spec ]]",
         pytest_junit=is_pytest(opts.test_command),
         emit_stages=False,
-        pipeline_file=".gitlab-ci.yml",  # the consumer's file that pins the component version
     )
     pipeline = build_pipeline(plan, templated)
     documents = generated.component_documents(pipeline, inputs(opts))

@@ -1,4 +1,4 @@
-"""Build the GitLab pipeline for a plan: prefetch job, build job (pure projects), test matrix.
+"""Build the GitLab pipeline for a plan: one test matrix whose cells keep their own wheelhouse.
 
 :func:`build_pipeline` returns the jobs as a commented ruamel mapping; :mod:`uvci.gitlab.
 generated` turns it into the file (header, content hash). docs/pipeline.md explains every line.
@@ -7,25 +7,26 @@ generated` turns it into the file (header, content hash). docs/pipeline.md expla
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 
 from uvci.buildkind import build_kind
 from uvci.gitlab import pipeline_scripts as sh
+from uvci.gitlab.images import image_name
 from uvci.gitlab.yamlbuild import block, comment_before, flow, mapping, quoted, script_line
 from uvci.plan import Plan
 from uvci.project import version_key
 from uvci.runner.builds import local_packages
 
 DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
-IMAGE = "ghcr.io/astral-sh/uv:{uv}-python{python}-{variant}"
 UV_CACHE = ".uvci/uv-cache"
 PIPELINE_FILE = ".gitlab/ci/uvci.yml"
-# what uvci-prefetch reads: when none of them changed it cannot change the wheelhouse
-PREFETCH_INPUTS = ("uv.lock", "pyproject.toml")
+BUILD_ENV = ".gitlab/ci/uvci-build"  # the build backend, locked with hashes (uvci generate)
+CACHE_FORMAT = "v2"  # in every cache key: a wheelhouse of another layout is never restored
+DEFAULT_RETAIN = "2x"
+SCM_VERSION = "0.0.0+g$CI_COMMIT_SHORT_SHA"
 
 
 @dataclass(frozen=True)
@@ -33,77 +34,87 @@ class GenerateOptions:
     uv_version: str
     uvci_spec: str
     plan_args: tuple[str, ...]  # the plan's --python/--platform/selection, for `uvci prefetch`
+    selection: tuple[str, ...] = ()  # the uv sync selection flags, for `uv export`
     test_command: str = "pytest"
     layout: str | None = None  # shared | per-cell; None: the plan's choice
     torch_backend: str | None = None
-    prepare_stage: str = "build"
+    build_stage: str = "build"
     test_stage: str = "test"
-    project_wheel: str = "auto"  # auto | once | per-cell
+    build_once: bool = False  # a build job, its wheel tested in every cell
+    retain: str = DEFAULT_RETAIN
     pytest_junit: bool | None = None  # None: when test_command runs pytest
     emit_stages: bool = True  # False for a component: the including pipeline owns stages
-    image_variant: str = "bookworm-slim"  # alpine for a musl --platform
-    pipeline_file: str = PIPELINE_FILE  # where the jobs are defined (a component: .gitlab-ci.yml)
+    image_variant: str = "trixie-slim"  # alpine for a musl --platform
+    platform_slug: str = "x86_64"
+    build_env: bool = True  # the project has a build backend to lock (BUILD_ENV)
+    scm_version: bool = False  # versioned from git: the images have no git
 
 
 @dataclass(frozen=True)
 class LocalBuilds:
-    """The project's own packages: built once in the build job, or in every cell."""
+    """The project's own packages (directories relative to the root) and why they build where."""
 
-    once: tuple[str, ...]  # directories relative to the project root
-    per_cell: tuple[str, ...]
+    directories: tuple[str, ...]
+    pure: bool  # every one is pure Python: one wheel could serve every cell
     reasons: tuple[str, ...]
 
 
-def local_builds(plan: Plan, project_wheel: str) -> LocalBuilds:
+def local_builds(plan: Plan) -> LocalBuilds:
     seen = {p.name: p for python in plan.pythons for p in local_packages(plan, python)}
-    once: list[str] = []
-    per_cell: list[str] = []
+    directories: list[str] = []
     reasons: list[str] = []
+    pure = True
     for package in seen.values():
         where = os.path.relpath(package.directory.resolve(), plan.project.root.resolve())
         kind = build_kind(package.directory)
-        pure = kind.pure if project_wheel == "auto" else project_wheel == "once"
-        (once if pure else per_cell).append(where)
-        how = "wheel built once in uvci-build" if pure else "built in every uvci-test cell"
-        why = kind.reason if project_wheel == "auto" else f"--project-wheel {project_wheel}"
-        reasons.append(f"{package.name}: {how} ({why})")
-    return LocalBuilds(tuple(once), tuple(per_cell), tuple(reasons))
+        pure = pure and kind.pure
+        directories.append(where)
+        reasons.append(f"{package.name}: {kind.reason}")
+    return LocalBuilds(tuple(directories), pure, tuple(reasons))
 
 
 def build_pipeline(plan: Plan, opts: GenerateOptions) -> CommentedMap:
-    layout = opts.layout or plan.layout
-    builds = local_builds(plan, opts.project_wheel)
+    builds = local_builds(plan)
+    once = opts.build_once and bool(builds.directories)
     doc = CommentedMap()
-    stages = [s for s in (opts.prepare_stage, opts.test_stage) if s not in DEFAULT_STAGES]
-    if stages and opts.emit_stages:
-        doc["stages"] = flow(dict.fromkeys([opts.prepare_stage, opts.test_stage]))
+    stages = [opts.build_stage] if once else []
+    stages.append(opts.test_stage)
+    if opts.emit_stages and any(s not in DEFAULT_STAGES for s in stages):
+        doc["stages"] = flow(stages)
         comment_before(doc, "stages", "Custom stage names: a stages: list in .gitlab-ci.yml "
                        "replaces this one, so list them there too.", 0)  # fmt: skip
     doc[".uvci"] = base_template(opts)
-    doc["uvci-prefetch"] = prefetch_job(plan, opts, layout)
-    comment_before(doc, "uvci-prefetch", _prefetch_doc(layout), 0)
-    if builds.once:
+    if once:
         doc["uvci-build"] = build_job(plan, opts, builds)
-        comment_before(doc, "uvci-build", "\n".join(["", *builds.reasons]), 0)
-    doc["uvci-test"] = test_job(plan, opts, layout, builds)
-    comment_before(doc, "uvci-test", "\nOne job per Python; installs offline, runs the tests.", 0)
+        comment_before(doc, "uvci-build", "\n--build-once: one wheel for every cell", 0)
+    doc["uvci-test"] = test_job(plan, opts, builds, once)
+    comment_before(doc, "uvci-test", _test_doc(plan, opts), 0)
     return doc
 
 
-def _prefetch_doc(layout: str) -> str:
-    what = "one wheelhouse shared by every cell" if layout == "shared" else "one per Python"
+def layout_of(plan: Plan, opts: GenerateOptions) -> str:
+    return opts.layout or plan.layout
+
+
+def _test_doc(plan: Plan, opts: GenerateOptions) -> str:
+    if layout_of(plan, opts) == "shared":
+        owner = f"one wheelhouse for every cell, written only by the {newest(plan)} cell"
+    else:
+        owner = "each cell owns its wheelhouse and is its only writer"
     return (
-        f"\nFetches each locked file once into the wheelhouse cache ({what}).\n"
-        "Runs only when it can change the wheelhouse: what it reads changed, or a schedule\n"
-        "(schedule a weekly pipeline: it refills an evicted or damaged cache)."
+        f"\nOne job per Python; {owner}.\n"
+        "Installs offline from the wheelhouse, uv checking every file against the hashes of\n"
+        "the checked-out uv.lock; fetches only what is missing; the cache is uploaded only\n"
+        "when this job changed it."
     )
 
 
 # every job's variables (the .uvci template), with the comment the file carries
 BASE_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("UV_PYTHON_DOWNLOADS", "never", "the image's Python, never a downloaded one"),
-    ("UV_LINK_MODE", "hardlink",
-     f"uv's cache ({UV_CACHE}) and the venv share the build dir's mount: link, don't copy"),
+    ("UV_CACHE_DIR", UV_CACHE,
+     "beside .uvci/venv, so installs hard-link; never cached: only the wheels are"),
+    ("UV_LINK_MODE", "hardlink", "uv's cache and the venv share the build dir's mount"),
     ("UV_NO_PROGRESS", "1", "plain logs"),
     ("CACHE_COMPRESSION_FORMAT", "tarzstd",
      "wheels are zip files already: tar+zstd packs them faster than zip"),
@@ -120,11 +131,14 @@ def base_template(opts: GenerateOptions) -> CommentedMap:
     ]
     if opts.torch_backend:
         items.append(("UV_TORCH_BACKEND", opts.torch_backend, "for uv commands that resolve"))
+    if opts.scm_version:
+        why = "versioned from git, and the images have no git: the version, given"
+        items.append(("SETUPTOOLS_SCM_PRETEND_VERSION", SCM_VERSION, why))
     return mapping(("variables", mapping(*items)))
 
 
 def image(opts: GenerateOptions, python: str) -> str:
-    return IMAGE.format(uv=opts.uv_version, python=python, variant=opts.image_variant)
+    return image_name(opts.uv_version, python, opts.image_variant)
 
 
 def newest(plan: Plan) -> str:
@@ -135,166 +149,89 @@ def matrix(plan: Plan) -> CommentedMap:
     return mapping(("matrix", block([mapping(("PYTHON", flow(quoted(p) for p in plan.pythons)))])))
 
 
-def _wheel_prefix(layout: str) -> str:
-    return "uvci-wheels" if layout == "shared" else "uvci-wheels-py$PYTHON"
+def cache_key(plan: Plan, opts: GenerateOptions, python: str = "$PYTHON") -> str:
+    cell = "all" if layout_of(plan, opts) == "shared" else f"py{python}"
+    return f"uvci-{CACHE_FORMAT}-wheels-{cell}-{opts.platform_slug}"
 
 
-def wheel_cache(layout: str, policy: str, fallback: bool) -> CommentedMap:
-    prefix = _wheel_prefix(layout)
-    key = mapping(("files", flow(["uv.lock"])), ("prefix", prefix))
-    entry = mapping(("key", key), ("paths", flow([sh.WHEELHOUSE, sh.LOCK_STAMP])))
-    if fallback:
-        entry["fallback_keys"] = flow([f"{prefix}-latest"])
-        entry.yaml_add_eol_comment("the previous lock's wheelhouse, see docs", "fallback_keys")
-    entry["policy"] = policy
-    return entry
+def cache_paths(plan: Plan, opts: GenerateOptions) -> list[str]:
+    if layout_of(plan, opts) == "shared":
+        return [sh.WHEELHOUSE, sh.FILLED_FOR]
+    return [sh.WHEELHOUSE]
 
 
-def latest_cache(layout: str) -> CommentedMap:
+def wheel_cache(plan: Plan, opts: GenerateOptions, policy: str, why: str) -> CommentedMap:
     return mapping(
-        (
-            "key",
-            f"{_wheel_prefix(layout)}-latest",
-            "also saved under a stable key: the next lock's fallback",
-        ),
-        ("paths", flow([sh.WHEELHOUSE, sh.LOCK_STAMP])),
-        ("policy", "push"),
+        ("key", cache_key(plan, opts)),
+        ("paths", flow(cache_paths(plan, opts))),
+        ("policy", policy, why),
     )
-
-
-def tool_cache(opts: GenerateOptions, python: str) -> CommentedMap:
-    slug = re.sub(r"[^A-Za-z0-9.]+", "-", opts.uvci_spec).strip("-")
-    return mapping(
-        ("key", f"uvci-tool-{slug}-py{python}", "uv's cache holding uvci itself"),
-        ("paths", flow([UV_CACHE])),
-        ("policy", "pull-push"),
-    )
-
-
-def prefetch_job(plan: Plan, opts: GenerateOptions, layout: str) -> CommentedMap:
-    shared = layout == "shared"
-    python = quoted(newest(plan)) if shared else "$PYTHON"
-    job = mapping(
-        ("extends", ".uvci"),
-        ("stage", opts.prepare_stage),
-        ("rules", prefetch_rules(opts)),
-        ("image", image(opts, newest(plan) if shared else "$PYTHON")),
-    )
-    if not shared:
-        job["parallel"] = matrix(plan)
-    job["variables"] = _prefetch_variables(plan, opts, python if shared else None)
-    # push-only entry last: gitlab-ci-local stops restoring at the first one (GitLab does not)
-    job["cache"] = block(
-        [wheel_cache(layout, "pull-push", True), tool_cache(opts, python), latest_cache(layout)]
-    )
-    cells = () if shared else ("$PYTHON",)
-    job["script"] = block(
-        [
-            script_line(sh.uvx_probe()),
-            sh.prefetch_command(opts.plan_args, cells),
-            script_line(sh.skip_unchanged_caches()),
-        ]
-    )
-    return job
-
-
-def prefetch_rules(opts: GenerateOptions) -> CommentedSeq:
-    """Run on a schedule or when an input changed; no rule matches: the job is not created.
-
-    ``changes`` compares with the previous push (branch pipelines) or the target branch (merge
-    request pipelines) and is true where GitLab cannot compare (new branch, web, API, tags).
-    """
-    schedule = (
-        "if",
-        '$CI_PIPELINE_SOURCE == "schedule"',
-        "refill an evicted cache: schedule one weekly",
-    )
-    inputs = flow([*PREFETCH_INPUTS, opts.pipeline_file])
-    changed = ("changes", inputs, "else left out: the cells start at once")
-    return block([mapping(schedule), mapping(changed)])
-
-
-def _prefetch_variables(plan: Plan, opts: GenerateOptions, python: str | None) -> CommentedMap:
-    """The prefetch job's variables; ``python``: the one Python of a shared-layout job."""
-    variables: list[tuple[str, Any] | tuple[str, Any, str]] = []
-    if python is not None:
-        variables.append(("PYTHON", python))
-    variables += [
-        ("UV_PYTHON", "$PYTHON"),
-        ("UV_CACHE_DIR", UV_CACHE),
-        ("UVCI_SPEC", opts.uvci_spec, "the uvci that fills the wheelhouse (--uvci-spec)"),
-    ]
-    if python is not None and any(cell.build_from_source for cell in plan.cells):
-        why = "sdist-only packages: build the other cells' wheels once, here"
-        variables.append(("UV_PYTHON_DOWNLOADS", "automatic", why))
-    return mapping(*variables)
 
 
 def build_job(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
     python = newest(plan)
     cache = mapping(
-        ("key", f"uvci-build-py{python}", "uv's cache holding the build backend"),
-        ("paths", flow([UV_CACHE])),
-        ("policy", "pull-push"),
+        ("key", cache_key(plan, opts, python), f"the {python} cell's: it holds the backend"),
+        ("paths", flow([sh.WHEELHOUSE])),
+        ("policy", "pull"),
     )
-    script = [sh.build_wheels(builds.once), sh.skip_unchanged_uv_cache(sh.BUILD_CACHE_NEW)]
+    script = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    script.append(script_line(sh.build_once(builds.directories)))
     return mapping(
         ("extends", ".uvci"),
-        ("stage", opts.prepare_stage),
+        ("stage", opts.build_stage),
         ("image", image(opts, python)),
-        ("variables", mapping(("UV_PYTHON", quoted(python)), ("UV_CACHE_DIR", UV_CACHE))),
+        ("variables", mapping(("UV_PYTHON", quoted(python)))),
         ("cache", block([cache])),
-        ("script", block(script_line(line) for line in script)),
+        ("script", block(script)),
         ("artifacts", mapping(("paths", flow([f"{sh.DIST}/"])), ("expire_in", "1 day"))),
     )
 
 
-def test_job(plan: Plan, opts: GenerateOptions, layout: str, builds: LocalBuilds) -> CommentedMap:
-    needs = [prefetch_need()]
-    if builds.once:
-        needs.append(mapping(("job", "uvci-build"), ("artifacts", True)))
-    job = mapping(
-        ("extends", ".uvci"),
-        ("stage", opts.test_stage),
-        ("needs", block(needs)),
-        ("image", image(opts, "$PYTHON")),
-        ("parallel", matrix(plan)),
-        ("variables", _test_variables(opts)),
-        ("cache", block([wheel_cache(layout, "pull", True)])),
-        ("script", block(_test_script(opts, builds))),
-        ("artifacts", _junit_artifacts()),
+def _build_env(opts: GenerateOptions) -> str | None:
+    return BUILD_ENV if opts.build_env else None
+
+
+def test_job(plan: Plan, opts: GenerateOptions, builds: LocalBuilds, once: bool) -> CommentedMap:
+    job = mapping(("extends", ".uvci"), ("stage", opts.test_stage))
+    if once:
+        job["needs"] = block([mapping(("job", "uvci-build"), ("artifacts", True))])
+    job["image"] = image(opts, "$PYTHON")
+    job["parallel"] = matrix(plan)
+    job["variables"] = mapping(
+        ("UV_PYTHON", "$PYTHON"),
+        ("UVCI_SPEC", opts.uvci_spec, "pinned: the uvci that fetches what the wheelhouse lacks"),
     )
-    job["cache"][0].yaml_add_eol_comment("pull only: a cell never uploads", "policy")
+    shared = layout_of(plan, opts) == "shared"
+    why = "the runner uploads only what the job left in place" if not shared else (
+        f"only the {newest(plan)} cell leaves it to upload"
+    )  # fmt: skip
+    job["cache"] = block([wheel_cache(plan, opts, "pull-push", why)])
+    job["script"] = block(_test_script(plan, opts, builds, once))
+    job["artifacts"] = _junit_artifacts()
     return job
 
 
-def _test_variables(opts: GenerateOptions) -> CommentedMap:
-    why = "beside .uvci/venv, so installs hard-link (never saved: only the wheels are)"
-    return mapping(
-        ("UV_PYTHON", "$PYTHON"), ("UV_CACHE_DIR", UV_CACHE, why), ("UVCI_SPEC", opts.uvci_spec)
-    )
-
-
-def prefetch_need() -> CommentedMap:
-    """The cells wait for uvci-prefetch when it runs; it is optional: absent, they start."""
-    return mapping(
-        ("job", "uvci-prefetch"),
-        ("artifacts", False),
-        ("optional", True, "uvci-prefetch runs only when it can change the wheelhouse"),
-    )
-
-
-def _test_script(opts: GenerateOptions, builds: LocalBuilds) -> list[Any]:
-    lines: list[Any] = [
-        script_line(sh.wheelhouse_guard(opts.plan_args)),
+def _test_script(plan: Plan, opts: GenerateOptions, builds: LocalBuilds, once: bool) -> list[Any]:
+    fill_extra = ["--retain", opts.retain, "--no-build"]
+    if opts.build_env:
+        fill_extra += ["--build-env", BUILD_ENV]
+    cell_fill = sh.prefetch_command(opts.plan_args, ["$PYTHON"], fill_extra)
+    lines: list[Any] = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    writer = None
+    if layout_of(plan, opts) == "shared":
+        writer = newest(plan)
+        every_cell = sh.prefetch_command(opts.plan_args, [], fill_extra)
+        fill = sh.writer_fill(every_cell).replace("\n", "\n  ")
+        lines.append(script_line(f'if [ "$PYTHON" = "{writer}" ]; then\n  {fill}\nfi'))
+    lines += [
         sh.sh_join(["uv", "venv", "--python", "$PYTHON", sh.VENV]),
-        script_line(sh.offline_install(opts.plan_args)),
+        script_line(sh.install_function(() if once else builds.directories, once)),
+        script_line(sh.install_or_fill(cell_fill)),
+        script_line(sh.keep_if_changed(cache_paths(plan, opts), writer)),
+        sh.activate(),
+        script_line(sh.run_tests(opts.test_command, opts.pytest_junit)),
     ]
-    if builds.once:
-        lines.append(sh.install_built_wheels())
-    if builds.per_cell:
-        lines.append(sh.install_from_source(builds.per_cell))
-    lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
     return lines
 
 

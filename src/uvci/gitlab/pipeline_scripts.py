@@ -1,7 +1,9 @@
 """The shell lines of the generated jobs (POSIX sh: GitLab runs them with bash or sh).
 
-Each function returns the script items of one step, so the job builders stay declarative and
-the commands can be unit-tested on their own.
+Each function returns the script item of one step, so the job builders stay declarative and
+the commands can be unit-tested on their own. What a cell installs always comes from the
+checked-out ``uv.lock`` (``uv export``, hashes included); the restored wheelhouse only supplies
+files, which uv checks against those hashes.
 """
 
 from __future__ import annotations
@@ -9,19 +11,20 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from pathlib import Path
-
-from uvci.wheelhouse import offline_install_command
 
 WHEELHOUSE = ".uvci/wheels"
 VENV = ".uvci/venv"
 VENV_PYTHON = f"{VENV}/bin/python"
 DIST = ".uvci/dist"
 JUNIT = ".uvci/junit.xml"
+REQUIREMENTS = ".uvci/requirements.txt"
+BUILD_REQUIREMENTS = ".uvci/build-requirements.txt"
 UNCHANGED_ASIDE = ".uvci/unchanged"
+FETCHED = ".uvci/fetched"  # exists when this job changed the wheelhouse
+FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: the uv.lock the writer last filled for
 
 _PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./*-]+")
-_PYTEST = re.compile(r"^(pytest|py\.test|python3? -m pytest)(\s|$)")
+_PYTEST = re.compile(r"^(pytest|py\.test|python[0-9.]* -m pytest)(\s|$)")
 
 
 def sh_quote(arg: str) -> str:
@@ -37,117 +40,118 @@ def sh_join(argv: Sequence[str]) -> str:
     return " ".join(sh_quote(a) for a in argv)
 
 
-def uvx_probe(spec_var: str = "$UVCI_SPEC") -> str:
-    """Pick ``uvx --offline`` when the restored uv cache already holds uvci (no index request)."""
-    return (
-        f'if uvx --offline --from "{spec_var}" uvci --version >/dev/null 2>&1; then\n'
-        '  UVX="uvx --offline"; echo "uvci: running uvci from the restored uv cache"\n'
-        "else\n"
-        f'  UVX="uvx"; mkdir -p .uvci && touch {TOOL_CACHE_NEW}\n'
-        "fi"
-    )
+def export_requirements(selection: Sequence[str], build_env: str | None) -> str:
+    """What the cell installs, from the checked-out uv.lock with its hashes (never the cache).
+
+    Markers stay in the file: uv evaluates them against the cell's own interpreter.
+    """
+    common = ["uv", "export", "--frozen", "--quiet", "--no-header"]
+    lines = [sh_join([*common, "--no-emit-local", *selection, "-o", REQUIREMENTS])]
+    if build_env is not None:
+        argv = [*common, "--project", build_env, "--no-emit-project", "-o", BUILD_REQUIREMENTS]
+        lines.append(sh_join(argv))
+    else:
+        lines.append(f": > {BUILD_REQUIREMENTS}")
+    return "\n".join(lines)
 
 
-def prefetch_command(plan_args: Sequence[str], cells: Sequence[str] = ()) -> str:
-    """``$UVX --from "$UVCI_SPEC" uvci prefetch <plan args> [--cell C]``."""
+def _offline(*argv: str) -> list[str]:
+    return ["uv", *argv, "--offline", "--no-index", "--find-links", WHEELHOUSE]
+
+
+def _build_flags() -> list[str]:
+    return ["--build-constraint", BUILD_REQUIREMENTS, "--require-hashes"]
+
+
+def install_function(builds: Sequence[str], prebuilt: bool) -> str:
+    """``uvci_install``: the dependencies, then the project's own packages, all offline.
+
+    ``builds``: directories built here into wheels (with the build backend pinned by hash in
+    the build requirements); ``prebuilt``: install the wheels a build job left in ``DIST``.
+    """
+    pip = [*_offline("pip", "install", "--python", VENV_PYTHON), *_build_flags()]
+    steps = [sh_join([*pip, "-r", REQUIREMENTS])]
+    if builds:
+        steps.append(f"rm -rf {DIST}")
+        steps += [build_command(d, offline=True) for d in builds]
+    if builds or prebuilt:
+        install = ["uv", "pip", "install", "--python", VENV_PYTHON, "--offline", "--no-index"]
+        steps.append(sh_join([*install, "--no-deps", f"{DIST}/*.whl"]))
+    body = " &&\n  ".join(steps)
+    return f"uvci_install() {{\n  {body}\n}}"
+
+
+def build_command(directory: str, offline: bool) -> str:
+    argv = _offline("build") if offline else ["uv", "build", "--find-links", WHEELHOUSE]
+    return sh_join([*argv, *_build_flags(), "--wheel", "--out-dir", DIST, directory])
+
+
+def prefetch_command(plan_args: Sequence[str], cells: Sequence[str], extra: Sequence[str]) -> str:
+    """``uvx --from "$UVCI_SPEC" uvci prefetch ...``: uvci pinned, fetched from the index."""
     argv = ["uvci", "prefetch", *plan_args]
     for cell in cells:
         argv += ["--cell", cell]
-    return '$UVX --from "$UVCI_SPEC" ' + sh_join(argv)
+    return 'uvx --from "$UVCI_SPEC" ' + sh_join([*argv, *extra])
 
 
-LOCK_STAMP = f"{WHEELHOUSE}.lock-sha256"
-_LOCK_SHA = "$(sha256sum uv.lock | cut -d' ' -f1)"
+def install_or_fill(fill: str) -> str:
+    """Install offline; if a file is missing or fails its hash, ``fill`` fetches what the
+    wheelhouse lacks (verified against uv.lock) and the install runs once more."""
+    return (
+        "if uvci_install; then\n"
+        '  echo "uvci: installed offline from the restored wheelhouse"\n'
+        "else\n"
+        '  echo "uvci: the wheelhouse lacks files for this uv.lock (or one failed its hash):'
+        ' fetching them"\n'
+        f"  {fill} && touch {FETCHED}\n"
+        "  uvci_install\n"
+        "fi"
+    )
 
 
-TOOL_CACHE_NEW = ".uvci/tool-cache.new"
-BUILD_CACHE_NEW = ".uvci/build-cache.new"
+def writer_fill(fill: str) -> str:
+    """Shared layout, the writer cell: fill for every cell when the wheelhouse was last filled
+    for another uv.lock (a hint only: each cell's install still checks every hash)."""
+    return (
+        f"if ! cmp -s uv.lock {FILLED_FOR}; then\n"
+        '  echo "uvci: filling the shared wheelhouse for every cell of this uv.lock"\n'
+        f"  {fill} && cp uv.lock {FILLED_FOR} && touch {FETCHED}\n"
+        "fi"
+    )
 
 
-def skip_unchanged_caches() -> str:
-    """Move unchanged cache paths out of the way, so the runner finds nothing to upload.
+def keep_if_changed(paths: Sequence[str], writer: str | None) -> str:
+    """Leave the cache paths for the runner to upload only when this job changed them.
 
-    The wheelhouse is unchanged when ``uvci prefetch`` says so *and* it was saved for this very
-    uv.lock (``LOCK_STAMP``); restored through a fallback key for another lock, it is saved.
+    Otherwise they move aside: the runner finds nothing to upload ("no files to cache").
+    ``writer``: in the shared layout, the one cell (a ``$PYTHON`` value) that may upload.
     """
+    changed = f"[ -f {FETCHED} ]"
+    if writer is not None:
+        changed = f'[ "$PYTHON" = "{writer}" ] && {changed}'
+    moved = " ".join(paths)
     return (
-        f"if [ -f {WHEELHOUSE}.unchanged ] && "
-        f'[ "$(cat {LOCK_STAMP} 2>/dev/null)" = "{_LOCK_SHA}" ]; then\n'
-        f'  echo "uvci: wheelhouse unchanged: not saving it"; mkdir -p {UNCHANGED_ASIDE}\n'
-        f"  mv {WHEELHOUSE} {LOCK_STAMP} {UNCHANGED_ASIDE}/\n"
+        f"if {changed}; then\n"
+        '  echo "uvci: the wheelhouse changed: the runner saves it"\n'
         "else\n"
-        f'  echo "{_LOCK_SHA}" > {LOCK_STAMP}; echo "uvci: wheelhouse changed: saving it"\n'
-        "fi\n" + skip_unchanged_uv_cache(TOOL_CACHE_NEW)
-    )
-
-
-def skip_unchanged_uv_cache(marker: str) -> str:
-    """uv's cache is saved only by the run that had to fill it (``marker`` exists)."""
-    return (
-        f"if [ ! -f {marker} ]; then\n"
-        f'  echo "uvci: uv cache unchanged: not saving it"; mkdir -p {UNCHANGED_ASIDE}\n'
-        f'  mv "$UV_CACHE_DIR" {UNCHANGED_ASIDE}/uv-cache 2>/dev/null || true\n'
+        '  echo "uvci: the wheelhouse is unchanged: nothing to upload"\n'
+        f"  mkdir -p {UNCHANGED_ASIDE} && mv {moved} {UNCHANGED_ASIDE}/ 2>/dev/null || true\n"
         "fi"
     )
 
 
-def _cell_fetch(plan_args: Sequence[str]) -> str:
-    return prefetch_command(plan_args, ["$PYTHON"]).replace("$UVX", "uvx", 1)
-
-
-def wheelhouse_guard(plan_args: Sequence[str]) -> str:
-    """A wheelhouse not saved for this uv.lock (or none) is filled here for this cell only (and
-    never saved: cells are pull-only)."""
+def build_once(directories: Sequence[str]) -> str:
+    """The build job: offline from the restored wheelhouse, else from the index; either way uv
+    checks the build backend against the hashes committed with the pipeline."""
+    offline = " &&\n  ".join(build_command(d, offline=True) for d in directories)
+    online = " &&\n  ".join(build_command(d, offline=False) for d in directories)
     return (
-        f'if [ "$(cat {LOCK_STAMP} 2>/dev/null)" != "{_LOCK_SHA}" ]; then\n'
-        '  echo "uvci: no wheelhouse for this uv.lock was restored; fetching this cell\'s files"\n'
-        f"  {_cell_fetch(plan_args)}\n"
+        f"if ! {{ {offline}; }}; then\n"
+        '  echo "uvci: the build backend is not in the restored wheelhouse: fetching it"\n'
+        f"  rm -rf {DIST}\n"
+        f"  {online}\n"
         "fi"
     )
-
-
-def offline_install(plan_args: Sequence[str]) -> str:
-    """The offline install; uv checks every file against its hash in the requirements. If it
-    fails (a damaged or missing file), ``uvci prefetch --cell`` re-checks the cell's files by
-    hash and fetches the bad ones, and the install runs once more."""
-    install = sh_join(["uv", *offline_install_command(Path(WHEELHOUSE), "$PYTHON", VENV_PYTHON)])
-    return (
-        f"if ! {install}; then\n"
-        "  echo \"uvci: the install from the restored wheelhouse failed; checking this cell's"
-        ' files by hash and fetching the bad ones"\n'
-        f"  {_cell_fetch(plan_args)}\n"
-        f"  {install}\n"
-        "fi"
-    )
-
-
-def build_wheels(directories: Sequence[str]) -> str:
-    """``uv build --wheel`` of each package: offline first, from the build backend in the
-    restored uv cache; else from the index (and the uv cache is marked for saving)."""
-
-    def builds(*flags: str) -> str:
-        argv = ["uv", "build", *flags, "--wheel", "--out-dir", DIST]
-        return " && ".join(sh_join([*argv, d]) for d in directories)
-
-    return (
-        f"if {builds('--offline')}; then\n"
-        '  echo "uvci: built with the build backend from the restored uv cache"\n'
-        "else\n"
-        '  echo "uvci: the build backend is not in the restored uv cache: fetching it"\n'
-        f"  rm -rf {DIST}; mkdir -p .uvci && touch {BUILD_CACHE_NEW}\n"
-        f"  {builds()}\n"
-        "fi"
-    )
-
-
-def install_built_wheels() -> str:
-    argv = ["uv", "pip", "install", "--python", VENV_PYTHON, "--offline", "--no-index"]
-    return sh_join([*argv, "--no-deps", f"{DIST}/*.whl"])
-
-
-def install_from_source(directories: Sequence[str]) -> str:
-    argv = ["uv", "pip", "install", "--python", VENV_PYTHON, "--no-deps"]
-    return sh_join([*argv, *directories])
 
 
 def activate() -> str:
