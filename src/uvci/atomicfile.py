@@ -133,3 +133,25 @@ def write_if_changed(path: Path, text: str) -> bool:
         Path(temp).unlink(missing_ok=True)
         raise
     return True
+
+
+STATE_DIR = ".uvci"
+_IGNORE_ALL = (
+    "# Created by uvci: wheelhouses, environments and reports; nothing here belongs in git\n*\n"
+)
+
+
+def keep_out_of_git(root: Path, *inside: Path) -> None:
+    """Give ``root/.uvci`` a ``.gitignore`` of ``*`` (as venvs do) when any of ``inside`` lies
+    in it, so ``git add -A`` after ``uvci run`` or ``prefetch`` adds none of it."""
+    state = Path(os.path.abspath(root / STATE_DIR))
+    if not any(Path(os.path.abspath(p)).is_relative_to(state) for p in inside):
+        return
+    ignore = state / ".gitignore"
+    if ignore.exists():
+        return
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        write_if_changed(ignore, _IGNORE_ALL)
+    except OSError as exc:
+        raise write_error(exc, ignore) from None

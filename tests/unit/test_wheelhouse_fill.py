@@ -13,7 +13,9 @@ import pytest
 from tests.conftest import LockedProject
 from tests.support.pyindex import LoopbackIndex
 from tests.support.universe import Release, build_release
+from uvci.atomicfile import keep_out_of_git
 from uvci.errors import FatalError
+from uvci.fill import Retain, parse_retain, retained
 from uvci.plan import Plan, make_plan
 from uvci.platforms import host_platform
 from uvci.sdists import running_python
@@ -93,6 +95,56 @@ def test_lock_bump_fetches_only_the_new_file_and_removes_the_old(
     assert "gamma-1.1-py3-none-any.whl" not in dists(result.wheelhouse)
     assert "gamma==1.2" in requirements_path(result.wheelhouse, "3.11").read_text()
     assert result.changed
+
+
+def test_retain_keeps_the_previous_locks_files_so_a_b_a_fetches_nothing(
+    locked_project: LockedProject, make_index: MakeIndex, uv_env: dict[str, str]
+) -> None:
+    index = make_index()
+    project = locked_project("pure", index=index)
+    lock_a = (project / "uv.lock").read_text()
+    fill(project, "3.11", retain=parse_retain("2x"))
+    build_release(index.catalog.directory, Release("gamma", "1.2"))
+    rc, _, err = run_uv(["lock", "--upgrade-package", "gamma"], cwd=project, env=uv_env)
+    assert rc == 0, err
+    lock_b = (project / "uv.lock").read_text()
+    index.reset()
+    b = fill(project, "3.11", retain=parse_retain("2x"))
+    assert index.file_requests() == {"gamma-1.2-py3-none-any.whl": 1}
+    assert b.removed.files == 0  # lock A's gamma 1.1 stays, within twice the cell's bytes
+    assert {"gamma-1.1-py3-none-any.whl", "gamma-1.2-py3-none-any.whl"} <= dists(b.wheelhouse)
+    (project / "uv.lock").write_text(lock_a)
+    index.reset()
+    a = fill(project, "3.11", retain=parse_retain("2x"))
+    assert index.file_requests() == {} and a.fetched.files == 0
+    (project / "uv.lock").write_text(lock_b)
+    tight = fill(project, "3.11", retain=parse_retain("1x"))  # no room: the old file goes
+    assert tight.removed.files == 1 and "gamma-1.1-py3-none-any.whl" not in dists(b.wheelhouse)
+
+
+def test_retain_drops_the_least_recently_used_first() -> None:
+    present = {"old.whl": 10, "older.whl": 10, "now.whl": 10, "stray.whl": 1}
+    used = {"old.whl": 2, "older.whl": 1, "now.whl": 3}
+    assert retained(present, {"now.whl"}, used, budget=20) == {"old.whl"}
+    assert retained(present, {"now.whl"}, used, budget=30) == {"old.whl", "older.whl"}
+    assert retained(present, {"now.whl"}, used, budget=5) == set()  # unrecorded files never
+    assert parse_retain("500MB") == Retain(size=500_000_000)
+    assert parse_retain("1.5x").budget(100) == 150
+    with pytest.raises(FatalError, match="--retain"):
+        parse_retain("lots")
+
+
+def test_the_state_dir_is_kept_out_of_git(tmp_path: Path) -> None:
+    keep_out_of_git(tmp_path, tmp_path / "elsewhere")
+    assert not (tmp_path / ".uvci").exists()  # a wheelhouse outside .uvci: nothing made
+    keep_out_of_git(tmp_path, tmp_path / ".uvci" / "wheels")
+    ignore = tmp_path / ".uvci" / ".gitignore"
+    assert ignore.read_text().splitlines()[-1] == "*"
+    rc, out, _ = cmd_output(["git", "init", "-q", str(tmp_path)])
+    (tmp_path / ".uvci" / "wheels").mkdir()
+    (tmp_path / ".uvci" / "wheels" / "big.whl").write_text("x")
+    rc, out, _ = cmd_output(["git", "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path)
+    assert rc == 0 and out == ""
 
 
 def test_corrupted_file_is_fetched_again(

@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from uvci.atomicfile import keep_out_of_git
 from uvci.errors import FatalError
 from uvci.fill import parse_retain
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
@@ -122,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     if args.build_env is not None:
         plan = with_build_env(plan, args.path / args.build_env)
     wheelhouse = args.wheelhouse or default_wheelhouse(args.path)
+    keep_out_of_git(args.path, wheelhouse)
     status = status_paths(wheelhouse)
     _clear(status.unchanged, status.report)
     result = _fill(args, plan, wheelhouse)

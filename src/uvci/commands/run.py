@@ -10,11 +10,12 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from uvci.atomicfile import keep_out_of_git
 from uvci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.platforms import host_platform
 from uvci.runner.display import Progress, print_failures, summary_table
-from uvci.runner.session import Outcome, RunOptions, discover, run_matrix
+from uvci.runner.session import Outcome, RunOptions, discover, run_dir, run_matrix
 from uvci.runner.testcmd import DEFAULT_COMMAND, parse_test_command
 
 SUMMARY = "run the test matrix locally: one environment per Python, in parallel"
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(file=sys.stderr if args.json else sys.stdout)
     for note in plan.notes:
         console.print(f"uvci run: note: {note}", highlight=False)
+    keep_out_of_git(plan.project.root, run_dir(plan, None))
     cells = discover(plan, args.require_all)
     with Progress(console, cells) as progress:
         outcome = run_matrix(plan, cells, options, progress)
