@@ -19,9 +19,10 @@ with the names the pipelines ask for, so that ``gitlab-ci-local --container-exec
   ``ENTRYPOINT []``, ``CMD ["/usr/local/bin/uv"]``) and of ``python:3.X-slim``
   (``PATH=/usr/local/bin:...``, ``LANG=C.UTF-8``, ``PYTHON_VERSION``). No git, no pip.
 
-Each image carries a label ``uvci.recipe`` = a hash of this file, of the base rootfs recipe and
-of its inputs (the CPython version and build, the uv version): an image whose label matches is
-reused, any other is rebuilt. Checking costs one ``podman images`` call.
+Each image carries a label ``uvci.recipe`` = a hash of its recipe (its Containerfile, which names
+the base image, itself named by a hash of the suite and package list; ``RECIPE_VERSION``; the
+CPython exclusions) and of its inputs (the CPython version and build, the uv version): an image
+whose label matches is reused, any other is rebuilt. Checking costs one ``podman images`` call.
 
 Differences from the real images (deliberate, see ``tests/support/README.md``): the CPython is
 the machine's pyenv build (a bookworm build, same patch release as the host's, not the image's
@@ -61,6 +62,7 @@ if __package__ in (None, ""):  # `python tests/support/images.py`
 from tests.support.pythons import MATRIX, find_pythons  # noqa: E402
 
 CONTAINERS_CONF = HERE / "containers.conf"
+PODMAN_GCL = HERE / "podman-gcl"  # podman for gitlab-ci-local's --container-executable
 BOOTSTRAP = REPO / "scripts" / "bootstrap-tools"
 UTIL_IMAGE = "docker.io/firecow/gitlab-ci-local-util:latest"
 LABEL = "uvci.recipe"
@@ -130,6 +132,9 @@ def podman_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     gitlab-ci-local started with ``--container-executable podman``."""
     env = dict(os.environ if base is None else base)
     env["CONTAINERS_CONF"] = str(CONTAINERS_CONF)
+    path = env.get("PATH", "/usr/bin:/bin").split(os.pathsep)
+    # netavark (podman's network backend) runs iptables from /usr/sbin
+    env["PATH"] = os.pathsep.join([*path, *(d for d in ("/usr/sbin", "/sbin") if d not in path)])
     return env
 
 
@@ -148,9 +153,6 @@ def _build_env() -> dict[str, str]:
     for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         if env.get(key) == DEAD_PROXY:
             del env[key]
-    env.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-    if "/usr/sbin" not in env["PATH"].split(os.pathsep):
-        env["PATH"] += os.pathsep + "/usr/sbin:/sbin"
     return env
 
 
@@ -183,8 +185,9 @@ def _sha(*parts: object) -> str:
     return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
-def _recipe_source() -> str:
-    return Path(__file__).read_text(encoding="utf-8")
+# Bump when a build step changes in a way the hashed inputs below do not show (the staging of
+# the CPython tree, the debootstrap/tar steps): every image is rebuilt once.
+RECIPE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -240,7 +243,7 @@ class Builder:
         self.packages = " ".join([PYTHON_LIBS[suite], BASICS]).split()
         self.base_hash = _sha("minbase", suite, *self.packages)
         self.base_image = f"localhost/uvci-test/base:{suite}-{self.base_hash}"
-        self.recipe = _sha(_recipe_source())
+        self.recipe = _sha(RECIPE_VERSION, PYTHON_EXCLUDES)
         self._labels: dict[str, str] | None = None
 
     # -- podman state ------------------------------------------------------------------------
@@ -289,7 +292,7 @@ class Builder:
         return self.tarball
 
     def base(self) -> str:
-        recipe = _sha(self.recipe, self.base_hash)
+        recipe = _sha(self.recipe, self.base_hash, SYSTEM_PATH)
         if not self._current(self.base_image, recipe):
             tarball = self.rootfs_tarball()
             self.log(f"podman import {self.base_image}")
@@ -307,19 +310,23 @@ class Builder:
         argv += ["-f", str(context / "Containerfile"), "-t", name, str(context)]
         _run(argv, timeout=1800)
 
-    def util(self) -> tuple[str, bool]:
-        recipe = _sha(self.recipe, self.base_hash, UTIL_PACKAGES)
-        if self._current(UTIL_IMAGE, recipe):
-            return UTIL_IMAGE, False
-        base = self.base()
-        self.log(f"building {UTIL_IMAGE} (apt-get install {UTIL_PACKAGES})")
+    def util_containerfile(self) -> tuple[str, str]:
+        """(Containerfile, recipe hash) of the util image."""
         containerfile = (
-            f"FROM {base}\n"
+            f"FROM {self.base_image}\n"
             "RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
             f"--no-install-recommends {UTIL_PACKAGES} && rm -rf /var/lib/apt/lists/* "
             "/var/cache/apt/archives/*.deb\n"
-            f"LABEL {LABEL}={recipe}\n"
         )
+        recipe = _sha(self.recipe, containerfile)
+        return f"{containerfile}LABEL {LABEL}={recipe}\n", recipe
+
+    def util(self) -> tuple[str, bool]:
+        containerfile, recipe = self.util_containerfile()
+        if self._current(UTIL_IMAGE, recipe):
+            return UTIL_IMAGE, False
+        self.base()
+        self.log(f"building {UTIL_IMAGE} (apt-get install {UTIL_PACKAGES})")
         with tempfile.TemporaryDirectory(prefix="uvci-util-") as tmp:
             self._build(UTIL_IMAGE, containerfile, Path(tmp))
         self._built(UTIL_IMAGE, recipe)
@@ -356,26 +363,30 @@ class Builder:
                 out.rename(target)
         return target
 
-    def python(self, build: PythonBuild, uv: str) -> tuple[str, bool]:
-        name = uv_image(build.minor, uv, self.suite)
-        recipe = _sha(self.recipe, self.base_hash, build.identity, uv)
-        if self._current(name, recipe):
-            return name, False
-        base = self.base()
-        binaries = self.uv_binaries(uv)
-        self.log(f"building {name} (CPython {build.version} from {build.prefix})")
-        minor = build.minor
+    def python_containerfile(self, build: PythonBuild, uv: str) -> tuple[str, str]:
+        """(Containerfile, recipe hash) of the uv image of ``build``."""
         containerfile = (
-            f"FROM {base}\n"
+            f"FROM {self.base_image}\n"
             "COPY local/ /usr/local/\n"
             "RUN ldconfig && "
-            f"python{minor} -c {_quote(SELF_CHECK)} && uv --version && uvx --version\n"
+            f"python{build.minor} -c {_quote(SELF_CHECK)} && uv --version && uvx --version\n"
             f"ENV PATH={PYTHON_PATH} LANG=C.UTF-8 PYTHON_VERSION={build.version} "
             "UV_TOOL_BIN_DIR=/usr/local/bin\n"
             "ENTRYPOINT []\n"
             'CMD ["/usr/local/bin/uv"]\n'
-            f"LABEL {LABEL}={recipe}\n"
         )
+        recipe = _sha(self.recipe, containerfile, build.identity, uv)
+        return f"{containerfile}LABEL {LABEL}={recipe}\n", recipe
+
+    def python(self, build: PythonBuild, uv: str) -> tuple[str, bool]:
+        name = uv_image(build.minor, uv, self.suite)
+        containerfile, recipe = self.python_containerfile(build, uv)
+        if self._current(name, recipe):
+            return name, False
+        self.base()
+        binaries = self.uv_binaries(uv)
+        self.log(f"building {name} (CPython {build.version} from {build.prefix})")
+        minor = build.minor
         with tempfile.TemporaryDirectory(prefix="uvci-python-") as tmp:
             local = Path(tmp) / "local"
             (local / "bin").mkdir(parents=True)
@@ -433,6 +444,19 @@ def ensure_images(minors: Sequence[str] = MATRIX, suite: str = SUITE, store: Pat
     return Images(util, builder.base_image, names, versions, uv, built, seconds)
 
 
+def require_images(minors: Sequence[str] = MATRIX, suite: str = SUITE) -> Images:
+    """:func:`ensure_images` for a test session: skips (``pytest.skip``) when podman or root is
+    missing, except in CI (``CI=true``), where that fails. A failing build always fails."""
+    import pytest
+
+    reason = unavailable()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"container images: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return ensure_images(minors, suite)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.support.images",
@@ -453,13 +477,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         builder = Builder(args.suite, args.store)
         uv = uv_version()
         stale = []
-        util_recipe = _sha(builder.recipe, builder.base_hash, UTIL_PACKAGES)
-        if not builder._current(UTIL_IMAGE, util_recipe):
+        if not builder._current(UTIL_IMAGE, builder.util_containerfile()[1]):
             stale.append(UTIL_IMAGE)
         for minor, build in sorted(python_builds(minors).items()):
             name = uv_image(minor, uv, args.suite)
-            if not builder._current(name, _sha(builder.recipe, builder.base_hash,
-                                               build.identity, uv)):  # fmt: skip
+            if not builder._current(name, builder.python_containerfile(build, uv)[1]):
                 stale.append(name)
         for name in stale:
             print(f"stale or missing: {name}")
