@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # make `tests.support` importable however pytest is started
     sys.path.insert(0, str(REPO))
 
+from tests.support.images import Images, require_images  # noqa: E402
 from tests.support.projects import copy_project, hermetic_env, lock  # noqa: E402
 from tests.support.pyindex import LoopbackIndex  # noqa: E402
 from tests.support.pythons import MATRIX, find_pythons  # noqa: E402
@@ -31,6 +32,16 @@ LockedProject = Callable[..., Path]
 def pythons() -> dict[str, Path]:
     """Installed CPythons: ``{"3.10": Path(".../bin/python"), ...}``; missing ones are absent."""
     return find_pythons()
+
+
+@pytest.fixture(scope="session")
+def container_images() -> Images:
+    """The local podman images (tests/support/images.py), built once per machine and reused:
+    ``.python["3.12"]`` = ``ghcr.io/astral-sh/uv:<uv>-python3.12-trixie-slim`` for each
+    installed CPython, ``.util`` = gitlab-ci-local's helper image, ``.versions`` = full CPython
+    versions, ``.env(base)`` = ``base`` + ``CONTAINERS_CONF``. Skips without podman or root,
+    except with ``CI=true`` (fails)."""
+    return require_images()
 
 
 @pytest.fixture(params=MATRIX)

@@ -19,6 +19,17 @@ branch: everything changed).
 The jobs pick their interpreter the way the generated pipeline says (``UV_PYTHON: $PYTHON``,
 ``uv venv --python $PYTHON``): PATH holds the installed CPython versions' own ``bin``
 directories (never pyenv shims), so uv finds ``python3.X`` there as it would in the image.
+
+**In containers** (``Harness(..., images=container_images)``, the session fixture of
+tests/conftest.py): the docker executor, as a GitLab docker runner, with podman instead of a
+Docker engine (:data:`DOCKER_ARGS`: ``--container-executable tests/support/podman-gcl
+--pull-policy if-not-present --network host``, and ``CONTAINERS_CONF``). Each job runs in its
+``image:``, built locally by tests/support/images.py under the upstream name, and reaches the
+loopback index on 127.0.0.1 through the host network. Jobs do not inherit gitlab-ci-local's
+environment there: :func:`job_variables` passes them the hermetic uv settings (dead proxies,
+``UV_DEFAULT_INDEX``, no Python downloads) as ``--variable``. The project is copied into a
+volume (no ``.gitlab-ci-local/builds/<job>`` on the host); caches are still directories in
+``.gitlab-ci-local/cache/<key>``, copied in and out of the containers.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +48,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.images import PODMAN_GCL, Images
 from tests.support.projects import hermetic_env
 from tests.support.pyindex import LoopbackIndex, Request
 from tests.support.universe import build_universe
@@ -58,6 +71,35 @@ TOOL_PREFIXES = (
     "mdurl-",
     "tomli-",
 )
+
+
+# gitlab-ci-local's docker executor on podman (see the module docstring)
+DOCKER_ARGS = (
+    f"--container-executable={PODMAN_GCL}",
+    "--pull-policy=if-not-present",
+    "--network=host",
+)
+# what jobs in containers get from the hermetic env (never the host's UV_CACHE_DIR or PATH)
+JOB_VARIABLES = (
+    "UV_DEFAULT_INDEX",
+    "UV_PYTHON_DOWNLOADS",
+    "UV_PYTHON_PREFERENCE",
+    "UV_NO_PROGRESS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+)
+
+
+def job_variables(index_url: str) -> tuple[str, ...]:
+    """``NAME=value`` of the hermetic uv settings, for jobs that do not inherit the env."""
+    env = hermetic_env(Path("/nonexistent"), base={}, index_url=index_url)
+    return tuple(f"{name}={env[name]}" for name in JOB_VARIABLES)
 
 
 def skip_reason(pythons: dict[str, Path], wanted: Sequence[str]) -> str | None:
@@ -175,16 +217,21 @@ class Run:
 
 
 class Harness:
+    """``images=None``: shell executor (jobs run on the host); ``images=`` the
+    ``container_images`` fixture: docker executor on podman (jobs run in their ``image:``)."""
+
     def __init__(self, project: Path, index: LoopbackIndex, pythons: dict[str, Path], tool: Path,
-                 host_cache: Path, uv_dir: Path) -> None:  # fmt: skip
+                 host_cache: Path, uv_dir: Path, images: Images | None = None) -> None:  # fmt: skip
         self.project = project
         self.index = index
         self.tool = tool
+        self.images = images
         env = hermetic_env(host_cache, index_url=index.url)  # uvx in jobs: the same index
         env["PATH"] = job_path(pythons, uv_dir)
         env["NO_COLOR"] = "1"
         env["FORCE_COLOR"] = "0"
-        self.env = env
+        self.env = env if images is None else images.env(env)
+        self.seconds: list[float] = []  # wall time of each run()
 
     @property
     def cache(self) -> Path:
@@ -225,9 +272,15 @@ class Harness:
         self.index.reset()
         output_dir = self.project / ".gitlab-ci-local" / "output"
         shutil.rmtree(output_dir, ignore_errors=True)  # only this run's job logs
-        argv = [str(self.tool), "--force-shell-executor", "--shell-isolation", "--color=false"]
-        argv += [f"--variable={variable}" for variable in variables]
+        if self.images is None:
+            argv = [str(self.tool), "--force-shell-executor", "--shell-isolation"]
+        else:
+            argv = [str(self.tool), *DOCKER_ARGS]
+            variables = (*job_variables(self.index.url), *variables)
+        argv += ["--color=false", *(f"--variable={variable}" for variable in variables)]
+        started = time.monotonic()
         rc, out, err = cmd_output(argv, cwd=self.project, env=self.env, timeout=900)
+        self.seconds.append(time.monotonic() - started)
         requests = tuple(self.index.requests)
         self._replace_saved_wheelhouses(before)
         self.pushed()

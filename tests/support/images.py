@@ -1,0 +1,499 @@
+"""Local container images for running generated pipelines as a GitLab docker runner would.
+
+No Docker engine and no registry: podman (rootful, ``CONTAINERS_CONF`` = ``containers.conf``
+beside this file) and images built here from a Debian rootfs made by ``debootstrap``, tagged
+with the names the pipelines ask for, so that ``gitlab-ci-local --container-executable podman
+--pull-policy if-not-present`` finds them locally and never pulls:
+
+- ``localhost/uvci-test/base:<suite>-<hash>``: ``debootstrap --variant=minbase <suite>`` plus
+  the shared libraries the CPython builds load, ``ca-certificates``, ``netbase``, ``tzdata``
+  (the packages of the official ``python:3.X-slim`` images). The rootfs is cached as a tarball
+  in the store directory (``UVCI_IMAGE_STORE``, default ``/var/cache/uvci-test-images``).
+- ``docker.io/firecow/gitlab-ci-local-util:latest``: base + ``rsync`` + ``git``: the helper
+  image gitlab-ci-local copies the project and caches with.
+- ``ghcr.io/astral-sh/uv:<uv>-python3.X-<suite>-slim``, one per installed CPython 3.10-3.13
+  (``tests.support.pythons``): base + that CPython in ``/usr/local`` (``python3.X``,
+  ``python3``, ``python`` in ``/usr/local/bin``, ``libpython3.X.so`` in ``/usr/local/lib``,
+  ``ldconfig`` run) + ``uv``/``uvx`` of the version pinned in ``scripts/bootstrap-tools``
+  in ``/usr/local/bin``, with the env of uv's image (``UV_TOOL_BIN_DIR=/usr/local/bin``,
+  ``ENTRYPOINT []``, ``CMD ["/usr/local/bin/uv"]``) and of ``python:3.X-slim``
+  (``PATH=/usr/local/bin:...``, ``LANG=C.UTF-8``, ``PYTHON_VERSION``). No git, no pip.
+
+Each image carries a label ``uvci.recipe`` = a hash of its recipe (its Containerfile, which names
+the base image, itself named by a hash of the suite and package list; ``RECIPE_VERSION``; the
+CPython exclusions) and of its inputs (the CPython version and build, the uv version): an image
+whose label matches is reused, any other is rebuilt. Checking costs one ``podman images`` call.
+
+Differences from the real images (deliberate, see ``tests/support/README.md``): the CPython is
+the machine's pyenv build (a bookworm build, same patch release as the host's, not the image's
+latest), with no ``pip``, no ``idle``/``pydoc``/``python3-config`` scripts, no ``test``
+packages, no static ``libpython``, no tkinter libraries; its ``site-packages`` is empty.
+
+CLI: ``python -m tests.support.images [--pythons 3.10,3.12] [--suite trixie] [--check]``.
+Building needs root, podman, debootstrap and network to a Debian mirror (``UVCI_DEBIAN_MIRROR``,
+default: the host's apt source) and to PyPI (the ``uv`` wheel, unless the host's ``uv`` is
+the pinned version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+if __package__ in (None, ""):  # `python tests/support/images.py`
+    sys.path.insert(0, str(REPO))
+
+from tests.support.pythons import MATRIX, find_pythons  # noqa: E402
+
+CONTAINERS_CONF = HERE / "containers.conf"
+PODMAN_GCL = HERE / "podman-gcl"  # podman for gitlab-ci-local's --container-executable
+BOOTSTRAP = REPO / "scripts" / "bootstrap-tools"
+UTIL_IMAGE = "docker.io/firecow/gitlab-ci-local-util:latest"
+LABEL = "uvci.recipe"
+SUITE = "trixie"
+DEFAULT_STORE = "/var/cache/uvci-test-images"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+DEAD_PROXY = "http://127.0.0.1:9"  # tests.support.projects.DEAD_PROXY: never for real builds
+# the packages of python:3.X-slim: the runtime libraries of CPython's extension modules
+# (ssl, sqlite3, ctypes, lzma, bz2, readline, curses, zlib, uuid, nis) and three basics
+PYTHON_LIBS = {
+    "trixie": "libssl3t64 libffi8 libsqlite3-0 libbz2-1.0 liblzma5 libreadline8t64 "
+    "libncursesw6 libtinfo6 libexpat1 libuuid1 zlib1g libnsl2 libtirpc3t64",
+    "bookworm": "libssl3 libffi8 libsqlite3-0 libbz2-1.0 liblzma5 libreadline8 "
+    "libncursesw6 libtinfo6 libexpat1 libuuid1 zlib1g libnsl2 libtirpc3",
+}
+BASICS = "ca-certificates netbase tzdata"
+UTIL_PACKAGES = "rsync git"
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+PYTHON_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
+# what the images leave out of the CPython tree (relative to its prefix, rsync patterns)
+PYTHON_EXCLUDES = (
+    "/lib/python3.*/test/",
+    "/lib/python3.*/idlelib/",
+    "/lib/python3.*/tkinter/",
+    "/lib/python3.*/turtledemo/",
+    "/lib/python3.*/site-packages/*",
+    "/lib/python3.*/lib-dynload/_tkinter*",
+    "tests/",
+    "idle_test/",
+    "*.a",
+    "/bin/",
+    "/share/",
+    "/lib/pkgconfig/",
+)
+# must import in every image (each needs a system library)
+SELF_CHECK = (
+    "import ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, curses, uuid, decimal, hashlib, "
+    "json, venv, ensurepip; import sys; print(sys.version.split()[0])"
+)
+
+Log = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def uv_version() -> str:
+    """The uv version pinned by ``scripts/bootstrap-tools`` (its ``UV_VERSION=`` line)."""
+    found = re.search(r"^UV_VERSION=\"?([0-9][^\"\s]*)", BOOTSTRAP.read_text(), re.MULTILINE)
+    if not found:
+        raise RuntimeError(f"no UV_VERSION= line in {BOOTSTRAP}")
+    return found.group(1)
+
+
+def uv_image(minor: str, uv: str | None = None, suite: str = SUITE) -> str:
+    """``ghcr.io/astral-sh/uv:<uv>-python<minor>-<suite>-slim`` (uv's own image name)."""
+    return f"ghcr.io/astral-sh/uv:{uv or uv_version()}-python{minor}-{suite}-slim"
+
+
+def store_dir() -> Path:
+    return Path(os.environ.get("UVCI_IMAGE_STORE") or DEFAULT_STORE)
+
+
+def podman_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default ``os.environ``) + ``CONTAINERS_CONF``: the env for podman and for
+    gitlab-ci-local started with ``--container-executable podman``."""
+    env = dict(os.environ if base is None else base)
+    env["CONTAINERS_CONF"] = str(CONTAINERS_CONF)
+    path = env.get("PATH", "/usr/bin:/bin").split(os.pathsep)
+    # netavark (podman's network backend) runs iptables from /usr/sbin
+    env["PATH"] = os.pathsep.join([*path, *(d for d in ("/usr/sbin", "/sbin") if d not in path)])
+    return env
+
+
+def unavailable() -> str | None:
+    """Why images cannot be used or built here, or None."""
+    if shutil.which("podman") is None:
+        return "podman is not installed (scripts/bootstrap-tools installs it, as root)"
+    if os.geteuid() != 0:
+        return "the container tests need root (rootful podman, debootstrap)"
+    return None
+
+
+def _build_env() -> dict[str, str]:
+    """The environment for network steps: the tests' dead proxy removed, if it is set."""
+    env = podman_env()
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        if env.get(key) == DEAD_PROXY:
+            del env[key]
+    return env
+
+
+def _run(argv: Sequence[str], *, input: bytes | None = None, timeout: float = 900,
+         cwd: Path | None = None) -> str:  # fmt: skip
+    done = subprocess.run(list(argv), input=input, capture_output=True, timeout=timeout,
+                          env=_build_env(), cwd=cwd)  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv)} failed ({done.returncode}):\n"
+            + done.stderr.decode(errors="replace")[-4000:]
+            + done.stdout.decode(errors="replace")[-2000:]
+        )
+    return done.stdout.decode(errors="replace")
+
+
+def debian_mirror() -> str:
+    """``UVCI_DEBIAN_MIRROR``, else the host's first ``.../debian`` apt source, else deb.d.o."""
+    if os.environ.get("UVCI_DEBIAN_MIRROR"):
+        return os.environ["UVCI_DEBIAN_MIRROR"]
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        with contextlib.suppress(OSError):
+            for url in re.findall(r"(?:^|\s)(https?://\S+/debian)/?(?:\s|$)", path.read_text()):
+                return str(url)
+    return DEFAULT_MIRROR
+
+
+def _sha(*parts: object) -> str:
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+# Bump when a build step changes in a way the hashed inputs below do not show (the staging of
+# the CPython tree, the debootstrap/tar steps): every image is rebuilt once.
+RECIPE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PythonBuild:
+    minor: str  # "3.12"
+    version: str  # "3.12.1"
+    prefix: Path  # /root/.pyenv/versions/3.12.1
+
+    @property
+    def identity(self) -> str:
+        """Changes when the installed build changes (same path rebuilt, or another patch)."""
+        exe = self.prefix / "bin" / f"python{self.minor}"
+        stat = exe.stat()
+        return f"{self.version}:{self.prefix}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def python_builds(minors: Sequence[str] = MATRIX) -> dict[str, PythonBuild]:
+    """The installed CPythons (``find_pythons``) with their prefix and full version."""
+    builds = {}
+    for minor, exe in find_pythons(tuple(minors)).items():
+        out = subprocess.run(
+            [str(exe), "-c", "import sys; print(sys.base_prefix); print(sys.version.split()[0])"],
+            capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        prefix, version = out.stdout.split()
+        builds[minor] = PythonBuild(minor, version, Path(prefix))
+    return builds
+
+
+@dataclass
+class Images:
+    """What :func:`ensure_images` made sure of."""
+
+    util: str
+    base: str
+    python: dict[str, str]  # minor -> image name
+    versions: dict[str, str]  # minor -> full CPython version in that image
+    uv_version: str
+    built: list[str] = field(default_factory=list)  # images (re)built by this call
+    seconds: float = 0.0
+
+    def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        return podman_env(base)
+
+
+class Builder:
+    def __init__(self, suite: str = SUITE, store: Path | None = None, log: Log = _stderr) -> None:
+        if suite not in PYTHON_LIBS:
+            raise ValueError(f"unknown suite {suite!r} (known: {sorted(PYTHON_LIBS)})")
+        self.suite = suite
+        self.store = store or store_dir()
+        self.log = log
+        self.packages = " ".join([PYTHON_LIBS[suite], BASICS]).split()
+        self.base_hash = _sha("minbase", suite, *self.packages)
+        self.base_image = f"localhost/uvci-test/base:{suite}-{self.base_hash}"
+        self.recipe = _sha(RECIPE_VERSION, PYTHON_EXCLUDES)
+        self._labels: dict[str, str] | None = None
+
+    # -- podman state ------------------------------------------------------------------------
+
+    def labels(self) -> dict[str, str]:
+        """``{image name: uvci.recipe label}`` of every local image (one podman call)."""
+        if self._labels is None:
+            listed = json.loads(_run(["podman", "images", "--format", "json"]) or "[]")
+            self._labels = {}
+            for image in listed:
+                label = (image.get("Labels") or {}).get(LABEL, "")
+                for name in image.get("Names") or []:
+                    self._labels[name] = label
+        return self._labels
+
+    def _current(self, name: str, recipe: str) -> bool:
+        return self.labels().get(name) == recipe
+
+    def _built(self, name: str, recipe: str) -> None:
+        self.labels()[name] = recipe
+
+    # -- the base rootfs ---------------------------------------------------------------------
+
+    @property
+    def tarball(self) -> Path:
+        return self.store / f"{self.suite}-minbase-{self.base_hash}.tar"
+
+    def rootfs_tarball(self) -> Path:
+        """The debootstrap rootfs as a tarball, made once per machine (per package list)."""
+        if self.tarball.exists():
+            return self.tarball
+        self.store.mkdir(parents=True, exist_ok=True)
+        mirror = debian_mirror()
+        self.log(f"debootstrap --variant=minbase {self.suite} ({mirror}) ...")
+        with tempfile.TemporaryDirectory(dir=self.store, prefix="rootfs-") as tmp:
+            root = Path(tmp) / "root"
+            _run(["debootstrap", "--variant=minbase", f"--include={','.join(self.packages)}",
+                  self.suite, str(root), mirror], timeout=1800)  # fmt: skip
+            for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
+                for path in (root / junk).glob("*"):
+                    if path.is_file():
+                        path.unlink()
+            partial = self.tarball.with_suffix(".partial")
+            _run(["tar", "--numeric-owner", "-C", str(root), "-cf", str(partial), "."])
+            partial.rename(self.tarball)
+        return self.tarball
+
+    def base(self) -> str:
+        recipe = _sha(self.recipe, self.base_hash, SYSTEM_PATH)
+        if not self._current(self.base_image, recipe):
+            tarball = self.rootfs_tarball()
+            self.log(f"podman import {self.base_image}")
+            changes = [f"ENV PATH={SYSTEM_PATH}", 'CMD ["bash"]', f"LABEL {LABEL}={recipe}"]
+            argv = ["podman", "import", *(a for c in changes for a in ("--change", c))]
+            _run([*argv, str(tarball), self.base_image])
+            self._built(self.base_image, recipe)
+        return self.base_image
+
+    # -- derived images ----------------------------------------------------------------------
+
+    def _build(self, name: str, containerfile: str, context: Path) -> None:
+        (context / "Containerfile").write_text(containerfile, encoding="utf-8")
+        argv = ["podman", "build", "--network", "host", "--pull=never", "--layers=false"]
+        argv += ["-f", str(context / "Containerfile"), "-t", name, str(context)]
+        _run(argv, timeout=1800)
+
+    def util_containerfile(self) -> tuple[str, str]:
+        """(Containerfile, recipe hash) of the util image."""
+        containerfile = (
+            f"FROM {self.base_image}\n"
+            "RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+            f"--no-install-recommends {UTIL_PACKAGES} && rm -rf /var/lib/apt/lists/* "
+            "/var/cache/apt/archives/*.deb\n"
+        )
+        recipe = _sha(self.recipe, containerfile)
+        return f"{containerfile}LABEL {LABEL}={recipe}\n", recipe
+
+    def util(self) -> tuple[str, bool]:
+        containerfile, recipe = self.util_containerfile()
+        if self._current(UTIL_IMAGE, recipe):
+            return UTIL_IMAGE, False
+        self.base()
+        self.log(f"building {UTIL_IMAGE} (apt-get install {UTIL_PACKAGES})")
+        with tempfile.TemporaryDirectory(prefix="uvci-util-") as tmp:
+            self._build(UTIL_IMAGE, containerfile, Path(tmp))
+        self._built(UTIL_IMAGE, recipe)
+        return UTIL_IMAGE, True
+
+    def uv_binaries(self, version: str) -> Path:
+        """A directory with ``uv`` and ``uvx`` of ``version`` (from the PyPI wheel, cached)."""
+        target = self.store / f"uv-{version}"
+        if (target / "uv").exists() and (target / "uvx").exists():
+            return target
+        self.store.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.store, prefix="uv-") as tmp:
+            self.log(f"pip download uv=={version}")
+            pip = [sys.executable, "-m", "pip"] if _has_pip(sys.executable) else None
+            if pip is None and shutil.which("python3") and _has_pip("python3"):
+                pip = ["python3", "-m", "pip"]
+            if pip is None:
+                raise RuntimeError("no pip to download the uv wheel with")
+            _run([*pip, "download", "--quiet", "--disable-pip-version-check", "--no-deps",
+                  "--only-binary=:all:", "--platform", "manylinux_2_17_x86_64",
+                  "-d", tmp, f"uv=={version}"])  # fmt: skip
+            wheel = next(Path(tmp).glob("uv-*.whl"))
+            out = Path(tmp) / "bin"
+            out.mkdir()
+            with zipfile.ZipFile(wheel) as archive:
+                for member in archive.namelist():
+                    if re.fullmatch(r"uv-[^/]+\.data/scripts/uvx?", member):
+                        dest = out / Path(member).name
+                        dest.write_bytes(archive.read(member))
+                        dest.chmod(0o755)
+            if not (out / "uv").exists() or not (out / "uvx").exists():
+                raise RuntimeError(f"{wheel.name} has no uv/uvx scripts")
+            with contextlib.suppress(FileExistsError):
+                out.rename(target)
+        return target
+
+    def python_containerfile(self, build: PythonBuild, uv: str) -> tuple[str, str]:
+        """(Containerfile, recipe hash) of the uv image of ``build``."""
+        containerfile = (
+            f"FROM {self.base_image}\n"
+            "COPY local/ /usr/local/\n"
+            "RUN ldconfig && "
+            f"python{build.minor} -c {_quote(SELF_CHECK)} && uv --version && uvx --version\n"
+            f"ENV PATH={PYTHON_PATH} LANG=C.UTF-8 PYTHON_VERSION={build.version} "
+            "UV_TOOL_BIN_DIR=/usr/local/bin\n"
+            "ENTRYPOINT []\n"
+            'CMD ["/usr/local/bin/uv"]\n'
+        )
+        recipe = _sha(self.recipe, containerfile, build.identity, uv)
+        return f"{containerfile}LABEL {LABEL}={recipe}\n", recipe
+
+    def python(self, build: PythonBuild, uv: str) -> tuple[str, bool]:
+        name = uv_image(build.minor, uv, self.suite)
+        containerfile, recipe = self.python_containerfile(build, uv)
+        if self._current(name, recipe):
+            return name, False
+        self.base()
+        binaries = self.uv_binaries(uv)
+        self.log(f"building {name} (CPython {build.version} from {build.prefix})")
+        minor = build.minor
+        with tempfile.TemporaryDirectory(prefix="uvci-python-") as tmp:
+            local = Path(tmp) / "local"
+            (local / "bin").mkdir(parents=True)
+            excludes = [f"--exclude={pattern}" for pattern in PYTHON_EXCLUDES]
+            _run(["rsync", "-a", *excludes, f"{build.prefix}/", f"{local}/"])
+            shutil.copy2(build.prefix / "bin" / f"python{minor}", local / "bin" / f"python{minor}")
+            (local / "bin" / "python3").symlink_to(f"python{minor}")
+            (local / "bin" / "python").symlink_to("python3")
+            for tool in ("uv", "uvx"):
+                shutil.copy2(binaries / tool, local / "bin" / tool)
+            self._build(name, containerfile, Path(tmp))
+        self._built(name, recipe)
+        return name, True
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def _has_pip(python: str) -> bool:
+    argv = [python, "-m", "pip", "--version"]
+    return subprocess.run(argv, capture_output=True).returncode == 0
+
+
+@contextlib.contextmanager
+def _locked(store: Path) -> Iterator[None]:
+    """One builder per machine at a time (other worktrees may build the same images)."""
+    store.mkdir(parents=True, exist_ok=True)
+    with open(store / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_images(minors: Sequence[str] = MATRIX, suite: str = SUITE, store: Path | None = None,
+                  log: Log = _stderr) -> Images:  # fmt: skip
+    """Make sure the util image and one uv image per installed CPython in ``minors`` exist and
+    are current; build what is missing or stale. Returns their names."""
+    started = time.monotonic()
+    builder = Builder(suite, store, log)
+    builds = python_builds(minors)
+    uv = uv_version()
+    built = []
+    with _locked(builder.store):
+        util, fresh = builder.util()
+        built += [util] if fresh else []
+        names = {}
+        for minor, build in sorted(builds.items()):
+            names[minor], fresh = builder.python(build, uv)
+            built += [names[minor]] if fresh else []
+    versions = {minor: build.version for minor, build in builds.items()}
+    seconds = time.monotonic() - started
+    return Images(util, builder.base_image, names, versions, uv, built, seconds)
+
+
+def require_images(minors: Sequence[str] = MATRIX, suite: str = SUITE) -> Images:
+    """:func:`ensure_images` for a test session: skips (``pytest.skip``) when podman or root is
+    missing, except in CI (``CI=true``), where that fails. A failing build always fails."""
+    import pytest
+
+    reason = unavailable()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"container images: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return ensure_images(minors, suite)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.support.images",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--pythons", default=",".join(MATRIX), help="minors, e.g. 3.10,3.12")
+    parser.add_argument("--suite", default=SUITE, choices=sorted(PYTHON_LIBS))
+    parser.add_argument("--store", type=Path, default=None, help=f"default: {DEFAULT_STORE}")
+    parser.add_argument("--check", action="store_true", help="only report; exit 1 if stale")
+    args = parser.parse_args(argv)
+    minors = [m.strip() for m in args.pythons.split(",") if m.strip()]
+    reason = unavailable()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
+    if args.check:
+        builder = Builder(args.suite, args.store)
+        uv = uv_version()
+        stale = []
+        if not builder._current(UTIL_IMAGE, builder.util_containerfile()[1]):
+            stale.append(UTIL_IMAGE)
+        for minor, build in sorted(python_builds(minors).items()):
+            name = uv_image(minor, uv, args.suite)
+            if not builder._current(name, builder.python_containerfile(build, uv)[1]):
+                stale.append(name)
+        for name in stale:
+            print(f"stale or missing: {name}")
+        return 1 if stale else 0
+    images = ensure_images(minors, args.suite, args.store)
+    for name in [images.util, *images.python.values()]:
+        state = "built" if name in images.built else "reused"
+        print(f"{state}: {name}")
+    print(f"CONTAINERS_CONF={CONTAINERS_CONF}")
+    print(f"{images.seconds:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
