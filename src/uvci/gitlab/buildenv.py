@@ -103,10 +103,10 @@ def write_build_env(directory: Path, text: str) -> bool:
     pyproject.write_text(text, encoding="utf-8")
     rc, out, err = run_uv(["lock", "--quiet", "--project", str(directory)])
     if rc != 0:
-        detail = (err or out).strip().splitlines()
+        said = " ".join(line.strip() for line in (err or out).splitlines() if line.strip())
         raise FatalError(
-            f"{directory}: `uv lock` of the build backend failed ({detail[-1] if detail else rc}"
-            "); check the index settings and [build-system] requires"
+            f"{directory}: `uv lock` of the build backend failed [uv: {said[:400] or rc}]; "
+            "check the index settings and [build-system] requires"
         )
     return True
 

@@ -1,0 +1,250 @@
+"""The generated pipeline in containers: one stage, each cell keeping its own wheelhouse.
+
+gitlab-ci-local runs ``uvci generate``'s pipeline with the docker executor on podman (see
+pipeline_harness), each cell in ``ghcr.io/astral-sh/uv:<uv>-python3.X-trixie-slim`` built
+locally: no git, no uvci, no pip in the image. The project is ``pure`` plus ``srconly`` (a
+dependency with only an sdist), built by ``tinybackend``, a build backend served by the index
+and locked with its hash in ``.gitlab/ci/uvci-build``. The index also serves the uvci wheel
+built from this tree and its runtime dependencies (``uvx --from uvci==VERSION`` in a cell that
+lacks files). Every request the jobs make is counted at the index.
+
+One module fixture runs the pipeline in sequence: cold; warm; after bumping one package
+(lock B); back on lock A; with the cache storage emptied (evicted); with a wheel replaced in the
+stored cache together with every hash and record stored beside it (poisoned); with a test that
+fails on one Python. The tests below only read the recorded runs. What containers cannot show,
+and so is not shown here: GitLab's protected/unprotected cache split and a real S3 store
+(gitlab-ci-local keeps caches as directories: ``.gitlab-ci-local/cache/<key>``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.pipeline_harness import (
+    Harness,
+    Run,
+    generate,
+    gitlab_ci_local,
+    index_with_uvci,
+    real_uv_dir,
+)
+from tests.support.dists import BACKEND_SOURCE, build_wheel
+from tests.support.images import Images
+from tests.support.projects import copy_project, hermetic_env, lock
+from tests.support.pyindex import LoopbackIndex
+from tests.support.universe import Release, build_release
+from uvci import __version__
+from uvci.atomicfile import file_sha256
+from uvci.plan import make_plan
+from uvci.uvproc import run_uv
+
+pytestmark = pytest.mark.slow
+
+PYTHONS = ("3.10", "3.12")  # 3.10 also installs `backport`: the cells differ
+TEST_COMMAND = "python -m unittest discover -s tests -v"
+IN_TREE_BACKEND = 'requires = []\nbuild-backend = "backend"\nbackend-path = ["."]'
+INDEX_BACKEND = 'requires = ["tinybackend>=1"]\nbuild-backend = "tinybackend"'
+BACKEND_WHEEL = "tinybackend-1.0-py3-none-any.whl"
+POISONED = "alpha-1.1-py3-none-any.whl"
+FAILING_TEST = """
+import sys
+import unittest
+
+
+class VersionTest(unittest.TestCase):
+    def test_fails_on_312(self) -> None:
+        self.assertLess(sys.version_info[:2], (3, 12), "made to fail on 3.12")
+"""
+
+
+@dataclass(frozen=True)
+class Runs:
+    cold: Run
+    warm: Run
+    bump: Run
+    back_to_a: Run
+    evicted: Run
+    poisoned: Run
+    failing: Run
+    planned: dict[str, frozenset[str]]  # each cell's files, from the plan (lock A)
+    keys: dict[str, str]  # each cell's cache key
+    cache: Path  # gitlab-ci-local's cache storage
+    poisoned_sha: str  # the sha256 uv.lock records for POISONED
+
+
+def key(python: str) -> str:
+    return f"uvci-v2-wheels-py{python}-x86_64"
+
+
+def _project(root: Path, index: LoopbackIndex, index_dir: Path, uv_cache: Path) -> Path:
+    project = copy_project("pure", root / "project", index.url)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    assert IN_TREE_BACKEND in text
+    text = text.replace('["alpha>=1.1"]', '["alpha>=1.1", "srconly>=1"]')
+    pyproject.write_text(text.replace(IN_TREE_BACKEND, INDEX_BACKEND), encoding="utf-8")
+    build_wheel(index_dir, "tinybackend", "1.0", module_source=BACKEND_SOURCE)
+    lock(project, hermetic_env(uv_cache))
+    args = ["--python", ",".join(PYTHONS), "--test-command", TEST_COMMAND, "--layout", "per-cell"]
+    generate(project, uv_cache, *args)
+    return project
+
+
+def _bump_gamma(harness: Harness, index_dir: Path, uv_cache: Path) -> None:
+    build_release(index_dir, Release("gamma", "1.2", requires_dist=()))
+    rc, _out, err = run_uv(["lock", "--upgrade-package", "gamma"], cwd=harness.project,
+                          env=hermetic_env(uv_cache), timeout=120)  # fmt: skip
+    assert rc == 0, err
+    harness.commit("bump gamma")
+
+
+def _poison(harness: Harness, donor: Path) -> None:
+    """Swap a wheel in every stored cache, with each hash and record stored beside it."""
+    fake = donor.read_bytes()
+    for python in PYTHONS:
+        wheels = harness.cache / key(python) / ".uvci" / "wheels"
+        original = (wheels / POISONED).read_bytes()
+        (wheels / POISONED).write_bytes(fake)
+        old, new = hashlib.sha256(original).hexdigest(), file_sha256(wheels / POISONED)
+        for record in wheels.iterdir():
+            if record.is_file() and not record.name.endswith((".whl", ".tar.gz")):
+                text = record.read_text(errors="replace").replace(old, new)
+                record.write_text(text.replace(str(len(original)), str(len(fake))))
+        manifest = json.loads((wheels / "manifest.json").read_text())
+        assert manifest["files"][POISONED]["sha256"] == new  # the records agree with the fake
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, container_images: Images) -> Iterator[Runs]:
+    missing = [p for p in PYTHONS if p not in container_images.python]
+    tool = gitlab_ci_local()
+    if missing or tool is None:
+        pytest.skip(f"needs CPython {missing} and gitlab-ci-local (scripts/bootstrap-tools)")
+    root = tmp_path_factory.mktemp("cells")
+    index_dir = index_with_uvci(root / "index")
+    (root / "donor").mkdir()
+    donor = build_wheel(root / "donor", "alpha", "1.1", module_source="EVIL = True\n")
+    with LoopbackIndex(index_dir) as index:
+        uv_cache = root / "uv-cache"
+        project = _project(root, index, index_dir, uv_cache)
+        plan = make_plan(project, python=PYTHONS, check_lock=False)
+        planned = {
+            c.python: frozenset(p.file for p in c.packages if p.downloads and p.file)
+            for c in plan.cells
+        }
+        uv_dir = real_uv_dir() or Path("/usr/local/bin")
+        harness = Harness(project, index, {}, tool, root / "host-cache", uv_dir,
+                          images=container_images)  # fmt: skip
+        harness.init_repo()
+        harness.commit("project with the generated pipeline")
+        lock_a = (project / "uv.lock").read_text()
+        cold, warm = harness.run(), harness.run()
+        _bump_gamma(harness, index_dir, uv_cache)
+        bump = harness.run()
+        (project / "uv.lock").write_text(lock_a)
+        harness.commit("back to lock A")
+        back_to_a = harness.run()
+        shutil.rmtree(harness.cache)  # the cache storage emptied
+        evicted = harness.run()
+        saved = [harness.cache / key(p) for p in PYTHONS]
+        assert all(path.is_dir() for path in saved), evicted.output  # refilled and saved
+        _poison(harness, donor)
+        poisoned = harness.run()
+        (project / "tests" / "test_version.py").write_text(FAILING_TEST, encoding="utf-8")
+        harness.commit("a test that fails on 3.12")
+        failing = harness.run()
+        keys = {p: key(p) for p in PYTHONS}
+        sha = next(p.sha256 for p in plan.cells[0].packages if p.file == POISONED)
+        assert sha is not None
+        yield Runs(cold, warm, bump, back_to_a, evicted, poisoned, failing, planned, keys,
+                   harness.cache, sha)  # fmt: skip
+
+
+def saved_keys(run: Run) -> set[str]:
+    """The cache keys this run wrote (any file added, changed or removed under them)."""
+    changed = run.cache_after.keys() ^ run.cache_before.keys()
+    changed |= {k for k in run.cache_after.keys() & run.cache_before.keys()
+                if run.cache_after[k] != run.cache_before[k]}  # fmt: skip
+    return {path.split("/")[0] for path in changed}
+
+
+def cell_log(run: Run, python: str) -> str:
+    return "\n".join(line for line in run.output.splitlines() if f"uvci-test: [{python}]" in line)
+
+
+def test_cold_every_cell_fetches_only_its_own_files_once(runs: Runs) -> None:
+    cold = runs.cold
+    assert cold.rc == 0, cold.output
+    assert sorted(cold.passed()) == [f"uvci-test: [{p}]" for p in PYTHONS], cold.output
+    expected: dict[str, int] = {BACKEND_WHEEL: len(PYTHONS)}  # the build backend, per cell
+    for files in runs.planned.values():
+        for name in files:
+            expected[name] = expected.get(name, 0) + 1
+    assert cold.project_files() == expected  # each cell its own files, once
+    assert "backport-1.0-py3-none-any.whl" in runs.planned["3.10"] - runs.planned["3.12"]
+    assert "srconly-1.0.tar.gz" in runs.planned["3.12"]  # the sdist: uv builds it offline
+    tool = cold.tool_files()
+    assert tool[f"uvci-{__version__}-py3-none-any.whl"] == len(PYTHONS)  # pinned, per cell
+    assert saved_keys(cold) == set(runs.keys.values())  # each key uploaded once, by its cell
+
+
+def test_warm_takes_nothing_from_the_index_and_uploads_nothing(runs: Runs) -> None:
+    warm = runs.warm
+    assert warm.rc == 0, warm.output
+    assert sorted(warm.passed()) == [f"uvci-test: [{p}]" for p in PYTHONS], warm.output
+    assert warm.requests == (), [r.path for r in warm.requests]
+    assert saved_keys(warm) == set()
+    for python in PYTHONS:
+        log = cell_log(warm, python)
+        assert "installed offline from the restored wheelhouse" in log, log
+        assert "uvci prefetch" not in log.replace("uvx --from", "")  # no uvci ran
+        assert "nothing to upload" in log
+
+
+def test_a_bumped_package_is_fetched_alone_and_each_key_uploaded_once(runs: Runs) -> None:
+    bump = runs.bump
+    assert bump.rc == 0, bump.output
+    assert bump.project_files() == {"gamma-1.2-py3-none-any.whl": len(PYTHONS)}
+    assert saved_keys(bump) == set(runs.keys.values())
+    assert set(bump.tool_files()) <= {f for f in runs.cold.tool_files()}  # uvci, pinned
+
+
+def test_back_on_the_previous_lock_nothing_is_fetched(runs: Runs) -> None:
+    run = runs.back_to_a
+    assert run.rc == 0, run.output
+    assert run.requests == (), [r.path for r in run.requests]  # lock A's files were retained
+    assert saved_keys(run) == set()
+
+
+def test_an_evicted_cache_refills_in_the_next_pipeline(runs: Runs) -> None:
+    run = runs.evicted
+    assert run.rc == 0, run.output
+    assert run.project_files() == runs.cold.project_files()
+    assert saved_keys(run) == set(runs.keys.values())
+
+
+def test_a_poisoned_cache_installs_nothing_from_it_and_is_repaired(runs: Runs) -> None:
+    run = runs.poisoned
+    assert run.rc == 0, run.output
+    assert run.project_files() == {POISONED: len(PYTHONS)}  # refetched, by hash from uv.lock
+    for python in PYTHONS:
+        log = cell_log(run, python)
+        assert "Hash mismatch" in log and "fetching them" in log, log
+        stored = runs.cache / key(python) / ".uvci" / "wheels" / POISONED
+        assert file_sha256(stored) == runs.poisoned_sha  # the real wheel, as uv.lock says
+    assert saved_keys(run) == set(runs.keys.values())  # the repaired wheelhouse is saved
+
+
+def test_a_failing_test_fails_its_cell_and_the_pipeline(runs: Runs) -> None:
+    run = runs.failing
+    assert run.rc != 0
+    assert run.failed() == ["uvci-test: [3.12]"] and run.passed() == ["uvci-test: [3.10]"]
+    assert run.requests == ()
+    assert saved_keys(run) == set()
