@@ -12,6 +12,9 @@ from uvci.cli import main
 from uvci.doctor.engine import check
 
 
+LAYOUTS = {"pure": ("--layout", "shared"), "compiled": ("--layout", "per-cell", "--build-once")}
+
+
 @pytest.mark.parametrize("name", ["pure", "compiled", "sdist-only", "workspace", "forked"])
 def test_generated_pipeline_is_clean(
     name: str,
@@ -19,7 +22,15 @@ def test_generated_pipeline_is_clean(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     project = locked_project(name)
-    assert main(["generate", str(project)]) == 0, capsys.readouterr().err
+    # the test projects lock no pytest: their cells run unittest
+    argv = [
+        "generate",
+        str(project),
+        "--test-command",
+        "python -m unittest",
+        *LAYOUTS.get(name, ()),
+    ]
+    assert main(argv) == 0, capsys.readouterr().err
     ci_files = [project / ".gitlab-ci.yml", *sorted((project / ".gitlab").rglob("*.yml"))]
     assert len(ci_files) >= 2  # .gitlab-ci.yml includes the generated file
     report = check(project)
