@@ -11,7 +11,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import PROJECT_INSTALLS, Context
-from uvci.doctor.model import Edit, Finding, Severity
+from uvci.doctor.model import Edit, Finding
 from uvci.gitlab.jobparts import Cache
 from uvci.gitlab.pipeline import Job
 
@@ -36,7 +36,6 @@ def uvc001(ctx: Context) -> Iterator[Finding]:
         sub = " ".join(fetching[0].argv[:3])
         yield Finding(
             "UVC001",
-            Severity.MAJOR,
             f"runs `{sub}` but caches nothing: every run downloads every package again",
             job.loc,
             (job.name,),
@@ -96,7 +95,6 @@ def _set_cache_dir(ctx: Context, caches: list[Cache]) -> tuple[Edit, ...]:
 def _uvc002(job: Job, cache: Cache, message: str, fix: tuple[Edit, ...] = ()) -> Finding:
     return Finding(
         "UVC002",
-        Severity.MAJOR,
         message,
         cache.loc,
         (job.name,),
@@ -116,7 +114,6 @@ def uvc003(ctx: Context) -> Iterator[Finding]:
             fix = _lock_key_edit(ctx, cache) if ctx.has_lock else ()
             yield Finding(
                 "UVC003",
-                Severity.MAJOR,
                 problem,
                 cache.loc,
                 (job.name,),
@@ -186,7 +183,6 @@ def uvc004(ctx: Context) -> Iterator[Finding]:
         for loc in sorted({cache.loc for _, cache in members}, key=str):
             yield Finding(
                 "UVC004",
-                Severity.MAJOR,
                 f"{len(jobs)} jobs testing Python {shown} push one cache key "
                 f"`{members[0][1].key}`: each upload replaces the others'",
                 loc,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from uvci.doctor import edits
 from uvci.doctor.context import Context, is_uv_image
-from uvci.doctor.model import Edit, Finding, Severity
+from uvci.doctor.model import Edit, Finding
 from uvci.doctor.rules_cache import GENERATE
 from uvci.doctor.shell import Command, commands, positional_args
 from uvci.gitlab.pipeline import Job
@@ -43,7 +43,6 @@ def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
             fix = (edits.set_item(ctx, cmd.line.site, _same_style(cmd, fixed), "add --locked"),)
             yield Finding(
                 "UVC007",
-                Severity.MAJOR,
                 f"`uv {sub}` without --locked: uv.lock exists, but uv re-resolves and silently "
                 "updates it when it is out of date instead of failing",
                 cmd.line.loc,
@@ -83,7 +82,6 @@ def _unpinned_pip_installs(ctx: Context) -> Iterator[Finding]:
     for loc, cmd in sorted({cmd.line.loc: cmd for _, cmd in hits}.items(), key=lambda i: str(i[0])):
         yield Finding(
             "UVC007",
-            Severity.MAJOR,
             f"`{' '.join(cmd.argv)}` resolves unpinned requirements separately in each of "
             f"{len(jobs)} jobs: cells can test different versions, and each resolves on its own",
             loc,
@@ -140,7 +138,6 @@ def uvc008(ctx: Context) -> Iterator[Finding]:
                     fix = (edits.delete_item(ctx, cmd.line.site, "drop uv cache prune --ci"),)
                 yield Finding(
                     "UVC008",
-                    Severity.MINOR,
                     f"`uv cache prune --ci` empties the cache before upload: all {len(remote)} "
                     "packages in uv.lock ship wheels, and --ci removes exactly those",
                     cmd.line.loc,
@@ -159,7 +156,6 @@ def uvc009(ctx: Context) -> Iterator[Finding]:
                 if how:
                     yield Finding(
                         "UVC009",
-                        Severity.MINOR,
                         f"{how} in every run of the job",
                         line.loc,
                         (job.name,),
@@ -169,7 +165,6 @@ def uvc009(ctx: Context) -> Iterator[Finding]:
         if is_uv_image(job.image) and _unpinned_image(job.image or ""):
             yield Finding(
                 "UVC009",
-                Severity.MINOR,
                 f"image `{job.image}` does not pin uv: each pull may bring a different uv",
                 ctx.pipeline.locate(job.config, "image"),
                 (job.name,),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context, image_python, is_uv_image
-from uvci.doctor.model import Finding, Severity
+from uvci.doctor.model import Finding
 from uvci.gitlab.nodes import Loc
 from uvci.gitlab.pipeline import Job
 from uvci.project import RELEASES, allowed, version_key
@@ -24,7 +24,6 @@ def uvc010(ctx: Context) -> Iterator[Finding]:
         if reason and not _python_dir_cached(job):
             yield Finding(
                 "UVC010",
-                Severity.MINOR,
                 f"{reason}: {_fetch(job)}",
                 image_loc(ctx, job),
                 (job.name,),
@@ -42,7 +41,6 @@ def _cell_runs_another_python(ctx: Context, job: Job) -> Iterator[Finding]:
         return
     yield Finding(
         "UVC010",
-        Severity.MAJOR,
         f"the job is the Python {cell} cell ({variable}) but image `{job.image}` has {have} "
         f"and nothing asks uv for {cell}: it tests {have}",
         image_loc(ctx, job),
@@ -88,7 +86,6 @@ def _outside_requires_python(ctx: Context, job: Job) -> Iterator[Finding]:
         return
     yield Finding(
         "UVC010",
-        Severity.MAJOR,
         f"image `{job.image}` has Python {have}, outside requires-python "
         f"`{ctx.project.requires_python}`: {_fetch(job, 'another interpreter')}",
         image_loc(ctx, job),
@@ -112,7 +109,6 @@ def uvc011(ctx: Context) -> Iterator[Finding]:
     for version in _untested(ctx, set(tested)):
         yield Finding(
             "UVC011",
-            Severity.MINOR,
             f"Python {version} is supported ({_why(ctx, version)}) but no job tests it",
             _pyproject_loc(ctx, version),
             (),
@@ -127,7 +123,6 @@ def _excluded(ctx: Context, tested: dict[str, list[Job]]) -> Iterator[Finding]:
         if not allowed(project.requires_python, version):
             yield Finding(
                 "UVC011",
-                Severity.MAJOR,
                 f"Python {version} is tested, but requires-python "
                 f"`{project.requires_python}` excludes it",
                 jobs[0].loc,
@@ -183,7 +178,6 @@ def uvc014(ctx: Context) -> Iterator[Finding]:
                 continue
             yield Finding(
                 "UVC014",
-                Severity.MINOR,
                 f"uv's cache is {_side(cache_side)} but the environment is {_side(env_side)}: "
                 "hardlinks fail, and uv warns and falls back to copying on every install",
                 cmd.line.loc,

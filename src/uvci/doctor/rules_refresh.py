@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context
-from uvci.doctor.model import Edit, Finding, Severity
+from uvci.doctor.model import Edit, Finding
 from uvci.doctor.rules_cache import GENERATE, keyed_on_lock
 from uvci.doctor.shell import Command
 from uvci.gitlab.jobparts import Cache
@@ -47,7 +47,6 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
     for loc in sorted({cache.loc for _, cache in pushing}, key=str):
         yield Finding(
             "UVC005",
-            Severity.MINOR,
             f"{len(jobs)} jobs re-upload this lock-keyed cache at the end of every run, "
             "although a run that restored it cannot change it",
             loc,
@@ -68,7 +67,6 @@ def uvc006(ctx: Context) -> Iterator[Finding]:
             )
             yield Finding(
                 "UVC006",
-                Severity.MAJOR,
                 f"`{' '.join(cmd.argv)}` deletes the cached `{target}` {when}, so the cache is "
                 f"never re-uploaded, and its key `{_key_text(stale[0])}` does not change "
                 "when dependencies do: the cache is never refreshed",
@@ -94,7 +92,6 @@ def uvc012(ctx: Context) -> Iterator[Finding]:
                 if p.is_venv(path):
                     yield Finding(
                         "UVC012",
-                        Severity.MAJOR,
                         f"`{path}` is cached next to uv's cache: the archive holds every "
                         "package twice, and a restored venv breaks when the image changes",
                         cache.loc,
@@ -121,7 +118,6 @@ def uvc013(ctx: Context) -> Iterator[Finding]:
         for cache in ctx.uv_caches(job):
             yield Finding(
                 "UVC013",
-                Severity.MINOR,
                 f"{reason}; the cache is archived with the default zip compressor",
                 cache.loc,
                 (job.name,),
@@ -167,7 +163,6 @@ def uvc015(ctx: Context) -> Iterator[Finding]:
                 how = "UV_NO_CACHE" if job_wide or "UV_NO_CACHE" in env else "--no-cache"
                 yield Finding(
                     "UVC015",
-                    Severity.MAJOR,
                     f"`{' '.join(cmd.argv)}` runs with {how}: uv ignores the cache this job "
                     "restores and uploads, and downloads everything",
                     cmd.line.loc,
