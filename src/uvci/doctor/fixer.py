@@ -75,11 +75,21 @@ def _order(edit: Edit) -> tuple[int, int]:
 def _apply(doc: yamlio.YamlDocument, edit: Edit) -> bool:
     if edit.op == "global_var":
         return _add_global_variable(doc, str(edit.key), edit.value)
+    if _interpolated(edit):
+        return False  # the value comes from `$[[ inputs.X ]]`: the fix belongs to the input
     if edit.op == "delete":
         del edit.container[edit.key]
         return True
     edit.container[edit.key] = edit.value
     return True
+
+
+def _interpolated(edit: Edit) -> bool:
+    try:
+        current = edit.container[edit.key]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return isinstance(current, str) and "$[[" in current
 
 
 def _add_global_variable(doc: yamlio.YamlDocument, name: str, value: Any) -> bool:

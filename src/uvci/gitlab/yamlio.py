@@ -109,6 +109,8 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
             documents = [d for d in _yaml(offset).load_all(text) if d is not None]
         else:
             documents = fastload.compose_all(text)
+    except RecursionError:
+        raise FatalError(f"{path}: nested too deeply to read; flatten the YAML") from None
     except YAMLError as exc:
         line = _error_line(exc)
         where = f"{path}:{line}" if line else str(path)
