@@ -20,13 +20,16 @@ EXPECTED = {
     "UVC002-dir-not-set": {"UVC002", "UVC014"},
     "UVC002-outside-project": {"UVC002", "UVC014"},
     "UVC002-pip-cache": {"UVC002", "UVC014"},
+    "UVC002-project-dir-variable": {"UVC002"},
     "UVC003-branch-key": {"UVC003"},
     "UVC003-missing-key-file": {"UVC003", "UVC011"},  # one job on 3.12 only
     "UVC003-pyproject-key": {"UVC003"},
     "UVC003-static-key": {"UVC003"},
     "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
+    "UVC004-one-writer-many-readers": {"UVC004"},
     "UVC004-per-version-jobs": {"UVC004", "UVC005"},
     "UVC005-every-cell-uploads": {"UVC005"},
+    "UVC005-job-slug-keys": {"UVC005"},  # and no UVC004: the keys differ per job
     "UVC006-delete-when-restored": {"UVC003", "UVC006"},
     "UVC007-pip-install-matrix": {"UVC007"},
     "UVC007-unlocked-sync": {"UVC007"},
@@ -35,6 +38,7 @@ EXPECTED = {
     "UVC009-latest-image": {"UVC009"},
     "UVC009-pip-install-uv": {"UVC009"},
     "UVC010-cell-runs-image-python": {"UVC010"},
+    "UVC010-managed-python": {"UVC010"},
     "UVC010-outside-requires-python": {"UVC010", "UVC011"},  # 3.9 tested, >=3.10 required
     "UVC010-python-mismatch": {"UVC010"},
     "UVC011-untested-version": {"UVC011"},

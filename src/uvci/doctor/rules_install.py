@@ -27,20 +27,21 @@ def uvc007(ctx: Context) -> Iterator[Finding]:
     yield from _unpinned_pip_installs(ctx)
 
 
-def _locked_by_env(job: Job, cmd: Command) -> bool:
-    env = {**job.variables, **dict(cmd.env)}
-    return any(env.get(n, "").lower() in ("1", "true", "yes") for n in ("UV_LOCKED", "UV_FROZEN"))
+def _locked_by_env(ctx: Context, job: Job, cmd: Command) -> bool:
+    return any(ctx.flag(job, name, cmd) for name in ("UV_LOCKED", "UV_FROZEN"))
 
 
 def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         for sub, cmd in ctx.uv_commands(job):
-            if sub not in ("sync", "run") or cmd.has(*_LOCKED) or _locked_by_env(job, cmd):
+            if sub not in ("sync", "run") or cmd.has(*_LOCKED) or _locked_by_env(ctx, job, cmd):
                 continue
-            if sub == "run" and cmd.has("--no-sync", "--no-project"):
+            if sub == "run" and (
+                cmd.has("--no-sync", "--no-project", "--script") or ctx.flag(job, "UV_NO_SYNC", cmd)
+            ):
                 continue
             fixed = add_locked(cmd.line.text)
-            fix = (edits.set_item(ctx, cmd.line.site, _same_style(cmd, fixed), "add --locked"),)
+            fix = _locked_fix(ctx, cmd, fixed)
             yield Finding(
                 "UVC007",
                 f"`uv {sub}` without --locked: uv.lock exists, but uv re-resolves and silently "
@@ -64,6 +65,13 @@ def add_locked(text: str) -> str:
     return _UV_CALL.sub(one, text)
 
 
+def _locked_fix(ctx: Context, cmd: Command, fixed: str) -> tuple[Edit, ...]:
+    container, key = cmd.line.site
+    if str(container[key]) != cmd.line.text or "$[[" in cmd.line.text:
+        return ()  # the line comes from an input or a reference: fix it there
+    return (edits.set_item(ctx, cmd.line.site, _same_style(cmd, fixed), "add --locked"),)
+
+
 def _same_style(cmd: Command, text: str) -> object:
     container, key = cmd.line.site
     return edits.like(container[key], text)
@@ -72,7 +80,7 @@ def _same_style(cmd: Command, text: str) -> object:
 def _unpinned_pip_installs(ctx: Context) -> Iterator[Finding]:
     hits = [
         (job, cmd)
-        for job in ctx.installing_jobs()
+        for job in ctx.project_jobs()
         for sub, cmd in ctx.uv_commands(job)
         if sub == "pip install" and _unpinned(ctx, cmd)
     ]

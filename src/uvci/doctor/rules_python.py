@@ -21,17 +21,18 @@ _ENV_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync"})
 def uvc010(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         reason = _downloads_python(ctx, job)
-        if reason and not _python_dir_cached(job):
+        if reason and not _python_dir_cached(ctx, job):
             yield Finding(
                 "UVC010",
-                f"{reason}: {_fetch(job)}",
+                f"{reason}: {_fetch(ctx, job)}",
                 image_loc(ctx, job),
                 (job.name,),
                 advice="use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
                 "bookworm-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
             )
-        yield from _outside_requires_python(ctx, job)
-        yield from _cell_runs_another_python(ctx, job)
+        if ctx.installs_project(job):
+            yield from _outside_requires_python(ctx, job)
+            yield from _cell_runs_another_python(ctx, job)
 
 
 def _cell_runs_another_python(ctx: Context, job: Job) -> Iterator[Finding]:
@@ -49,8 +50,8 @@ def _cell_runs_another_python(ctx: Context, job: Job) -> Iterator[Finding]:
     )
 
 
-def _fetch(job: Job, what: str = "it") -> str:
-    if job.variables.get("UV_PYTHON_DOWNLOADS", "").lower() in ("never", "manual"):
+def _fetch(ctx: Context, job: Job, what: str = "it") -> str:
+    if ctx.env(job).get("UV_PYTHON_DOWNLOADS", "").lower() in ("never", "manual"):
         return f"uv may not download {what} (UV_PYTHON_DOWNLOADS), so the job fails"
     return f"uv downloads {what} in every run"
 
@@ -64,6 +65,9 @@ def _downloads_python(ctx: Context, job: Job) -> str | None:
     for sub, cmd in ctx.uv_commands(job):
         if sub == "python install":
             return f"`{' '.join(cmd.argv)}` installs a managed Python"
+    managed = _managed_only(ctx, job)
+    if managed and image_python(job.image):
+        return f"{managed} makes uv ignore the Python of image `{job.image}`"
     wanted = ctx.requested_python(job)
     have = image_python(job.image)
     if wanted and have and wanted != have:
@@ -73,8 +77,20 @@ def _downloads_python(ctx: Context, job: Job) -> str | None:
     return None
 
 
-def _python_dir_cached(job: Job) -> bool:
-    target = job.variables.get("UV_PYTHON_INSTALL_DIR")
+def _managed_only(ctx: Context, job: Job) -> str | None:
+    """What tells uv to use only its own interpreters (so it downloads one), if anything."""
+    if ctx.flag(job, "UV_MANAGED_PYTHON"):
+        return "UV_MANAGED_PYTHON"
+    if ctx.env(job).get("UV_PYTHON_PREFERENCE") == "only-managed":
+        return "UV_PYTHON_PREFERENCE=only-managed"
+    for cmd in ctx.installs(job):
+        if cmd.has("--managed-python") or cmd.option("--python-preference") == "only-managed":
+            return f"`{' '.join(cmd.own)}`"
+    return None
+
+
+def _python_dir_cached(ctx: Context, job: Job) -> bool:
+    target = ctx.env(job).get("UV_PYTHON_INSTALL_DIR")
     return bool(target) and any(
         p.covers(path, target or "") for cache in job.caches for path in cache.paths
     )
@@ -87,7 +103,7 @@ def _outside_requires_python(ctx: Context, job: Job) -> Iterator[Finding]:
     yield Finding(
         "UVC010",
         f"image `{job.image}` has Python {have}, outside requires-python "
-        f"`{ctx.project.requires_python}`: {_fetch(job, 'another interpreter')}",
+        f"`{ctx.project.requires_python}`: {_fetch(ctx, job, 'another interpreter')}",
         image_loc(ctx, job),
         (job.name,),
         advice="use an image whose Python satisfies requires-python",
@@ -99,7 +115,7 @@ def uvc011(ctx: Context) -> Iterator[Finding]:
     if project is None:
         return
     tested: dict[str, list[Job]] = {}
-    for job in ctx.installing_jobs():
+    for job in ctx.project_jobs():
         version = ctx.python_of(job)[0]
         if version:
             tested.setdefault(version, []).append(job)
@@ -167,13 +183,13 @@ def uvc014(ctx: Context) -> Iterator[Finding]:
     if "UV_LINK_MODE" in ctx.pipeline.global_variables:
         return
     for job in ctx.installing_jobs():
-        if "UV_LINK_MODE" in job.variables:
+        if "UV_LINK_MODE" in ctx.env(job):
             continue
         for sub, cmd in ctx.uv_commands(job):
             if sub not in _ENV_INSTALLS or cmd.has("--link-mode"):
                 continue
             cache_side = ctx.uv_cache_dir(job).in_project()
-            env_side = _env_in_project(job, sub, cmd.has("--system"))
+            env_side = _env_in_project(ctx, job, sub, cmd.has("--system"))
             if cache_side is None or env_side is None or cache_side == env_side:
                 continue
             yield Finding(
@@ -187,12 +203,13 @@ def uvc014(ctx: Context) -> Iterator[Finding]:
             break
 
 
-def _env_in_project(job: Job, sub: str, system: bool) -> bool | None:
-    if system or job.variables.get("UV_SYSTEM_PYTHON", "").lower() in ("1", "true", "yes"):
+def _env_in_project(ctx: Context, job: Job, sub: str, system: bool) -> bool | None:
+    env = ctx.env(job)
+    if system or ctx.flag(job, "UV_SYSTEM_PYTHON"):
         return False
-    target = job.variables.get("UV_PROJECT_ENVIRONMENT") if sub in ("sync", "run") else None
+    target = env.get("UV_PROJECT_ENVIRONMENT") if sub in ("sync", "run") else None
     if sub.startswith("pip"):
-        target = job.variables.get("VIRTUAL_ENV")
+        target = env.get("VIRTUAL_ENV")
         if target is None:
             return None
     return True if target is None else p.in_project(target)

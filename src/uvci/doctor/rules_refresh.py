@@ -39,7 +39,7 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
         for job in ctx.installing_jobs()
         if not deletions(ctx, job)
         for cache in ctx.uv_caches(job)
-        if cache.policy == "pull-push" and keyed_on_lock(cache)
+        if cache.policy == "pull-push" and keyed_on_lock(ctx, cache)
     ]
     if len(pushing) < 2:
         return
@@ -58,7 +58,7 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
 
 def uvc006(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
-        stale = [c for c in ctx.uv_caches(job) if not keyed_on_lock(c)]
+        stale = [c for c in ctx.uv_caches(job) if not keyed_on_lock(ctx, c)]
         if not stale:
             continue
         for cmd, target in deletions(ctx, job):
@@ -156,11 +156,10 @@ def uvc015(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         if not ctx.caches_uv(job):
             continue
-        job_wide = job.variables.get("UV_NO_CACHE", "").lower() in ("1", "true", "yes")
         for cmd in ctx.installs(job):
-            env = dict(cmd.env)
-            if job_wide or cmd.has("--no-cache", "-n") or env.get("UV_NO_CACHE") in ("1", "true"):
-                how = "UV_NO_CACHE" if job_wide or "UV_NO_CACHE" in env else "--no-cache"
+            by_env = ctx.flag(job, "UV_NO_CACHE", cmd)
+            if by_env or cmd.has("--no-cache", "-n"):
+                how = "UV_NO_CACHE" if by_env else "--no-cache"
                 yield Finding(
                     "UVC015",
                     f"`{' '.join(cmd.argv)}` runs with {how}: uv ignores the cache this job "

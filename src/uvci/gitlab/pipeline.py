@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,8 +157,8 @@ def _cells(
     inherited = {k: v for k, v in globals_.items() if inherits(k)}
     own = {**inherited, **variable_values(config.get("variables"))}
     for cell in matrix_cells(config.get("parallel"), registry.locate(config, "parallel")):
-        variables = {**own, **cell}
         cell_name = f"{name}: [{', '.join(cell.values())}]" if cell else name
+        variables = {**predefined(cell_name, config), **own, **cell}
         yield Job(
             name=cell_name,
             base=name,
@@ -169,6 +170,20 @@ def _cells(
             scripts=scripts_of(config, registry),
             caches=caches_of(config, variables, registry),
         )
+
+
+def predefined(name: str, config: Mapping[str, Any]) -> dict[str, str]:
+    """The runner's per-job variables a pipeline uses in cache keys and paths.
+
+    ``CI_PROJECT_DIR`` is left as written: paths are compared relative to it.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
+    stage = config.get("stage")
+    return {
+        "CI_JOB_NAME": name,
+        "CI_JOB_NAME_SLUG": slug,
+        "CI_JOB_STAGE": str(stage) if isinstance(stage, str) else "test",
+    }
 
 
 def matrix_cells(parallel: Any, where: Loc | None = None) -> list[dict[str, str]]:
