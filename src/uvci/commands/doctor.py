@@ -98,8 +98,11 @@ def doctor(config: DoctorConfig) -> int:
 
 
 def _fix(config: DoctorConfig, report: engine.Report) -> engine.Report:
-    changes = fixer.plan_fixes(report.pipeline, report.findings)
+    notes: list[str] = []
+    changes = fixer.plan_fixes(report.pipeline, report.findings, notes)
     out = sys.stdout if config.fmt == "text" else sys.stderr
+    for note in notes:
+        out.write(note + "\n")
     for change in changes:
         out.write(change.diff(render.shown_path(change.path, report.pipeline.project_dir)))
     if not changes:

@@ -83,6 +83,19 @@ class Context:
         value = dict(cmd.env).get(name) if cmd is not None else None
         return (value if value is not None else self.env(job).get(name, "")).lower() in TRUE
 
+    def has_lock_for(self, job: Job) -> bool:
+        """Whether uv.lock exists where the job runs uv: the project, or a directory its
+        script changes to (``cd server/``) before it does."""
+        return self.lock_dir_for(job) is not None
+
+    def lock_dir_for(self, job: Job) -> Path | None:
+        """The directory of the uv.lock the job's uv commands use (see :meth:`has_lock_for`)."""
+        if self.has_lock:
+            return self.project_dir
+        dirs = [c.argv[1] for c in self.commands(job) if c.argv[0] == "cd" and len(c.argv) == 2]
+        found = [self.project_dir / d for d in dirs if _lock_in(self.project_dir, d)]
+        return found[0] if found else None
+
     def installs_project(self, job: Job) -> bool:
         """Whether the job installs the project's dependencies (a test or build job), not a
         helper that runs or installs a few named tools (``uv pip install --system twine``)."""
@@ -174,6 +187,13 @@ class Context:
     def uv_caches(self, job: Job) -> list[Cache]:
         """The caches of ``job`` that matter to uv (other tools' caches are not judged)."""
         return [cache for cache in job.caches if cache.paths and self.holds_uv(job, cache)]
+
+
+def _lock_in(root: Path, directory: str) -> bool:
+    if "$" in directory or directory.startswith(("/", "~")):
+        return False
+    target = root / directory / "uv.lock"
+    return target.resolve().is_relative_to(root.resolve()) and target.is_file()
 
 
 def _cache_dir(value: str) -> p.CacheDir:

@@ -38,6 +38,7 @@ class Edit:
     key: Any
     value: Any = None
     text: str = ""  # what the edit does, for the report
+    lock_dir: Path | None = None  # applied only when this directory's uv.lock is up to date
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,7 @@ _INSTALLER_URL = re.compile(r"astral\.sh/uv|github\.com/astral-sh/uv/releases")
 
 
 def uvc007(ctx: Context) -> Iterator[Finding]:
-    if ctx.has_lock:
-        yield from _unlocked_project_commands(ctx)
+    yield from _unlocked_project_commands(ctx)
     yield from _unpinned_pip_installs(ctx)
 
 
@@ -33,15 +32,18 @@ def _locked_by_env(ctx: Context, job: Job, cmd: Command) -> bool:
 
 def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
+        checked = False  # a `--locked` sync/run before: the lock is known to be up to date
         for sub, cmd in ctx.uv_commands(job):
-            if sub not in ("sync", "run") or cmd.has(*_LOCKED) or _locked_by_env(ctx, job, cmd):
+            if sub not in ("sync", "run"):
                 continue
-            if sub == "run" and (
-                cmd.has("--no-sync", "--no-project", "--script") or ctx.flag(job, "UV_NO_SYNC", cmd)
-            ):
+            if cmd.has("--locked") or ctx.flag(job, "UV_LOCKED", cmd):
+                checked = True
+            if cmd.has(*_LOCKED) or _locked_by_env(ctx, job, cmd) or not ctx.has_lock_for(job):
+                continue
+            if sub == "run" and (checked or _runs_without_sync(ctx, job, cmd)):
                 continue
             fixed = add_locked(cmd.line.text)
-            fix = _locked_fix(ctx, cmd, fixed)
+            fix = _locked_fix(ctx, job, cmd, fixed)
             yield Finding(
                 "UVC007",
                 f"`uv {sub}` without --locked: uv.lock exists, but uv re-resolves and silently "
@@ -65,11 +67,18 @@ def add_locked(text: str) -> str:
     return _UV_CALL.sub(one, text)
 
 
-def _locked_fix(ctx: Context, cmd: Command, fixed: str) -> tuple[Edit, ...]:
+def _runs_without_sync(ctx: Context, job: Job, cmd: Command) -> bool:
+    return cmd.has("--no-sync", "--no-project", "--script") or ctx.flag(job, "UV_NO_SYNC", cmd)
+
+
+def _locked_fix(ctx: Context, job: Job, cmd: Command, fixed: str) -> tuple[Edit, ...]:
     container, key = cmd.line.site
     if str(container[key]) != cmd.line.text or "$[[" in cmd.line.text:
         return ()  # the line comes from an input or a reference: fix it there
-    return (edits.set_item(ctx, cmd.line.site, _same_style(cmd, fixed), "add --locked"),)
+    fix = edits.set_item(
+        ctx, cmd.line.site, _same_style(cmd, fixed), "add --locked", ctx.lock_dir_for(job)
+    )
+    return (fix,)
 
 
 def _same_style(cmd: Command, text: str) -> object:

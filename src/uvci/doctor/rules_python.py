@@ -205,8 +205,8 @@ def uvc014(ctx: Context) -> Iterator[Finding]:
 
 def _env_in_project(ctx: Context, job: Job, sub: str, system: bool) -> bool | None:
     env = ctx.env(job)
-    if system or ctx.flag(job, "UV_SYSTEM_PYTHON"):
-        return False
+    if sub.startswith("pip") and (system or ctx.flag(job, "UV_SYSTEM_PYTHON")):
+        return False  # UV_SYSTEM_PYTHON is for `uv pip`; sync and run use the project's venv
     target = env.get("UV_PROJECT_ENVIRONMENT") if sub in ("sync", "run") else None
     if sub.startswith("pip"):
         target = env.get("VIRTUAL_ENV")

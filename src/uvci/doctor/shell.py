@@ -98,6 +98,8 @@ def _words(segment: str) -> tuple[list[str], list[tuple[str, str]]]:
             env.append((name, value))
     if words[:3] in (["python", "-m", "uv"], ["python3", "-m", "uv"]):
         words = ["uv", *words[3:]]
+    if words and "/" in words[0] and words[0].rsplit("/", 1)[1] in ("uv", "uvx"):
+        words[0] = words[0].rsplit("/", 1)[1]  # ~/.local/bin/uv is uv
     return words, env
 
 
