@@ -14,10 +14,11 @@ from uvci.cli import main
 from uvci.doctor.engine import check
 
 DATA = Path(__file__).parents[1] / "data" / "pipelines"
+REFUSED = {"UVC007-stale-lock"}  # --locked on a stale uv.lock would fail every job
 FIXABLE = sorted(
     case.name
     for case in (DATA / "positive").iterdir()
-    if case.is_dir() and any(f.edits for f in check(case).findings)
+    if case.is_dir() and case.name not in REFUSED and any(f.edits for f in check(case).findings)
 )
 
 
@@ -55,6 +56,17 @@ def test_fix_removes_the_fixable_findings_and_stays_schema_valid(
     assert (case / ".gitlab-ci.yml").read_text() == text
 
 
+def test_fix_leaves_unlocked_jobs_alone_when_the_lock_is_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = copy_case("UVC007-stale-lock", tmp_path)
+    text = (case / ".gitlab-ci.yml").read_text()
+    assert main(["doctor", str(case), "--fix"]) == 1
+    out = capsys.readouterr().out
+    assert "not fixed: add --locked:" in out and "run `uv lock` first" in out
+    assert (case / ".gitlab-ci.yml").read_text() == text
+
+
 def test_dry_run_prints_the_diff_and_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -69,7 +81,8 @@ def test_dry_run_prints_the_diff_and_changes_nothing(
 
 
 def test_fix_keeps_comments_anchors_references_and_order(tmp_path: Path) -> None:
-    (tmp_path / "uv.lock").write_text((DATA / "positive/UVC007-unlocked-sync/uv.lock").read_text())
+    for name in ("uv.lock", "pyproject.toml"):  # a lock --fix can check is up to date
+        (tmp_path / name).write_text((DATA / "positive/UVC007-unlocked-sync" / name).read_text())
     pipeline = tmp_path / ".gitlab-ci.yml"
     pipeline.write_text(
         textwrap.dedent(
@@ -117,7 +130,8 @@ def test_fix_edits_the_template_once_for_every_job(tmp_path: Path) -> None:
 
 
 def test_fix_edits_the_included_file_that_defines_the_line(tmp_path: Path) -> None:
-    (tmp_path / "uv.lock").write_text((DATA / "positive/UVC007-unlocked-sync/uv.lock").read_text())
+    for name in ("uv.lock", "pyproject.toml"):
+        (tmp_path / name).write_text((DATA / "positive/UVC007-unlocked-sync" / name).read_text())
     (tmp_path / "ci").mkdir()
     root = tmp_path / ".gitlab-ci.yml"
     root.write_text(

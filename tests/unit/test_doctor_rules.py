@@ -16,25 +16,36 @@ NEGATIVE = sorted(p for p in (DATA / "negative").iterdir() if p.is_dir())
 # The full set of rules each positive example reports: the rule it is named after, plus the
 # other findings that are true for it (so a new false positive fails here).
 EXPECTED = {
-    "UVC001-no-cache": {"UVC001", "UVC014"},  # no UV_CACHE_DIR: ~/.cache/uv vs ./.venv
+    "UVC001-no-cache": {"UVC001", "UVC014"},
+    "UVC001-uv-by-path": {
+        "UVC001",
+        "UVC009",
+        "UVC014",
+    },  # ~/.local/bin/uv is uv  # no UV_CACHE_DIR: ~/.cache/uv vs ./.venv
     "UVC002-dir-not-set": {"UVC002", "UVC014"},
     "UVC002-outside-project": {"UVC002", "UVC014"},
     "UVC002-pip-cache": {"UVC002", "UVC014"},
+    "UVC002-project-dir-variable": {"UVC002"},
     "UVC003-branch-key": {"UVC003"},
     "UVC003-missing-key-file": {"UVC003", "UVC011"},  # one job on 3.12 only
     "UVC003-pyproject-key": {"UVC003"},
     "UVC003-static-key": {"UVC003"},
     "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
+    "UVC004-one-writer-many-readers": {"UVC004"},
     "UVC004-per-version-jobs": {"UVC004", "UVC005"},
     "UVC005-every-cell-uploads": {"UVC005"},
+    "UVC005-job-slug-keys": {"UVC005"},  # and no UVC004: the keys differ per job
     "UVC006-delete-when-restored": {"UVC003", "UVC006"},
     "UVC007-pip-install-matrix": {"UVC007"},
+    "UVC007-lock-in-subdirectory": {"UVC007"},  # cd server/ && uv sync; server/uv.lock
+    "UVC007-stale-lock": {"UVC007"},  # and --fix leaves it (acceptance test)
     "UVC007-unlocked-sync": {"UVC007"},
     "UVC008-prune-wheels": {"UVC008"},
     "UVC009-curl-installer": {"UVC001", "UVC009"},
     "UVC009-latest-image": {"UVC009"},
     "UVC009-pip-install-uv": {"UVC009"},
     "UVC010-cell-runs-image-python": {"UVC010"},
+    "UVC010-managed-python": {"UVC010"},
     "UVC010-outside-requires-python": {"UVC010", "UVC011"},  # 3.9 tested, >=3.10 required
     "UVC010-python-mismatch": {"UVC010"},
     "UVC011-untested-version": {"UVC011"},

@@ -76,3 +76,29 @@ def test_commands_after_shell_keywords() -> None:
     text = "if uvx --offline ruff --version; then echo ok; fi\nwhile ! uv sync; do sleep 1; done"
     subs = [uv_subcommand(cmd) for cmd in commands(line(text))]
     assert [s for s in subs if s] == ["uvx", "sync"]
+
+
+@pytest.mark.parametrize(
+    ("text", "flag", "present"),
+    [
+        ("uv run pytest -n auto", "-n", False),  # pytest-xdist's -n, not uv's --no-cache
+        ("uv run --no-cache pytest", "--no-cache", True),
+        ("uv --directory sub run --locked python -m pytest --frozen", "--frozen", False),
+        ("uvx --from ruff==0.8.0 ruff check --no-cache", "--no-cache", False),
+        ("uv run -- pytest --locked", "--locked", False),
+        ("uv sync -n", "-n", True),
+    ],
+)
+def test_options_after_the_program_belong_to_the_program(
+    text: str, flag: str, present: bool
+) -> None:
+    (cmd,) = commands(line(text))
+    assert cmd.has(flag) is present
+
+
+def test_continued_lines_are_joined() -> None:
+    found = commands(line("uv sync \\\n  --locked \\\n  --extra dev\nuv run pytest"))
+    assert [c.argv for c in found] == [
+        ("uv", "sync", "--locked", "--extra", "dev"),
+        ("uv", "run", "pytest"),
+    ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from uvci.doctor import catalog, engine, fixer, render
 from uvci.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FatalError
+from uvci.gitlab.inputs import parse_cli
 
 SUMMARY = "find (and fix) what makes an existing uv pipeline slow or wrong"
 DESCRIPTION = """\
@@ -25,6 +26,7 @@ examples:
   uvci doctor --fix                apply them (comments, anchors and key order kept)
   uvci doctor --format codeclimate > gl-code-quality-report.json
   uvci doctor --explain UVC003     what a rule means, what it costs, how to fix it
+  uvci doctor --input py=3.12      a value for an input of the file's `spec: inputs`
 
 exit codes: 0 no findings, 1 findings, 2 the pipeline could not be read
 """
@@ -37,6 +39,7 @@ class DoctorConfig:
     fix: bool
     dry_run: bool
     select: tuple[str, ...]
+    inputs: dict[str, str]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +61,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--select", metavar="IDS", default="", help="only these rules, comma-separated"
     )
+    parser.add_argument(
+        "--input",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        dest="inputs",
+        help="a value for the pipeline's `spec: inputs` (repeatable; the rest use defaults)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         fix=args.fix,
         dry_run=args.dry_run,
         select=tuple(s.strip() for s in args.select.split(",") if s.strip()),
+        inputs=parse_cli(args.inputs),
     )
     for rule_id in config.select:
         catalog.rule(rule_id)
@@ -77,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def doctor(config: DoctorConfig) -> int:
-    report = engine.check(config.path, config.select, for_fix=config.fix or config.dry_run)
+    fixing = config.fix or config.dry_run
+    report = engine.check(config.path, config.select, for_fix=fixing, inputs=config.inputs)
     if config.fix or config.dry_run:
         report = _fix(config, report)
     sys.stdout.write(render.render(report, config.fmt))
@@ -85,8 +98,11 @@ def doctor(config: DoctorConfig) -> int:
 
 
 def _fix(config: DoctorConfig, report: engine.Report) -> engine.Report:
-    changes = fixer.plan_fixes(report.pipeline, report.findings)
+    notes: list[str] = []
+    changes = fixer.plan_fixes(report.pipeline, report.findings, notes)
     out = sys.stdout if config.fmt == "text" else sys.stderr
+    for note in notes:
+        out.write(note + "\n")
     for change in changes:
         out.write(change.diff(render.shown_path(change.path, report.pipeline.project_dir)))
     if not changes:
@@ -95,6 +111,6 @@ def _fix(config: DoctorConfig, report: engine.Report) -> engine.Report:
         return report
     fixer.write(changes)
     try:
-        return engine.check(config.path, config.select)
+        return engine.check(config.path, config.select, inputs=config.inputs)
     except FatalError as exc:  # our own output must always read back
         raise FatalError(f"after --fix: {exc.message}", EXIT_USAGE) from None

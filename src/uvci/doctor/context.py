@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from uvci.doctor import paths as p
-from uvci.doctor.shell import Command, commands, uv_subcommand
+from uvci.doctor.shell import Command, commands, positional_args, uv_subcommand
 from uvci.gitlab.jobparts import Cache
 from uvci.gitlab.pipeline import Job, Pipeline
 from uvci.gitlab.variables import expand
@@ -20,6 +20,9 @@ INSTALLING = frozenset(
     | {"uvx", "add", "lock", "export", "python install"}
 )
 PROJECT_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync", "add", "lock", "export"})
+TRUE = frozenset({"1", "true", "yes", "on"})
+_EXPORT = re.compile(r"(?:^|[;&|\n])\s*export\s+([A-Za-z_]\w*)=(\"[^\"]*\"|'[^']*'|\S*)")
+_PROJECT_PATH = re.compile(r"^(\.|\./.*|/.*|.*\.whl|.*\.tar\.gz|.*\.zip|\$.*)$")
 _VERSION = re.compile(r"^(?:cpython-|python)?(3\.\d{1,2})(?:\.\d+)?(?:-.*)?$")
 _IMAGE_PYTHON = re.compile(r"(?:^|[/:-])python[:-]?(3\.\d{1,2})(?![\d])")
 _UV_IMAGE = re.compile(r"(?:ghcr\.io/)?astral-sh/uv(?::|$)|(?:^|/)astral/uv(?::|$)")
@@ -34,6 +37,7 @@ class Context:
     _commands: dict[int, list[Command]] = field(default_factory=dict)
     _uv: dict[int, list[tuple[str, Command]]] = field(default_factory=dict)
     _jobs: dict[str, list[Job]] = field(default_factory=dict)
+    _env: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @property
     def project_dir(self) -> Path:
@@ -64,11 +68,65 @@ class Context:
             self._jobs["uv"] = [job for job in self.pipeline.jobs if self.runs_uv(job)]
         return self._jobs["uv"]
 
+    def env(self, job: Job) -> dict[str, str]:
+        """The job's variables, plus what its scripts ``export``, values expanded."""
+        if id(job) not in self._env:
+            env = dict(job.variables)
+            for line in job.scripts:
+                for name, value in _EXPORT.findall(line.text):
+                    env[name] = expand(value.strip("\"'"), env)
+            self._env[id(job)] = {k: expand(v, env) for k, v in env.items()}
+        return self._env[id(job)]
+
+    def flag(self, job: Job, name: str, cmd: Command | None = None) -> bool:
+        """Whether uv variable ``name`` is on for ``cmd`` (its own ``NAME=1`` prefix) or the job."""
+        value = dict(cmd.env).get(name) if cmd is not None else None
+        return (value if value is not None else self.env(job).get(name, "")).lower() in TRUE
+
+    def has_lock_for(self, job: Job) -> bool:
+        """Whether uv.lock exists where the job runs uv: the project, or a directory its
+        script changes to (``cd server/``) before it does."""
+        return self.lock_dir_for(job) is not None
+
+    def lock_dir_for(self, job: Job) -> Path | None:
+        """The directory of the uv.lock the job's uv commands use (see :meth:`has_lock_for`)."""
+        if self.has_lock:
+            return self.project_dir
+        dirs = [c.argv[1] for c in self.commands(job) if c.argv[0] == "cd" and len(c.argv) == 2]
+        found = [self.project_dir / d for d in dirs if _lock_in(self.project_dir, d)]
+        return found[0] if found else None
+
+    def installs_project(self, job: Job) -> bool:
+        """Whether the job installs the project's dependencies (a test or build job), not a
+        helper that runs or installs a few named tools (``uv pip install --system twine``)."""
+        for sub, cmd in self.uv_commands(job):
+            if sub in ("sync", "pip sync", "export") or (sub == "run" and not _no_project(cmd)):
+                return True
+            if sub == "pip install" and _installs_project(cmd):
+                return True
+        return False
+
+    def project_jobs(self) -> list[Job]:
+        if "project" not in self._jobs:
+            self._jobs["project"] = [j for j in self.installing_jobs() if self.installs_project(j)]
+        return self._jobs["project"]
+
     def downloads(self, job: Job) -> list[Command]:
         """Installing commands that may fetch from an index (no ``--offline``/``--no-index``)."""
-        if job.variables.get("UV_OFFLINE", "").lower() in ("1", "true", "yes"):
+        if self.flag(job, "UV_OFFLINE"):
             return []
         return [cmd for cmd in self.installs(job) if not cmd.has("--offline", "--no-index")]
+
+    def project_downloads(self, job: Job) -> list[Command]:
+        """The downloads of the project's dependencies (not of tools; a frozen export reads
+        the lock only)."""
+        subs = dict((id(cmd), sub) for sub, cmd in self.uv_commands(job))
+        return [
+            cmd
+            for cmd in self.downloads(job)
+            if subs[id(cmd)] in PROJECT_INSTALLS
+            and not (subs[id(cmd)] == "export" and cmd.has("--frozen"))
+        ]
 
     def find_links(self, job: Job) -> list[str]:
         """The local ``--find-links`` directories the job's uv commands install from."""
@@ -83,7 +141,7 @@ class Context:
     def python_of(self, job: Job) -> tuple[str | None, str | None]:
         """``(minor version, variable it comes from)`` the job tests, when it can be told."""
         for name in PYTHON_VARIABLES:
-            version = minor_version(expand(job.variables.get(name, ""), job.variables))
+            version = minor_version(self.env(job).get(name, ""))
             if version:
                 return version, name
         return self.requested_python(job) or image_python(job.image), None
@@ -91,20 +149,21 @@ class Context:
     def requested_python(self, job: Job) -> str | None:
         """The Python the job asks uv for (``--python``/``-p``, ``UV_PYTHON``), if any."""
         for cmd in self.installs(job):
-            version = minor_version(expand(cmd.option("--python", "-p") or "", job.variables))
+            version = minor_version(expand(cmd.option("--python", "-p") or "", self.env(job)))
             if version:
                 return version
-        return minor_version(expand(job.variables.get("UV_PYTHON", ""), job.variables))
+        return minor_version(self.env(job).get("UV_PYTHON", ""))
 
     def uv_cache_dir(self, job: Job) -> p.CacheDir:
         """Where uv keeps its cache in ``job`` (``--cache-dir``, UV_CACHE_DIR or the default)."""
+        env = self.env(job)
         for cmd in self.installs(job):
-            value = cmd.option("--cache-dir")
+            value = cmd.option("--cache-dir") or dict(cmd.env).get("UV_CACHE_DIR")
             if value:
-                return p.CacheDir(value, known=True)
-        value = job.variables.get("UV_CACHE_DIR")
+                return _cache_dir(expand(value, env))
+        value = env.get("UV_CACHE_DIR")
         if value is not None:
-            return p.CacheDir(value, known="$" not in value)
+            return _cache_dir(value)
         if any("UV_CACHE_DIR" in line.text for line in job.scripts) or any(
             "UV_CACHE_DIR" in raw for cache in job.caches for raw in cache.raw_paths
         ):
@@ -128,6 +187,29 @@ class Context:
     def uv_caches(self, job: Job) -> list[Cache]:
         """The caches of ``job`` that matter to uv (other tools' caches are not judged)."""
         return [cache for cache in job.caches if cache.paths and self.holds_uv(job, cache)]
+
+
+def _lock_in(root: Path, directory: str) -> bool:
+    if "$" in directory or directory.startswith(("/", "~")):
+        return False
+    target = root / directory / "uv.lock"
+    return target.resolve().is_relative_to(root.resolve()) and target.is_file()
+
+
+def _cache_dir(value: str) -> p.CacheDir:
+    """A cache dir that only ``$CI_PROJECT_DIR``/``$HOME`` leave symbolic is known."""
+    return p.CacheDir(value, known="$" not in p.normalize(value) or p.in_project(value) is False)
+
+
+def _no_project(cmd: Command) -> bool:
+    return cmd.has("--no-project", "--script")
+
+
+def _installs_project(cmd: Command) -> bool:
+    """``uv pip install`` of the project, its requirements or its built wheels."""
+    if cmd.has("-r", "--requirement", "--requirements", "-e", "--editable", "--group"):
+        return True
+    return any(_PROJECT_PATH.match(arg) for arg in positional_args(cmd, 3))
 
 
 def minor_version(text: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.scalarstring import (
@@ -47,11 +48,14 @@ def set_key(ctx: Context, node: Any, key: Any, value: Any, text: str) -> Edit:
     return Edit("set", path, container, key, value, text)
 
 
-def set_item(ctx: Context, site: tuple[Any, Any], value: Any, text: str) -> Edit:
-    """Replace the original item at ``site`` (a ``(container, key-or-index)`` pair)."""
+def set_item(
+    ctx: Context, site: tuple[Any, Any], value: Any, text: str, lock_dir: Path | None = None
+) -> Edit:
+    """Replace the original item at ``site`` (a ``(container, key-or-index)`` pair);
+    ``lock_dir``: only if the uv.lock there is up to date."""
     container, key = site
     path = ctx.pipeline.registry.file_of(container) or ctx.pipeline.root
-    return Edit("set", path, container, key, value, text)
+    return Edit("set", path, container, key, value, text, lock_dir)
 
 
 def delete_item(ctx: Context, site: tuple[Any, Any], text: str) -> Edit:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from uvci.doctor.catalog import RULES
 from uvci.doctor.context import Context
@@ -29,12 +30,19 @@ class Report:
         return self.pipeline.not_checked
 
 
-def check(path: Path, select: Iterable[str] = (), *, for_fix: bool = False) -> Report:
+def check(
+    path: Path,
+    select: Iterable[str] = (),
+    *,
+    for_fix: bool = False,
+    inputs: Mapping[str, Any] = {},
+) -> Report:
     """Read the pipeline at ``path`` (file or directory) and run the rules (all, or ``select``).
 
     ``for_fix=True`` loads round-trip YAML, so the findings' edits can be written back.
+    ``inputs``: values for the root file's ``spec: inputs`` (``--input NAME=VALUE``).
     """
-    pipeline = read_pipeline(path, round_trip=for_fix)
+    pipeline = read_pipeline(path, round_trip=for_fix, inputs=inputs)
     ctx = _context(pipeline)
     wanted = {s.upper() for s in select}
     found: list[Finding] = []

@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from uvci.doctor.lockcheck import why_not_fresh
 from uvci.doctor.model import Edit, Finding
 from uvci.gitlab import yamlio
 from uvci.gitlab.pipeline import Pipeline
@@ -39,12 +40,16 @@ class FileChange:
         return "".join(lines)
 
 
-def plan_fixes(pipeline: Pipeline, findings: Iterable[Finding]) -> list[FileChange]:
+def plan_fixes(
+    pipeline: Pipeline, findings: Iterable[Finding], notes: list[str] | None = None
+) -> list[FileChange]:
     """Apply every edit of ``findings`` in memory; the files that changed, before and after.
 
     ``pipeline`` must have been read with ``round_trip=True`` (``check(..., for_fix=True)``).
+    Edits that need an up-to-date uv.lock are left out when it is not, with the reason
+    appended to ``notes``.
     """
-    edits = _unique(edit for finding in findings for edit in finding.edits)
+    edits = _trusted(_unique(edit for finding in findings for edit in finding.edits), notes)
     touched: dict[Path, yamlio.YamlDocument] = {}
     for edit in sorted(edits, key=_order):
         doc = pipeline.document_for(edit.path)
@@ -57,6 +62,17 @@ def plan_fixes(pipeline: Pipeline, findings: Iterable[Finding]) -> list[FileChan
 def write(changes: Iterable[FileChange]) -> None:
     for change in changes:
         yamlio.write_atomic(change.path, change.after)
+
+
+def _trusted(edits: list[Edit], notes: list[str] | None) -> list[Edit]:
+    kept = []
+    for edit in edits:
+        reason = why_not_fresh(edit.lock_dir) if edit.lock_dir is not None else None
+        if reason is None:
+            kept.append(edit)
+        elif notes is not None and (line := f"not fixed: {edit.text}: {reason}") not in notes:
+            notes.append(line)
+    return kept
 
 
 def _unique(edits: Iterable[Edit]) -> list[Edit]:
@@ -75,11 +91,21 @@ def _order(edit: Edit) -> tuple[int, int]:
 def _apply(doc: yamlio.YamlDocument, edit: Edit) -> bool:
     if edit.op == "global_var":
         return _add_global_variable(doc, str(edit.key), edit.value)
+    if _interpolated(edit):
+        return False  # the value comes from `$[[ inputs.X ]]`: the fix belongs to the input
     if edit.op == "delete":
         del edit.container[edit.key]
         return True
     edit.container[edit.key] = edit.value
     return True
+
+
+def _interpolated(edit: Edit) -> bool:
+    try:
+        current = edit.container[edit.key]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return isinstance(current, str) and "$[[" in current
 
 
 def _add_global_variable(doc: yamlio.YamlDocument, name: str, value: Any) -> bool:

@@ -38,17 +38,25 @@ class Edit:
     key: Any
     value: Any = None
     text: str = ""  # what the edit does, for the report
+    lock_dir: Path | None = None  # applied only when this directory's uv.lock is up to date
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem at one place; its severity is its rule's (one source: the catalog)."""
+
     rule: str
-    severity: Severity
     message: str
     loc: Loc
     jobs: tuple[str, ...] = ()
     edits: tuple[Edit, ...] = field(default=(), compare=False)
     advice: str = ""  # how to fix when there is no automatic edit
+
+    @property
+    def severity(self) -> Severity:
+        from uvci.doctor.catalog import BY_ID  # the catalog imports the rules, which import us
+
+        return BY_ID[self.rule].severity
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from uvci.doctor import edits
 from uvci.doctor import paths as p
-from uvci.doctor.context import PROJECT_INSTALLS, Context
-from uvci.doctor.model import Edit, Finding, Severity
+from uvci.doctor.context import Context
+from uvci.doctor.model import Edit, Finding
 from uvci.gitlab.jobparts import Cache
 from uvci.gitlab.pipeline import Job
+from uvci.project import version_key
 
 LOCK_PATTERNS = ("uv.lock", "pylock*.toml", "requirements*.txt", "constraints*.txt", "*.lock")
 GENERATE = "or adopt `uvci generate` (a locked pipeline with the cache laid out)"
@@ -24,8 +25,11 @@ def is_lock_file(name: str) -> bool:
     return any(fnmatch.fnmatch(base, pattern) for pattern in LOCK_PATTERNS)
 
 
-def keyed_on_lock(cache: Cache) -> bool:
-    return cache.key_kind == "files" and any(is_lock_file(f) for f in cache.key_files)
+def keyed_on_lock(ctx: Context, cache: Cache) -> bool:
+    """Keyed on a lock file that exists (a missing key file makes the key constant)."""
+    files = cache.key_files
+    lock = cache.key_kind == "files" and any(is_lock_file(f) for f in files)
+    return lock and not any(_missing(ctx, f) for f in files)
 
 
 def uvc001(ctx: Context) -> Iterator[Finding]:
@@ -33,10 +37,9 @@ def uvc001(ctx: Context) -> Iterator[Finding]:
         fetching = ctx.downloads(job)
         if not fetching or any(cache.paths for cache in job.caches):
             continue
-        sub = " ".join(fetching[0].argv[:3])
+        sub = " ".join(fetching[0].argv)
         yield Finding(
             "UVC001",
-            Severity.MAJOR,
             f"runs `{sub}` but caches nothing: every run downloads every package again",
             job.loc,
             (job.name,),
@@ -96,7 +99,6 @@ def _set_cache_dir(ctx: Context, caches: list[Cache]) -> tuple[Edit, ...]:
 def _uvc002(job: Job, cache: Cache, message: str, fix: tuple[Edit, ...] = ()) -> Finding:
     return Finding(
         "UVC002",
-        Severity.MAJOR,
         message,
         cache.loc,
         (job.name,),
@@ -106,9 +108,9 @@ def _uvc002(job: Job, cache: Cache, message: str, fix: tuple[Edit, ...] = ()) ->
 
 
 def uvc003(ctx: Context) -> Iterator[Finding]:
-    for job in ctx.installing_jobs():
-        if not any(sub in PROJECT_INSTALLS for sub, _ in ctx.uv_commands(job)):
-            continue  # tools only (uvx, uv tool): a key naming the tool version is right
+    for job in ctx.project_jobs():  # tools only (uvx, uv tool): a key naming the tool is right
+        if not ctx.project_downloads(job):
+            continue  # installs offline (a wheelhouse its own step refreshes): any key works
         for cache in ctx.uv_caches(job):
             problem = _key_problem(ctx, cache)
             if problem is None:
@@ -116,7 +118,6 @@ def uvc003(ctx: Context) -> Iterator[Finding]:
             fix = _lock_key_edit(ctx, cache) if ctx.has_lock else ()
             yield Finding(
                 "UVC003",
-                Severity.MAJOR,
                 problem,
                 cache.loc,
                 (job.name,),
@@ -136,11 +137,11 @@ def _key_problem(ctx: Context, cache: Cache) -> str | None:
             if "CI_COMMIT_REF" in cache.key or "CI_COMMIT_BRANCH" in cache.key
             else ("nothing that changes with the dependencies")
         )
-        return f"cache key `{cache.key}` follows {what}, not the lock file"
+        return f"cache key `{cache.key_raw}` follows {what}, not the lock file"
     missing = [f for f in cache.key_files if _missing(ctx, f)]
     if missing:
         return f"cache key file `{missing[0]}` does not exist in the project; the key never changes"
-    if keyed_on_lock(cache):
+    if keyed_on_lock(ctx, cache):
         return None
     if ctx.has_lock:
         return f"cache key files `{cache.key}` leave out uv.lock, which exists"
@@ -170,30 +171,56 @@ def _lock_key_edit(ctx: Context, cache: Cache) -> tuple[Edit, ...]:
 
 
 def uvc004(ctx: Context) -> Iterator[Finding]:
-    groups: dict[tuple[str, str, str | None, tuple[str, ...]], list[tuple[Job, Cache]]]
-    groups = defaultdict(list)
-    for job in ctx.installing_jobs():
-        for cache in ctx.uv_caches(job):
-            if cache.policy in ("pull-push", "push"):
-                signature = (cache.key_kind, cache.key, cache.prefix, cache.paths)
-                groups[signature].append((job, cache))
+    groups: dict[tuple[str, str, str | None], list[tuple[Job, Cache]]] = defaultdict(list)
+    for job in ctx.project_jobs():
+        for cache in ctx.uv_caches(job):  # the effective key: variables expanded per job
+            groups[(cache.key_kind, cache.key, cache.prefix)].append((job, cache))
     for members in groups.values():
-        versions = {ctx.python_of(job)[0] for job, _ in members} - {None}
-        if len(versions) < 2:
+        message = _shared_message(ctx, members)
+        if message is None:
             continue
-        shown = ", ".join(sorted(str(v) for v in versions))
         jobs = tuple(job.name for job, _ in members)
         for loc in sorted({cache.loc for _, cache in members}, key=str):
             yield Finding(
                 "UVC004",
-                Severity.MAJOR,
-                f"{len(jobs)} jobs testing Python {shown} push one cache key "
-                f"`{members[0][1].key}`: each upload replaces the others'",
+                message,
                 loc,
                 jobs,
                 _version_prefix(ctx, members),
                 advice="add the Python version to the key (`prefix: $PYTHON_VERSION`)",
             )
+
+
+def _shared_message(ctx: Context, members: list[tuple[Job, Cache]]) -> str | None:
+    """Why jobs of several Pythons on one key lose wheels: several write it, or one writes
+    what the others read. None when one Python (or no known writer) uses the key."""
+    writers = {ctx.python_of(j)[0] for j, c in members if c.policy in ("pull-push", "push")}
+    readers = {ctx.python_of(j)[0] for j, _ in members} - {None}
+    key = _key_text(members[0][1])
+    if None in writers or not writers:
+        return None
+    if len(writers) >= 2:
+        return (
+            f"{len(members)} jobs testing Python {_versions(writers | readers)} push one cache "
+            f"key `{key}`: each upload replaces the others'"
+        )
+    if readers - writers:
+        return (
+            f"jobs testing Python {_versions(readers - writers)} read the cache key `{key}` "
+            f"that only Python {_versions(writers)} jobs write: they miss their own wheels"
+        )
+    return None
+
+
+def _versions(versions: set[str | None]) -> str:
+    return ", ".join(sorted((str(v) for v in versions), key=version_key))
+
+
+def _key_text(cache: Cache) -> str:
+    if cache.key_kind == "files":
+        prefix = f", prefix: {cache.prefix}" if cache.prefix else ""
+        return f"files: [{cache.key}]{prefix}"
+    return cache.key
 
 
 def _version_prefix(ctx: Context, members: list[tuple[Job, Cache]]) -> tuple[Edit, ...]:

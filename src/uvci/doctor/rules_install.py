@@ -8,7 +8,7 @@ from pathlib import Path
 
 from uvci.doctor import edits
 from uvci.doctor.context import Context, is_uv_image
-from uvci.doctor.model import Edit, Finding, Severity
+from uvci.doctor.model import Edit, Finding
 from uvci.doctor.rules_cache import GENERATE
 from uvci.doctor.shell import Command, commands, positional_args
 from uvci.gitlab.pipeline import Job
@@ -22,28 +22,30 @@ _INSTALLER_URL = re.compile(r"astral\.sh/uv|github\.com/astral-sh/uv/releases")
 
 
 def uvc007(ctx: Context) -> Iterator[Finding]:
-    if ctx.has_lock:
-        yield from _unlocked_project_commands(ctx)
+    yield from _unlocked_project_commands(ctx)
     yield from _unpinned_pip_installs(ctx)
 
 
-def _locked_by_env(job: Job, cmd: Command) -> bool:
-    env = {**job.variables, **dict(cmd.env)}
-    return any(env.get(n, "").lower() in ("1", "true", "yes") for n in ("UV_LOCKED", "UV_FROZEN"))
+def _locked_by_env(ctx: Context, job: Job, cmd: Command) -> bool:
+    return any(ctx.flag(job, name, cmd) for name in ("UV_LOCKED", "UV_FROZEN"))
 
 
 def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
+        checked = False  # a `--locked` sync/run before: the lock is known to be up to date
         for sub, cmd in ctx.uv_commands(job):
-            if sub not in ("sync", "run") or cmd.has(*_LOCKED) or _locked_by_env(job, cmd):
+            if sub not in ("sync", "run"):
                 continue
-            if sub == "run" and cmd.has("--no-sync", "--no-project"):
+            if cmd.has("--locked") or ctx.flag(job, "UV_LOCKED", cmd):
+                checked = True
+            if cmd.has(*_LOCKED) or _locked_by_env(ctx, job, cmd) or not ctx.has_lock_for(job):
+                continue
+            if sub == "run" and (checked or _runs_without_sync(ctx, job, cmd)):
                 continue
             fixed = add_locked(cmd.line.text)
-            fix = (edits.set_item(ctx, cmd.line.site, _same_style(cmd, fixed), "add --locked"),)
+            fix = _locked_fix(ctx, job, cmd, fixed)
             yield Finding(
                 "UVC007",
-                Severity.MAJOR,
                 f"`uv {sub}` without --locked: uv.lock exists, but uv re-resolves and silently "
                 "updates it when it is out of date instead of failing",
                 cmd.line.loc,
@@ -65,6 +67,20 @@ def add_locked(text: str) -> str:
     return _UV_CALL.sub(one, text)
 
 
+def _runs_without_sync(ctx: Context, job: Job, cmd: Command) -> bool:
+    return cmd.has("--no-sync", "--no-project", "--script") or ctx.flag(job, "UV_NO_SYNC", cmd)
+
+
+def _locked_fix(ctx: Context, job: Job, cmd: Command, fixed: str) -> tuple[Edit, ...]:
+    container, key = cmd.line.site
+    if str(container[key]) != cmd.line.text or "$[[" in cmd.line.text:
+        return ()  # the line comes from an input or a reference: fix it there
+    fix = edits.set_item(
+        ctx, cmd.line.site, _same_style(cmd, fixed), "add --locked", ctx.lock_dir_for(job)
+    )
+    return (fix,)
+
+
 def _same_style(cmd: Command, text: str) -> object:
     container, key = cmd.line.site
     return edits.like(container[key], text)
@@ -73,7 +89,7 @@ def _same_style(cmd: Command, text: str) -> object:
 def _unpinned_pip_installs(ctx: Context) -> Iterator[Finding]:
     hits = [
         (job, cmd)
-        for job in ctx.installing_jobs()
+        for job in ctx.project_jobs()
         for sub, cmd in ctx.uv_commands(job)
         if sub == "pip install" and _unpinned(ctx, cmd)
     ]
@@ -83,7 +99,6 @@ def _unpinned_pip_installs(ctx: Context) -> Iterator[Finding]:
     for loc, cmd in sorted({cmd.line.loc: cmd for _, cmd in hits}.items(), key=lambda i: str(i[0])):
         yield Finding(
             "UVC007",
-            Severity.MAJOR,
             f"`{' '.join(cmd.argv)}` resolves unpinned requirements separately in each of "
             f"{len(jobs)} jobs: cells can test different versions, and each resolves on its own",
             loc,
@@ -140,7 +155,6 @@ def uvc008(ctx: Context) -> Iterator[Finding]:
                     fix = (edits.delete_item(ctx, cmd.line.site, "drop uv cache prune --ci"),)
                 yield Finding(
                     "UVC008",
-                    Severity.MINOR,
                     f"`uv cache prune --ci` empties the cache before upload: all {len(remote)} "
                     "packages in uv.lock ship wheels, and --ci removes exactly those",
                     cmd.line.loc,
@@ -159,7 +173,6 @@ def uvc009(ctx: Context) -> Iterator[Finding]:
                 if how:
                     yield Finding(
                         "UVC009",
-                        Severity.MINOR,
                         f"{how} in every run of the job",
                         line.loc,
                         (job.name,),
@@ -169,7 +182,6 @@ def uvc009(ctx: Context) -> Iterator[Finding]:
         if is_uv_image(job.image) and _unpinned_image(job.image or ""):
             yield Finding(
                 "UVC009",
-                Severity.MINOR,
                 f"image `{job.image}` does not pin uv: each pull may bring a different uv",
                 ctx.pipeline.locate(job.config, "image"),
                 (job.name,),

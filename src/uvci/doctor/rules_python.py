@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context, image_python, is_uv_image
-from uvci.doctor.model import Finding, Severity
+from uvci.doctor.model import Finding
 from uvci.gitlab.nodes import Loc
 from uvci.gitlab.pipeline import Job
 from uvci.project import RELEASES, allowed, version_key
@@ -21,18 +21,18 @@ _ENV_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync"})
 def uvc010(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         reason = _downloads_python(ctx, job)
-        if reason and not _python_dir_cached(job):
+        if reason and not _python_dir_cached(ctx, job):
             yield Finding(
                 "UVC010",
-                Severity.MINOR,
-                f"{reason}: {_fetch(job)}",
+                f"{reason}: {_fetch(ctx, job)}",
                 image_loc(ctx, job),
                 (job.name,),
                 advice="use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
                 "bookworm-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
             )
-        yield from _outside_requires_python(ctx, job)
-        yield from _cell_runs_another_python(ctx, job)
+        if ctx.installs_project(job):
+            yield from _outside_requires_python(ctx, job)
+            yield from _cell_runs_another_python(ctx, job)
 
 
 def _cell_runs_another_python(ctx: Context, job: Job) -> Iterator[Finding]:
@@ -42,7 +42,6 @@ def _cell_runs_another_python(ctx: Context, job: Job) -> Iterator[Finding]:
         return
     yield Finding(
         "UVC010",
-        Severity.MAJOR,
         f"the job is the Python {cell} cell ({variable}) but image `{job.image}` has {have} "
         f"and nothing asks uv for {cell}: it tests {have}",
         image_loc(ctx, job),
@@ -51,8 +50,8 @@ def _cell_runs_another_python(ctx: Context, job: Job) -> Iterator[Finding]:
     )
 
 
-def _fetch(job: Job, what: str = "it") -> str:
-    if job.variables.get("UV_PYTHON_DOWNLOADS", "").lower() in ("never", "manual"):
+def _fetch(ctx: Context, job: Job, what: str = "it") -> str:
+    if ctx.env(job).get("UV_PYTHON_DOWNLOADS", "").lower() in ("never", "manual"):
         return f"uv may not download {what} (UV_PYTHON_DOWNLOADS), so the job fails"
     return f"uv downloads {what} in every run"
 
@@ -66,6 +65,9 @@ def _downloads_python(ctx: Context, job: Job) -> str | None:
     for sub, cmd in ctx.uv_commands(job):
         if sub == "python install":
             return f"`{' '.join(cmd.argv)}` installs a managed Python"
+    managed = _managed_only(ctx, job)
+    if managed and image_python(job.image):
+        return f"{managed} makes uv ignore the Python of image `{job.image}`"
     wanted = ctx.requested_python(job)
     have = image_python(job.image)
     if wanted and have and wanted != have:
@@ -75,8 +77,20 @@ def _downloads_python(ctx: Context, job: Job) -> str | None:
     return None
 
 
-def _python_dir_cached(job: Job) -> bool:
-    target = job.variables.get("UV_PYTHON_INSTALL_DIR")
+def _managed_only(ctx: Context, job: Job) -> str | None:
+    """What tells uv to use only its own interpreters (so it downloads one), if anything."""
+    if ctx.flag(job, "UV_MANAGED_PYTHON"):
+        return "UV_MANAGED_PYTHON"
+    if ctx.env(job).get("UV_PYTHON_PREFERENCE") == "only-managed":
+        return "UV_PYTHON_PREFERENCE=only-managed"
+    for cmd in ctx.installs(job):
+        if cmd.has("--managed-python") or cmd.option("--python-preference") == "only-managed":
+            return f"`{' '.join(cmd.own)}`"
+    return None
+
+
+def _python_dir_cached(ctx: Context, job: Job) -> bool:
+    target = ctx.env(job).get("UV_PYTHON_INSTALL_DIR")
     return bool(target) and any(
         p.covers(path, target or "") for cache in job.caches for path in cache.paths
     )
@@ -88,9 +102,8 @@ def _outside_requires_python(ctx: Context, job: Job) -> Iterator[Finding]:
         return
     yield Finding(
         "UVC010",
-        Severity.MAJOR,
         f"image `{job.image}` has Python {have}, outside requires-python "
-        f"`{ctx.project.requires_python}`: {_fetch(job, 'another interpreter')}",
+        f"`{ctx.project.requires_python}`: {_fetch(ctx, job, 'another interpreter')}",
         image_loc(ctx, job),
         (job.name,),
         advice="use an image whose Python satisfies requires-python",
@@ -102,7 +115,7 @@ def uvc011(ctx: Context) -> Iterator[Finding]:
     if project is None:
         return
     tested: dict[str, list[Job]] = {}
-    for job in ctx.installing_jobs():
+    for job in ctx.project_jobs():
         version = ctx.python_of(job)[0]
         if version:
             tested.setdefault(version, []).append(job)
@@ -112,7 +125,6 @@ def uvc011(ctx: Context) -> Iterator[Finding]:
     for version in _untested(ctx, set(tested)):
         yield Finding(
             "UVC011",
-            Severity.MINOR,
             f"Python {version} is supported ({_why(ctx, version)}) but no job tests it",
             _pyproject_loc(ctx, version),
             (),
@@ -127,7 +139,6 @@ def _excluded(ctx: Context, tested: dict[str, list[Job]]) -> Iterator[Finding]:
         if not allowed(project.requires_python, version):
             yield Finding(
                 "UVC011",
-                Severity.MAJOR,
                 f"Python {version} is tested, but requires-python "
                 f"`{project.requires_python}` excludes it",
                 jobs[0].loc,
@@ -172,18 +183,17 @@ def uvc014(ctx: Context) -> Iterator[Finding]:
     if "UV_LINK_MODE" in ctx.pipeline.global_variables:
         return
     for job in ctx.installing_jobs():
-        if "UV_LINK_MODE" in job.variables:
+        if "UV_LINK_MODE" in ctx.env(job):
             continue
         for sub, cmd in ctx.uv_commands(job):
             if sub not in _ENV_INSTALLS or cmd.has("--link-mode"):
                 continue
             cache_side = ctx.uv_cache_dir(job).in_project()
-            env_side = _env_in_project(job, sub, cmd.has("--system"))
+            env_side = _env_in_project(ctx, job, sub, cmd.has("--system"))
             if cache_side is None or env_side is None or cache_side == env_side:
                 continue
             yield Finding(
                 "UVC014",
-                Severity.MINOR,
                 f"uv's cache is {_side(cache_side)} but the environment is {_side(env_side)}: "
                 "hardlinks fail, and uv warns and falls back to copying on every install",
                 cmd.line.loc,
@@ -193,12 +203,13 @@ def uvc014(ctx: Context) -> Iterator[Finding]:
             break
 
 
-def _env_in_project(job: Job, sub: str, system: bool) -> bool | None:
-    if system or job.variables.get("UV_SYSTEM_PYTHON", "").lower() in ("1", "true", "yes"):
-        return False
-    target = job.variables.get("UV_PROJECT_ENVIRONMENT") if sub in ("sync", "run") else None
+def _env_in_project(ctx: Context, job: Job, sub: str, system: bool) -> bool | None:
+    env = ctx.env(job)
+    if sub.startswith("pip") and (system or ctx.flag(job, "UV_SYSTEM_PYTHON")):
+        return False  # UV_SYSTEM_PYTHON is for `uv pip`; sync and run use the project's venv
+    target = env.get("UV_PROJECT_ENVIRONMENT") if sub in ("sync", "run") else None
     if sub.startswith("pip"):
-        target = job.variables.get("VIRTUAL_ENV")
+        target = env.get("VIRTUAL_ENV")
         if target is None:
             return None
     return True if target is None else p.in_project(target)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context
-from uvci.doctor.model import Edit, Finding, Severity
+from uvci.doctor.model import Edit, Finding
 from uvci.doctor.rules_cache import GENERATE, keyed_on_lock
 from uvci.doctor.shell import Command
 from uvci.gitlab.jobparts import Cache
@@ -39,7 +39,7 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
         for job in ctx.installing_jobs()
         if not deletions(ctx, job)
         for cache in ctx.uv_caches(job)
-        if cache.policy == "pull-push" and keyed_on_lock(cache)
+        if cache.policy == "pull-push" and keyed_on_lock(ctx, cache)
     ]
     if len(pushing) < 2:
         return
@@ -47,7 +47,6 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
     for loc in sorted({cache.loc for _, cache in pushing}, key=str):
         yield Finding(
             "UVC005",
-            Severity.MINOR,
             f"{len(jobs)} jobs re-upload this lock-keyed cache at the end of every run, "
             "although a run that restored it cannot change it",
             loc,
@@ -59,7 +58,7 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
 
 def uvc006(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
-        stale = [c for c in ctx.uv_caches(job) if not keyed_on_lock(c)]
+        stale = [c for c in ctx.uv_caches(job) if not keyed_on_lock(ctx, c)]
         if not stale:
             continue
         for cmd, target in deletions(ctx, job):
@@ -68,7 +67,6 @@ def uvc006(ctx: Context) -> Iterator[Finding]:
             )
             yield Finding(
                 "UVC006",
-                Severity.MAJOR,
                 f"`{' '.join(cmd.argv)}` deletes the cached `{target}` {when}, so the cache is "
                 f"never re-uploaded, and its key `{_key_text(stale[0])}` does not change "
                 "when dependencies do: the cache is never refreshed",
@@ -94,7 +92,6 @@ def uvc012(ctx: Context) -> Iterator[Finding]:
                 if p.is_venv(path):
                     yield Finding(
                         "UVC012",
-                        Severity.MAJOR,
                         f"`{path}` is cached next to uv's cache: the archive holds every "
                         "package twice, and a restored venv breaks when the image changes",
                         cache.loc,
@@ -121,7 +118,6 @@ def uvc013(ctx: Context) -> Iterator[Finding]:
         for cache in ctx.uv_caches(job):
             yield Finding(
                 "UVC013",
-                Severity.MINOR,
                 f"{reason}; the cache is archived with the default zip compressor",
                 cache.loc,
                 (job.name,),
@@ -160,14 +156,12 @@ def uvc015(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         if not ctx.caches_uv(job):
             continue
-        job_wide = job.variables.get("UV_NO_CACHE", "").lower() in ("1", "true", "yes")
         for cmd in ctx.installs(job):
-            env = dict(cmd.env)
-            if job_wide or cmd.has("--no-cache", "-n") or env.get("UV_NO_CACHE") in ("1", "true"):
-                how = "UV_NO_CACHE" if job_wide or "UV_NO_CACHE" in env else "--no-cache"
+            by_env = ctx.flag(job, "UV_NO_CACHE", cmd)
+            if by_env or cmd.has("--no-cache", "-n"):
+                how = "UV_NO_CACHE" if by_env else "--no-cache"
                 yield Finding(
                     "UVC015",
-                    Severity.MAJOR,
                     f"`{' '.join(cmd.argv)}` runs with {how}: uv ignores the cache this job "
                     "restores and uploads, and downloads everything",
                     cmd.line.loc,

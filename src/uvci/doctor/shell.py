@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from uvci.gitlab.jobparts import ScriptLine
 
 _SEPARATORS = re.compile(r"\n|&&|\|\||;|\|")
+_CONTINUED = re.compile(r"\\\n[ \t]*")  # a backslash-newline continues the shell line
 _ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 _PREFIX_WORDS = frozenset(
     {"if", "then", "else", "elif", "while", "until", "do", "!", "time", "exec", "command"}
@@ -25,6 +26,16 @@ _PIP_VALUE_OPTIONS = frozenset(
     | {"--target", "--prefix", "--torch-backend", "--override", "--exclude-newer"}
 )
 _TWO_WORD = frozenset({"pip", "cache", "python", "tool", "self"})
+# options of `uv run`/`uvx` that take a value: the program starts at the first other word
+_RUN_VALUE_OPTIONS = _VALUE_OPTIONS | _PIP_VALUE_OPTIONS | {
+    "--with", "--with-editable", "--with-requirements", "-w", "--extra", "--no-extra",
+    "--group", "--only-group", "--no-group", "--package", "--env-file", "--from",
+    "--default-index", "--resolution", "--prerelease", "--link-mode", "--index-strategy",
+    "--keyring-provider", "--refresh-package", "--reinstall-package", "--upgrade-package",
+    "-P", "--no-binary-package", "--no-build-package", "--config-setting", "-C",
+    "--python-platform",
+}  # fmt: skip
+_RUNNERS = (("uvx",), ("uv-tool-run",), ("uv", "run"), ("uv", "tool", "run"))
 
 
 @dataclass(frozen=True)
@@ -35,12 +46,20 @@ class Command:
     env: tuple[tuple[str, str], ...]
     line: ScriptLine
 
+    @property
+    def own(self) -> tuple[str, ...]:
+        """The words that belong to the command itself: for ``uv run``/``uvx``, up to the
+        program they run (``uv run pytest -n 4``: ``-n`` is pytest's, not uv's)."""
+        return self.argv[: _program_start(self.argv)]
+
     def option(self, *names: str) -> str | None:
-        """The value of ``--name VALUE``/``--name=VALUE``/flag (``""``), or None if absent."""
-        for index, token in enumerate(self.argv):
+        """The value of ``--name VALUE``/``--name=VALUE``/flag (``""``), or None if absent
+        (options of a program that ``uv run``/``uvx`` runs do not count)."""
+        argv = self.own
+        for index, token in enumerate(argv):
             for name in names:
                 if token == name:
-                    following = self.argv[index + 1 : index + 2]
+                    following = argv[index + 1 : index + 2]
                     return following[0] if following and not following[0].startswith("-") else ""
                 if token.startswith(name + "="):
                     return token.split("=", 1)[1]
@@ -59,7 +78,7 @@ def commands(line: ScriptLine) -> list[Command]:
 def _split(text: str) -> tuple[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], ...]:
     """The (argv, env) of each simple command; cached, as templates repeat lines across jobs."""
     out = []
-    for segment in _SEPARATORS.split(text):
+    for segment in _SEPARATORS.split(_CONTINUED.sub(" ", text)):
         argv, env = _words(segment)
         if argv:
             out.append((tuple(argv), tuple(env)))
@@ -79,7 +98,48 @@ def _words(segment: str) -> tuple[list[str], list[tuple[str, str]]]:
             env.append((name, value))
     if words[:3] in (["python", "-m", "uv"], ["python3", "-m", "uv"]):
         words = ["uv", *words[3:]]
+    if words and "/" in words[0] and words[0].rsplit("/", 1)[1] in ("uv", "uvx"):
+        words[0] = words[0].rsplit("/", 1)[1]  # ~/.local/bin/uv is uv
     return words, env
+
+
+@functools.lru_cache(maxsize=4096)
+def _program_start(argv: tuple[str, ...]) -> int:
+    """Index of the program ``uv run``/``uvx`` runs (``len(argv)`` for other commands)."""
+    runner = next((r for r in _RUNNERS if _starts(argv, r)), None)
+    if runner is None:
+        return len(argv)
+    index, words = 1, len(runner) - 1
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            return index + 1
+        if not token.startswith("-"):
+            if words == 0:
+                return index
+            words -= 1
+        elif token in ("-m", "--module"):
+            return index + 1
+        elif token in _RUN_VALUE_OPTIONS:
+            index += 1
+        index += 1
+    return len(argv)
+
+
+def _starts(argv: tuple[str, ...], runner: tuple[str, ...]) -> bool:
+    """Whether ``argv`` is ``runner``'s words, with uv's global options between them."""
+    if not argv or argv[0] != runner[0]:
+        return False
+    words: list[str] = []
+    skip = False
+    for token in argv[1:]:
+        if len(words) == len(runner) - 1:
+            break
+        if skip or token.startswith("-"):
+            skip = not skip and token in _VALUE_OPTIONS
+        else:
+            words.append(token)
+    return tuple(words) == runner[1:]
 
 
 def uv_subcommand(cmd: Command) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedKeyMap, CommentedKeySeq, CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError, SafeConstructor
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
@@ -73,11 +73,7 @@ class _Builder:
                 merged += value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 continue
             key = _hashable(self.build(key_node))
-            if key in out:  # as the round-trip loader does: a duplicate key is an error
-                raise DuplicateKeyError(
-                    problem=f'found duplicate key "{key}"', problem_mark=key_node.start_mark
-                )
-            out[key] = self.build(value_node)
+            out[key] = self.build(value_node)  # a repeated key: its last value, as in GitLab
             key_mark, value_mark = key_node.start_mark, value_node.start_mark
             out.lc.add_kv_line_col(
                 key, [key_mark.line, key_mark.column, value_mark.line, value_mark.column]

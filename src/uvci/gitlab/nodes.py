@@ -30,17 +30,24 @@ class Loc:
 
 
 class MergedMap(dict[str, Any]):
-    """A mapping whose keys each remember the original container (``sources[key]``)."""
+    """A mapping whose keys each remember the original container (``sources[key]``) and, when
+    interpolation renamed them (``$[[ inputs.X ]]``), the key as written (``written[key]``)."""
 
     sources: dict[str, Any]
+    written: dict[str, Any]
 
     def __init__(self) -> None:
         super().__init__()
         self.sources = {}
+        self.written = {}
 
-    def put(self, key: str, value: Any, source: Any) -> None:
+    def put(self, key: str, value: Any, source: Any, written: Any = None) -> None:
         self[key] = value
         self.sources[key] = origin_of(source, key)
+        if written is None and isinstance(source, MergedMap):
+            written = source.written.get(key)
+        if written is not None and written != key:
+            self.written[key] = written
 
 
 class TrackedList(list[Any]):
@@ -70,7 +77,7 @@ def site_of(container: Any, index: Any) -> tuple[Any, Any]:
         source: tuple[Any, Any] = container.sources[index]
         return source
     if isinstance(container, MergedMap):
-        return origin_of(container, index), index
+        return origin_of(container, index), container.written.get(index, index)
     return container, index
 
 
@@ -108,8 +115,7 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> MergedMap:
         current = result.get(key)
         if isinstance(current, Mapping) and isinstance(value, Mapping):
             merged = deep_merge(current, value)
-            result[key] = merged
-            result.sources[key] = origin_of(over, key)
+            result.put(key, merged, over)
         else:
             result.put(key, value, over)
     return result

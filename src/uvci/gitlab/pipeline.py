@@ -9,6 +9,8 @@ cell, each with its effective variables, image, scripts and caches, every value 
 from __future__ import annotations
 
 import itertools
+import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ RESERVED = frozenset(
 )
 DEFAULT_KEYS = ("image", "services", "cache", "before_script", "after_script", "tags", "retry")
 JOB_MARKERS = ("script", "trigger", "run", "extends", "stage")
+MAX_MATRIX_JOBS = 200
 
 
 @dataclass(frozen=True)
@@ -76,14 +79,17 @@ def find_root(path: Path) -> tuple[Path, Path]:
     return path, path.parent
 
 
-def read_pipeline(path: Path, *, round_trip: bool = True) -> Pipeline:
+def read_pipeline(
+    path: Path, *, round_trip: bool = True, inputs: Mapping[str, Any] = {}
+) -> Pipeline:
     """Load and resolve the pipeline at ``path`` (a directory or a YAML file).
 
     With ``round_trip=False`` it loads about twice as fast but its documents cannot be
-    written back (no comments or styles): use it only to read.
+    written back (no comments or styles): use it only to read. ``inputs``: values for the
+    root file's ``spec: inputs`` (the rest take their defaults).
     """
     root, project_dir = find_root(path)
-    loaded = loader.load(root, project_dir, round_trip=round_trip)
+    loaded = loader.load(root, project_dir, round_trip=round_trip, inputs=inputs)
     globals_ = variable_values(loaded.config.get("variables"))
     return Pipeline(
         root=root,
@@ -150,9 +156,9 @@ def _cells(
     inherits = _inherits(config, "variables")
     inherited = {k: v for k, v in globals_.items() if inherits(k)}
     own = {**inherited, **variable_values(config.get("variables"))}
-    for cell in matrix_cells(config.get("parallel")):
-        variables = {**own, **cell}
+    for cell in matrix_cells(config.get("parallel"), registry.locate(config, "parallel")):
         cell_name = f"{name}: [{', '.join(cell.values())}]" if cell else name
+        variables = {**predefined(cell_name, config), **own, **cell}
         yield Job(
             name=cell_name,
             base=name,
@@ -166,18 +172,40 @@ def _cells(
         )
 
 
-def matrix_cells(parallel: Any) -> list[dict[str, str]]:
-    """The variable sets of ``parallel: matrix`` (one empty set when there is no matrix)."""
+def predefined(name: str, config: Mapping[str, Any]) -> dict[str, str]:
+    """The runner's per-job variables a pipeline uses in cache keys and paths.
+
+    ``CI_PROJECT_DIR`` is left as written: paths are compared relative to it.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
+    stage = config.get("stage")
+    return {
+        "CI_JOB_NAME": name,
+        "CI_JOB_NAME_SLUG": slug,
+        "CI_JOB_STAGE": str(stage) if isinstance(stage, str) else "test",
+    }
+
+
+def matrix_cells(parallel: Any, where: Loc | None = None) -> list[dict[str, str]]:
+    """The variable sets of ``parallel: matrix`` (one empty set when there is no matrix).
+
+    More than GitLab's 200 jobs is a FatalError naming ``where`` (counted before building).
+    """
     matrix = parallel.get("matrix") if isinstance(parallel, Mapping) else None
     if not isinstance(matrix, list) or not matrix:
         return [{}]
+    entries = [[(n, as_str_list(e[n])) for n in e] for e in matrix if isinstance(e, Mapping)]
+    total = sum(math.prod(len(values) for _, values in entry) for entry in entries)
+    if total > MAX_MATRIX_JOBS:
+        raise FatalError(
+            f"{where or 'parallel: matrix'}: parallel: matrix makes {total} jobs; GitLab allows "
+            f"at most {MAX_MATRIX_JOBS}: split the matrix"
+        )
     cells: list[dict[str, str]] = []
-    for entry in matrix:
-        if not isinstance(entry, Mapping):
-            continue
-        names = list(entry)
-        values = [as_str_list(entry[n]) for n in names]
-        cells.extend(dict(zip(names, combo, strict=True)) for combo in itertools.product(*values))
+    for entry in entries:
+        names = [name for name, _ in entry]
+        combos = itertools.product(*(values for _, values in entry))
+        cells.extend(dict(zip(names, combo, strict=True)) for combo in combos)
     return cells or [{}]
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
@@ -60,8 +61,23 @@ class YamlDocument:
         return self.documents[0] if len(self.documents) > 1 else None
 
 
+class _LastKeyWins(RoundTripConstructor):
+    """A repeated mapping key keeps its first place and takes its last value, as in GitLab."""
+
+    def check_mapping_key(
+        self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
+    ) -> bool:
+        if key not in mapping:
+            return True
+        mapping[key] = value
+        mark = key_node.start_mark
+        mapping.lc.data[key] = [mark.line, mark.column, mark.line, mark.column]
+        return False
+
+
 def _yaml(seq_offset: int = 2) -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _LastKeyWins
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=seq_offset + 2, offset=seq_offset)
@@ -93,6 +109,8 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
             documents = [d for d in _yaml(offset).load_all(text) if d is not None]
         else:
             documents = fastload.compose_all(text)
+    except RecursionError:
+        raise FatalError(f"{path}: nested too deeply to read; flatten the YAML") from None
     except YAMLError as exc:
         line = _error_line(exc)
         where = f"{path}:{line}" if line else str(path)
