@@ -11,7 +11,6 @@ from tests.support.schema import gitlab_ci_errors
 from uvci.cli import main
 from uvci.doctor.engine import check
 
-
 LAYOUTS = {"pure": ("--layout", "shared"), "compiled": ("--layout", "per-cell", "--build-once")}
 
 

@@ -77,14 +77,17 @@ def test_shared_layout_has_one_writer(
     locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
     jobs = pipeline(locked_project("pure"), capsys, "--python", "3.10,3.12", "--layout", "shared")
-    test = jobs["uvci-test"]
-    [cache] = test["cache"]
-    assert cache["key"] == "uvci-v2-wheels-all-x86_64"
-    assert cache["paths"] == [".uvci/wheels", sh.FILLED_FOR]
-    text = script(test)
-    assert 'if [ "$PYTHON" = "3.12" ]; then' in text  # the writer fills for every cell
-    assert "uvci prefetch --python 3.10,3.12 --retain 2x" in text
-    assert '[ "$PYTHON" = "3.12" ] && [ -f .uvci/fetched ]' in text  # only it leaves an upload
+    writer, readers = jobs["uvci-test-writer"], jobs["uvci-test"]
+    assert writer["variables"]["PYTHON"] == "3.12" and "parallel" not in writer
+    assert readers["parallel"]["matrix"] == [{"PYTHON": ["3.10"]}]
+    for job, policy in ((writer, "pull-push"), (readers, "pull")):
+        [cache] = job["cache"]
+        assert cache["key"] == "uvci-v2-wheels-all-x86_64" and cache["policy"] == policy
+        assert cache["paths"] == [".uvci/wheels", sh.FILLED_FOR]
+    # the writer fills for every cell of a new lock; a reader fetches only what it lacks
+    assert "uvci prefetch --python 3.10,3.12 --retain 2x" in script(writer)
+    assert "cmp -s uv.lock" not in script(readers) and "--cell" in script(readers)
+    assert "nothing to upload" in script(writer) and "nothing to upload" not in script(readers)
 
 
 def test_build_once_adds_a_build_job(
@@ -101,7 +104,7 @@ def test_build_once_adds_a_build_job(
     assert build["artifacts"]["paths"] == [".uvci/dist/"]
     assert test["needs"] == [{"job": "uvci-build", "artifacts": True}]
     assert "uv build" not in script(test) and ".uvci/dist/*.whl" in script(test)
-    default = pipeline(project, capsys, "--python", "3.12")
+    default = pipeline(project, capsys, "--python", "3.12", "--layout", "per-cell")
     assert "uvci-build" not in default
     assert "uv build --offline --no-index --find-links .uvci/wheels" in script(default["uvci-test"])
 
@@ -110,8 +113,9 @@ def test_selection_flags_reach_the_export(
     locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
     jobs = pipeline(
-        locked_project("extras-groups"), capsys, "--python", "3.12", "--extra", "color", "--no-dev"
-    )
+        locked_project("extras-groups"), capsys, "--python", "3.12", "--extra", "color",
+        "--no-dev", "--layout", "per-cell",
+    )  # fmt: skip
     text = script(jobs["uvci-test"])
     assert "uv export --frozen --quiet --no-header --no-emit-local --extra=color --no-dev" in text
     assert "uvci prefetch --python 3.12 --extra=color --no-dev --cell" in text
@@ -124,7 +128,7 @@ def test_uv_version_from_required_version(
     pyproject = project / "pyproject.toml"
     original = pyproject.read_text()
     pyproject.write_text(original + '\n[tool.uv]\nrequired-version = "==0.13.9"\n')
-    jobs = pipeline(project, capsys, "--python", "3.12")
+    jobs = pipeline(project, capsys, "--python", "3.12", "--layout", "per-cell")
     assert jobs["uvci-test"]["image"] == "ghcr.io/astral-sh/uv:0.13.9-python$PYTHON-trixie-slim"
     pyproject.write_text(original + '\n[tool.uv]\nrequired-version = "<0.1"\n')
     assert main(["generate", str(project), "--stdout", *UNITTEST]) == 2
@@ -235,21 +239,17 @@ def test_the_install_function_checks_every_hash_offline(tmp_path: Path) -> None:
     assert calls[2].endswith("--no-deps .uvci/dist/*.whl")
 
 
-@pytest.mark.parametrize(("fetched", "writer", "python", "kept"), [
-    (False, None, "3.12", False), (True, None, "3.12", True),
-    (True, "3.13", "3.12", False), (True, "3.13", "3.13", True),
-])  # fmt: skip
+@pytest.mark.parametrize("fetched", [False, True])
 def test_the_wheelhouse_is_left_for_upload_only_when_this_job_changed_it(
-    tmp_path: Path, fetched: bool, writer: str | None, python: str, kept: bool
+    tmp_path: Path, fetched: bool
 ) -> None:
     (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
     if fetched:
         (tmp_path / sh.FETCHED).write_text("")
-    snippet = f"PYTHON={python}\n" + sh.keep_if_changed([sh.WHEELHOUSE], writer)
-    result = run_sh(snippet, tmp_path)
+    result = run_sh(sh.keep_if_changed([sh.WHEELHOUSE]), tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / ".uvci" / "wheels").is_dir() is kept
-    assert ("nothing to upload" in result.stdout) is not kept
+    assert (tmp_path / ".uvci" / "wheels").is_dir() is fetched
+    assert ("nothing to upload" in result.stdout) is not fetched
 
 
 def test_the_writer_fills_only_for_a_new_lock(tmp_path: Path) -> None:

@@ -112,21 +112,23 @@ class Context:
         return self._jobs["project"]
 
     def downloads(self, job: Job) -> list[Command]:
-        """Installing commands that may fetch from an index (no ``--offline``/``--no-index``)."""
+        """Installing commands that may fetch from an index (no ``--offline``/``--no-index``;
+        ``uv export --frozen`` reads the lock only)."""
         if self.flag(job, "UV_OFFLINE"):
             return []
-        return [cmd for cmd in self.installs(job) if not cmd.has("--offline", "--no-index")]
+        subs = dict((id(cmd), sub) for sub, cmd in self.uv_commands(job))
+        return [
+            cmd
+            for cmd in self.installs(job)
+            if not cmd.has("--offline", "--no-index")
+            and not (subs[id(cmd)] == "export" and cmd.has("--frozen"))
+        ]
 
     def project_downloads(self, job: Job) -> list[Command]:
         """The downloads of the project's dependencies (not of tools; a frozen export reads
         the lock only)."""
         subs = dict((id(cmd), sub) for sub, cmd in self.uv_commands(job))
-        return [
-            cmd
-            for cmd in self.downloads(job)
-            if subs[id(cmd)] in PROJECT_INSTALLS
-            and not (subs[id(cmd)] == "export" and cmd.has("--frozen"))
-        ]
+        return [cmd for cmd in self.downloads(job) if subs[id(cmd)] in PROJECT_INSTALLS]
 
     def find_links(self, job: Job) -> list[str]:
         """The local ``--find-links`` directories the job's uv commands install from."""

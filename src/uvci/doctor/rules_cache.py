@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -170,6 +171,9 @@ def _lock_key_edit(ctx: Context, cache: Cache) -> tuple[Edit, ...]:
     return (edits.set_key(ctx, cache.node, "key", key, "key the cache on uv.lock"),)
 
 
+_UVCI_PREFETCH = re.compile(r"\buvci prefetch\b")
+
+
 def uvc004(ctx: Context) -> Iterator[Finding]:
     groups: dict[tuple[str, str, str | None], list[tuple[Job, Cache]]] = defaultdict(list)
     for job in ctx.project_jobs():
@@ -204,12 +208,21 @@ def _shared_message(ctx: Context, members: list[tuple[Job, Cache]]) -> str | Non
             f"{len(members)} jobs testing Python {_versions(writers | readers)} push one cache "
             f"key `{key}`: each upload replaces the others'"
         )
-    if readers - writers:
+    if readers - writers and not _fills_every_cell(ctx, members):
         return (
             f"jobs testing Python {_versions(readers - writers)} read the cache key `{key}` "
             f"that only Python {_versions(writers)} jobs write: they miss their own wheels"
         )
     return None
+
+
+def _fills_every_cell(ctx: Context, members: list[tuple[Job, Cache]]) -> bool:
+    """The one writer runs ``uvci prefetch`` for the whole matrix (no ``--cell``): what it
+    saves holds every reader's files (uvci's shared wheelhouse)."""
+    writer = next(j for j, c in members if c.policy in ("pull-push", "push"))
+    return any(
+        _UVCI_PREFETCH.search(line.text) and "--cell" not in line.text for line in writer.scripts
+    )
 
 
 def _versions(versions: set[str | None]) -> str:

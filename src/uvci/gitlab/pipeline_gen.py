@@ -27,6 +27,7 @@ BUILD_ENV = ".gitlab/ci/uvci-build"  # the build backend, locked with hashes (uv
 CACHE_FORMAT = "v2"  # in every cache key: a wheelhouse of another layout is never restored
 DEFAULT_RETAIN = "2x"
 SCM_VERSION = "0.0.0+g$CI_COMMIT_SHORT_SHA"
+WRITER_JOB = "uvci-test-writer"  # the shared layout's one writer
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,28 @@ def build_pipeline(plan: Plan, opts: GenerateOptions) -> CommentedMap:
     if once:
         doc["uvci-build"] = build_job(plan, opts, builds)
         comment_before(doc, "uvci-build", "\n--build-once: one wheel for every cell", 0)
-    doc["uvci-test"] = test_job(plan, opts, builds, once)
-    comment_before(doc, "uvci-test", _test_doc(plan, opts), 0)
+    readers: tuple[str, ...] = plan.pythons
+    if layout_of(plan, opts) == "shared":
+        writer = newest(plan)
+        readers = tuple(p for p in plan.pythons if p != writer)
+        doc[WRITER_JOB] = test_job(plan, opts, TestCells(builds, once, (writer,), writer=True))
+        comment_before(doc, WRITER_JOB, _test_doc(plan, opts), 0)
+    if readers:
+        doc["uvci-test"] = test_job(plan, opts, TestCells(builds, once, readers))
+        if WRITER_JOB not in doc:
+            comment_before(doc, "uvci-test", _test_doc(plan, opts), 0)
     return doc
+
+
+@dataclass(frozen=True)
+class TestCells:
+    """What a test job's cells build and which Pythons they run; ``writer``: the one job of the
+    shared layout that fills the wheelhouse for every cell and uploads it."""
+
+    builds: LocalBuilds
+    once: bool
+    pythons: tuple[str, ...]
+    writer: bool = False
 
 
 def layout_of(plan: Plan, opts: GenerateOptions) -> str:
@@ -98,7 +118,7 @@ def layout_of(plan: Plan, opts: GenerateOptions) -> str:
 
 def _test_doc(plan: Plan, opts: GenerateOptions) -> str:
     if layout_of(plan, opts) == "shared":
-        owner = f"one wheelhouse for every cell, written only by the {newest(plan)} cell"
+        owner = f"one wheelhouse for every cell, written only by {WRITER_JOB} ({newest(plan)})"
     else:
         owner = "each cell owns its wheelhouse and is its only writer"
     return (
@@ -145,8 +165,8 @@ def newest(plan: Plan) -> str:
     return max(plan.pythons, key=version_key)
 
 
-def matrix(plan: Plan) -> CommentedMap:
-    return mapping(("matrix", block([mapping(("PYTHON", flow(quoted(p) for p in plan.pythons)))])))
+def matrix(pythons: tuple[str, ...]) -> CommentedMap:
+    return mapping(("matrix", block([mapping(("PYTHON", flow(quoted(p) for p in pythons)))])))
 
 
 def cache_key(plan: Plan, opts: GenerateOptions, python: str = "$PYTHON") -> str:
@@ -192,46 +212,49 @@ def _build_env(opts: GenerateOptions) -> str | None:
     return BUILD_ENV if opts.build_env else None
 
 
-def test_job(plan: Plan, opts: GenerateOptions, builds: LocalBuilds, once: bool) -> CommentedMap:
+def test_job(plan: Plan, opts: GenerateOptions, cell: TestCells) -> CommentedMap:
     job = mapping(("extends", ".uvci"), ("stage", opts.test_stage))
-    if once:
+    if cell.once:
         job["needs"] = block([mapping(("job", "uvci-build"), ("artifacts", True))])
     job["image"] = image(opts, "$PYTHON")
-    job["parallel"] = matrix(plan)
+    variables: list[tuple[str, Any] | tuple[str, Any, str]] = []
+    if cell.writer:
+        variables.append(("PYTHON", quoted(cell.pythons[0])))
+    else:
+        job["parallel"] = matrix(cell.pythons)
     job["variables"] = mapping(
+        *variables,
         ("UV_PYTHON", "$PYTHON"),
         ("UVCI_SPEC", opts.uvci_spec, "pinned: the uvci that fetches what the wheelhouse lacks"),
     )
     shared = layout_of(plan, opts) == "shared"
-    why = "the runner uploads only what the job left in place" if not shared else (
-        f"only the {newest(plan)} cell leaves it to upload"
-    )  # fmt: skip
-    job["cache"] = block([wheel_cache(plan, opts, "pull-push", why)])
-    job["script"] = block(_test_script(plan, opts, builds, once))
+    if shared and not cell.writer:
+        policy, why = "pull", f"only {WRITER_JOB} uploads the shared wheelhouse"
+    else:
+        policy, why = "pull-push", "the runner uploads only what the job left in place"
+    job["cache"] = block([wheel_cache(plan, opts, policy, why)])
+    job["script"] = block(_test_script(plan, opts, cell, policy == "pull-push"))
     job["artifacts"] = _junit_artifacts()
     return job
 
 
-def _test_script(plan: Plan, opts: GenerateOptions, builds: LocalBuilds, once: bool) -> list[Any]:
+def _test_script(plan: Plan, opts: GenerateOptions, cell: TestCells, uploads: bool) -> list[Any]:
     fill_extra = ["--retain", opts.retain, "--no-build"]
     if opts.build_env:
         fill_extra += ["--build-env", BUILD_ENV]
     cell_fill = sh.prefetch_command(opts.plan_args, ["$PYTHON"], fill_extra)
     lines: list[Any] = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
-    writer = None
-    if layout_of(plan, opts) == "shared":
-        writer = newest(plan)
+    if cell.writer:
         every_cell = sh.prefetch_command(opts.plan_args, [], fill_extra)
-        fill = sh.writer_fill(every_cell).replace("\n", "\n  ")
-        lines.append(script_line(f'if [ "$PYTHON" = "{writer}" ]; then\n  {fill}\nfi'))
+        lines.append(script_line(sh.writer_fill(every_cell)))
     lines += [
         sh.sh_join(["uv", "venv", "--python", "$PYTHON", sh.VENV]),
-        script_line(sh.install_function(() if once else builds.directories, once)),
+        script_line(sh.install_function(() if cell.once else cell.builds.directories, cell.once)),
         script_line(sh.install_or_fill(cell_fill)),
-        script_line(sh.keep_if_changed(cache_paths(plan, opts), writer)),
-        sh.activate(),
-        script_line(sh.run_tests(opts.test_command, opts.pytest_junit)),
     ]
+    if uploads:
+        lines.append(script_line(sh.keep_if_changed(cache_paths(plan, opts))))
+    lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
     return lines
 
 

@@ -120,18 +120,14 @@ def writer_fill(fill: str) -> str:
     )
 
 
-def keep_if_changed(paths: Sequence[str], writer: str | None) -> str:
+def keep_if_changed(paths: Sequence[str]) -> str:
     """Leave the cache paths for the runner to upload only when this job changed them.
 
     Otherwise they move aside: the runner finds nothing to upload ("no files to cache").
-    ``writer``: in the shared layout, the one cell (a ``$PYTHON`` value) that may upload.
     """
-    changed = f"[ -f {FETCHED} ]"
-    if writer is not None:
-        changed = f'[ "$PYTHON" = "{writer}" ] && {changed}'
     moved = " ".join(paths)
     return (
-        f"if {changed}; then\n"
+        f"if [ -f {FETCHED} ]; then\n"
         '  echo "uvci: the wheelhouse changed: the runner saves it"\n'
         "else\n"
         '  echo "uvci: the wheelhouse is unchanged: nothing to upload"\n'

@@ -1,0 +1,63 @@
+"""The shared layout in containers: one wheelhouse key, one writer job, readers that only pull.
+
+``uvci generate --layout shared`` for the ``pure`` project on 3.10 and 3.12: ``uvci-test-writer``
+(3.12, the newest) fills the wheelhouse for every cell of a new uv.lock and uploads it;
+``uvci-test: [3.10]`` pulls it (policy pull) and fetches only what it lacks. In the first
+pipeline the two run side by side, so the reader fetches its own files once (and uploads
+nothing); from then on nothing is fetched or uploaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.pipeline_harness import (
+    Harness,
+    generate,
+    gitlab_ci_local,
+    index_with_uvci,
+    real_uv_dir,
+)
+from tests.support.images import Images
+from tests.support.projects import copy_project, hermetic_env, lock
+from tests.support.pyindex import LoopbackIndex
+
+pytestmark = pytest.mark.slow
+
+PYTHONS = ("3.10", "3.12")
+KEY = "uvci-v2-wheels-all-x86_64"
+TEST_COMMAND = "python -m unittest discover -s tests"
+BACKPORT = "backport-1.0-py3-none-any.whl"  # only the 3.10 cell installs it
+
+
+def test_one_writer_fills_for_every_cell_and_readers_only_pull(
+    tmp_path: Path, container_images: Images
+) -> None:
+    tool = gitlab_ci_local()
+    if tool is None or any(p not in container_images.python for p in PYTHONS):
+        pytest.skip("needs gitlab-ci-local and CPython 3.10 and 3.12")
+    with LoopbackIndex(index_with_uvci(tmp_path / "index")) as index:
+        project = copy_project("pure", tmp_path / "project", index.url)
+        lock(project, hermetic_env(tmp_path / "uv-cache"))
+        args = ["--python", ",".join(PYTHONS), "--layout", "shared", "--test-command"]
+        generate(project, tmp_path / "uv-cache", *args, TEST_COMMAND)
+        uv_dir = real_uv_dir() or Path("/usr/local/bin")
+        harness = Harness(project, index, {}, tool, tmp_path / "host-cache", uv_dir,
+                          images=container_images)  # fmt: skip
+        harness.init_repo()
+        harness.commit("shared layout")
+        cold, warm = harness.run(), harness.run()
+    assert cold.rc == 0, cold.output
+    assert sorted(cold.passed()) == ["uvci-test-writer", "uvci-test: [3.10]"], cold.output
+    fetched = cold.project_files()
+    assert fetched[BACKPORT] == 2  # the writer fetched it for 3.10, and 3.10 for itself
+    assert {f for f, n in fetched.items() if n == 1} == set()  # every file: writer + reader
+    stored = harness.cache / KEY / ".uvci" / "wheels"
+    assert (stored / BACKPORT).is_file()  # the writer saved the 3.10 cell's files too
+    assert "filling the shared wheelhouse for every cell" in cold.output
+    assert warm.rc == 0, warm.output
+    assert warm.requests == (), [r.path for r in warm.requests]
+    assert warm.cache_after == warm.cache_before
+    assert "filling the shared wheelhouse" not in warm.output
