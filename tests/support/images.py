@@ -10,8 +10,9 @@ with the names the pipelines ask for, so that ``gitlab-ci-local --container-exec
   (the packages of the official ``python:3.X-slim`` images). The rootfs is cached as a tarball
   in the store directory (``UVCI_IMAGE_STORE``, default ``/var/cache/uvci-test-images``).
 - ``docker.io/firecow/gitlab-ci-local-util:latest``: base + ``rsync`` + ``git``: the helper
-  image gitlab-ci-local copies the project and caches with.
+  image gitlab-ci-local copies the project and caches with (always on trixie: one name).
 - ``ghcr.io/astral-sh/uv:<uv>-python3.X-<suite>-slim``, one per installed CPython 3.10-3.13
+  (``suite`` trixie by default; ``bookworm`` gives the images uvci's generated pipelines name)
   (``tests.support.pythons``): base + that CPython in ``/usr/local`` (``python3.X``,
   ``python3``, ``python`` in ``/usr/local/bin``, ``libpython3.X.so`` in ``/usr/local/lib``,
   ``ldconfig`` run) + ``uv``/``uvx`` of the version pinned in ``scripts/bootstrap-tools``
@@ -245,6 +246,7 @@ class Builder:
         self.base_image = f"localhost/uvci-test/base:{suite}-{self.base_hash}"
         self.recipe = _sha(RECIPE_VERSION, PYTHON_EXCLUDES)
         self._labels: dict[str, str] | None = None
+        self._ids: dict[str, str] = {}
 
     # -- podman state ------------------------------------------------------------------------
 
@@ -257,13 +259,18 @@ class Builder:
                 label = (image.get("Labels") or {}).get(LABEL, "")
                 for name in image.get("Names") or []:
                     self._labels[name] = label
+                    self._ids[name] = image.get("Id", "")
         return self._labels
 
     def _current(self, name: str, recipe: str) -> bool:
         return self.labels().get(name) == recipe
 
     def _built(self, name: str, recipe: str) -> None:
+        """Record the new image; remove the one it replaced (now untagged) if nothing uses it."""
         self.labels()[name] = recipe
+        old = self._ids.pop(name, "")
+        if old:
+            subprocess.run(["podman", "rmi", old], capture_output=True, env=_build_env())
 
     # -- the base rootfs ---------------------------------------------------------------------
 
@@ -432,8 +439,10 @@ def ensure_images(minors: Sequence[str] = MATRIX, suite: str = SUITE, store: Pat
     builds = python_builds(minors)
     uv = uv_version()
     built = []
+    # one util image per machine (one name): always on the default suite
+    util_builder = builder if suite == SUITE else Builder(SUITE, store, log)
     with _locked(builder.store):
-        util, fresh = builder.util()
+        util, fresh = util_builder.util()
         built += [util] if fresh else []
         names = {}
         for minor, build in sorted(builds.items()):
@@ -477,7 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         builder = Builder(args.suite, args.store)
         uv = uv_version()
         stale = []
-        if not builder._current(UTIL_IMAGE, builder.util_containerfile()[1]):
+        util_builder = builder if args.suite == SUITE else Builder(SUITE, args.store)
+        if not builder._current(UTIL_IMAGE, util_builder.util_containerfile()[1]):
             stale.append(UTIL_IMAGE)
         for minor, build in sorted(python_builds(minors).items()):
             name = uv_image(minor, uv, args.suite)
