@@ -12,11 +12,12 @@ with the names the pipelines ask for, so that ``gitlab-ci-local --container-exec
 - ``docker.io/firecow/gitlab-ci-local-util:latest``: base + ``rsync`` + ``git``: the helper
   image gitlab-ci-local copies the project and caches with (always on trixie: one name).
 - ``ghcr.io/astral-sh/uv:<uv>-python3.X-<suite>-slim``, one per installed CPython 3.10-3.13
-  (``suite`` trixie by default; ``bookworm`` gives the images uvci's generated pipelines name)
-  (``tests.support.pythons``): base + that CPython in ``/usr/local`` (``python3.X``,
+  (``tests.support.pythons``; ``suite`` trixie by default, ``bookworm`` gives the images
+  uvci's generated pipelines name): base + that CPython in ``/usr/local`` (``python3.X``,
   ``python3``, ``python`` in ``/usr/local/bin``, ``libpython3.X.so`` in ``/usr/local/lib``,
   ``ldconfig`` run) + ``uv``/``uvx`` of the version pinned in ``scripts/bootstrap-tools``
-  in ``/usr/local/bin``, with the env of uv's image (``UV_TOOL_BIN_DIR=/usr/local/bin``,
+  (the static musl build, from PyPI's musllinux wheel, as in uv's image) in
+  ``/usr/local/bin``, with the env of uv's image (``UV_TOOL_BIN_DIR=/usr/local/bin``,
   ``ENTRYPOINT []``, ``CMD ["/usr/local/bin/uv"]``) and of ``python:3.X-slim``
   (``PATH=/usr/local/bin:...``, ``LANG=C.UTF-8``, ``PYTHON_VERSION``). No git, no pip.
 
@@ -81,6 +82,9 @@ PYTHON_LIBS = {
 }
 BASICS = "ca-certificates netbase tzdata"
 UTIL_PACKAGES = "rsync git"
+# uv's image ships the static musl build of uv (its Dockerfile: x86_64-unknown-linux-musl);
+# the musllinux wheel on PyPI carries that build
+UV_WHEEL_PLATFORM = "musllinux_1_1_x86_64"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PYTHON_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 # what the images leave out of the CPython tree (relative to its prefix, rsync patterns)
@@ -341,7 +345,7 @@ class Builder:
 
     def uv_binaries(self, version: str) -> Path:
         """A directory with ``uv`` and ``uvx`` of ``version`` (from the PyPI wheel, cached)."""
-        target = self.store / f"uv-{version}"
+        target = self.store / f"uv-{version}-{UV_WHEEL_PLATFORM}"
         if (target / "uv").exists() and (target / "uvx").exists():
             return target
         self.store.mkdir(parents=True, exist_ok=True)
@@ -353,7 +357,7 @@ class Builder:
             if pip is None:
                 raise RuntimeError("no pip to download the uv wheel with")
             _run([*pip, "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-                  "--only-binary=:all:", "--platform", "manylinux_2_17_x86_64",
+                  "--only-binary=:all:", "--platform", UV_WHEEL_PLATFORM,
                   "-d", tmp, f"uv=={version}"])  # fmt: skip
             wheel = next(Path(tmp).glob("uv-*.whl"))
             out = Path(tmp) / "bin"
@@ -382,7 +386,7 @@ class Builder:
             "ENTRYPOINT []\n"
             'CMD ["/usr/local/bin/uv"]\n'
         )
-        recipe = _sha(self.recipe, containerfile, build.identity, uv)
+        recipe = _sha(self.recipe, containerfile, build.identity, uv, UV_WHEEL_PLATFORM)
         return f"{containerfile}LABEL {LABEL}={recipe}\n", recipe
 
     def python(self, build: PythonBuild, uv: str) -> tuple[str, bool]:
