@@ -7,32 +7,19 @@ pinned uv. The job installs the ``pure`` test project with ``uv venv`` + ``uv pi
 from the loopback index on the host (``--network host``), runs its tests, and keeps its uv
 cache and a marker file in a per-cell ``cache:``. The second run restores both: no file is
 downloaded again, and each cell reads what its previous run wrote.
-
-The second test runs uvci's generated pipeline itself in the images it names (today
-``...-bookworm-slim``: built on demand by the same builder, ``suite="bookworm"``).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.acceptance.pipeline_harness import (
-    Harness,
-    gitlab_ci_local,
-    index_with_uvci,
-    real_uv_dir,
-    skip_reason,
-)
-from tests.acceptance.test_pipeline_gitlab_ci_local import PYTHONS as GENERATED_PYTHONS
-from tests.acceptance.test_pipeline_gitlab_ci_local import _project as generated_project
-from tests.support.images import Images, require_images
+from tests.acceptance.pipeline_harness import Harness, gitlab_ci_local, real_uv_dir
+from tests.support.images import Images
 from tests.support.pyindex import LoopbackIndex
-from tests.support.pythons import find_pythons
 
 pytestmark = pytest.mark.slow
 
@@ -132,42 +119,3 @@ def test_matrix_in_uv_images_restores_its_per_cell_cache(
         runs = (harness.cache / f"smoke-py{minor}" / ".cell" / "runs").read_text().splitlines()
         assert len(runs) == 2 and runs[0] == restored[1]
     print(f"\ncontainerised pipeline runs: {', '.join(f'{s:.1f}s' for s in harness.seconds)}")
-
-
-def test_generated_pipeline_runs_in_the_uv_images(tmp_path: Path) -> None:
-    """uvci's own pipeline (the project of test_pipeline_gitlab_ci_local: ``pure`` + an
-    sdist-only dependency built by a backend from the index) in the images it names
-    (``ghcr.io/astral-sh/uv:<uv>-python$PYTHON-<suite>-slim``), cold then warm."""
-    pythons = {k: v for k, v in find_pythons().items() if k in GENERATED_PYTHONS}
-    reason = skip_reason(pythons, GENERATED_PYTHONS)
-    if reason:
-        pytest.skip(reason)
-    index_dir = index_with_uvci(tmp_path / "index")
-    with LoopbackIndex(index_dir) as index:
-        project = generated_project(tmp_path, index, index_dir, tmp_path / "uv-cache")
-        pipeline = (project / ".gitlab" / "ci" / "uvci.yml").read_text(encoding="utf-8")
-        named = re.search(r"ghcr\.io/astral-sh/uv:([^\s\"']+)-python\$PYTHON-(\w+)-slim", pipeline)
-        assert named, pipeline
-        images = require_images(GENERATED_PYTHONS, suite=named.group(2))
-        assert named.group(1) == images.uv_version  # the pipeline pins the uv we built
-        harness = Harness(project, index, pythons, gitlab_ci_local(), tmp_path / "host-cache",
-                          real_uv_dir(), images=images)  # type: ignore[arg-type]  # fmt: skip
-        harness.init_repo()
-        harness.commit("project with the generated pipeline")
-        cold, warm = harness.run(), harness.run()
-    cells = [f"uvci-test: [{p}]" for p in GENERATED_PYTHONS]
-    assert sorted(cold.passed()) == sorted(["uvci-prefetch", "uvci-build", *cells]), cold.output
-    assert cold.failed() == [], cold.output
-    # every dependency and every uvci wheel fetched once, by the prefetch job, in its container
-    assert set(cold.project_files().values()) == {1}, cold.project_files()
-    assert {"alpha-1.1-py3-none-any.whl", "srconly-1.0.tar.gz"} <= set(cold.project_files())
-    assert set(cold.tool_files().values()) == {1}, cold.tool_files()
-    for minor in GENERATED_PYTHONS:
-        version = images.versions[minor]
-        assert (
-            f"Using CPython {version} interpreter at: /usr/local/bin/python{minor}" in cold.output
-        )
-    # warm: prefetch left out (rules:changes), everything from the restored caches
-    assert sorted(warm.passed()) == sorted(["uvci-build", *cells]), warm.output
-    assert warm.file_requests() == Counter(), warm.requests
-    print(f"\ngenerated pipeline in containers: {', '.join(f'{s:.1f}s' for s in harness.seconds)}")

@@ -12,14 +12,14 @@ with the names the pipelines ask for, so that ``gitlab-ci-local --container-exec
 - ``docker.io/firecow/gitlab-ci-local-util:latest``: base + ``rsync`` + ``git``: the helper
   image gitlab-ci-local copies the project and caches with (always on trixie: one name).
 - ``ghcr.io/astral-sh/uv:<uv>-python3.X-<suite>-slim``, one per installed CPython 3.10-3.13
-  (``tests.support.pythons``; ``suite`` trixie by default, ``bookworm`` gives the images
-  uvci's generated pipelines name): base + that CPython in ``/usr/local`` (``python3.X``,
-  ``python3``, ``python`` in ``/usr/local/bin``, ``libpython3.X.so`` in ``/usr/local/lib``,
-  ``ldconfig`` run) + ``uv``/``uvx`` of the version pinned in ``scripts/bootstrap-tools``
-  (the static musl build, from PyPI's musllinux wheel, as in uv's image) in
-  ``/usr/local/bin``, with the env of uv's image (``UV_TOOL_BIN_DIR=/usr/local/bin``,
-  ``ENTRYPOINT []``, ``CMD ["/usr/local/bin/uv"]``) and of ``python:3.X-slim``
-  (``PATH=/usr/local/bin:...``, ``LANG=C.UTF-8``, ``PYTHON_VERSION``). No git, no pip.
+  (``tests.support.pythons``; ``suite`` trixie by default, ``bookworm`` on request): base +
+  that CPython in ``/usr/local`` (``python3.X``, ``python3``, ``python`` in ``/usr/local/bin``,
+  ``libpython3.X.so`` in ``/usr/local/lib``, ``ldconfig`` run) + ``uv``/``uvx`` of the version
+  pinned in ``scripts/bootstrap-tools`` (the static musl build, from PyPI's musllinux wheel, as
+  in uv's image) in ``/usr/local/bin``, with the env of uv's image
+  (``UV_TOOL_BIN_DIR=/usr/local/bin``, ``ENTRYPOINT []``, ``CMD ["/usr/local/bin/uv"]``) and of
+  ``python:3.X-slim`` (``PATH=/usr/local/bin:...``, ``LANG=C.UTF-8``, ``PYTHON_VERSION``).
+  No git, no pip.
 
 Each image carries a label ``uvci.recipe`` = a hash of its recipe (its Containerfile, which names
 the base image, itself named by a hash of the suite and package list; ``RECIPE_VERSION``; the
