@@ -264,6 +264,10 @@ class Builder:
                 for name in image.get("Names") or []:
                     self._labels[name] = label
                     self._ids[name] = image.get("Id", "")
+                if label and not image.get("Names") and image.get("Id"):
+                    # ours, replaced while a container still used it: remove it now if unused
+                    argv = ["podman", "rmi", image["Id"]]
+                    subprocess.run(argv, capture_output=True, env=_build_env())
         return self._labels
 
     def _current(self, name: str, recipe: str) -> bool:
