@@ -100,7 +100,8 @@ def test_matrix_in_uv_images_restores_its_per_cell_cache(
         assert _line(log, "FULL").split()[2] == "/usr/local"
         assert _line(log, "VERSIONS") == f"VERSIONS {' '.join([f'Python {version}'] * 3)}"
         assert _line(log, "NO GIT") == "NO GIT" and "> GIT PRESENT" not in log
-        assert _line(log, "uv ").startswith(f"uv {container_images.uv_version}")
+        uv_line = _line(log, "uv ")
+        assert uv_line.startswith(f"uv {container_images.uv_version}") and "linux-musl" in uv_line
         assert _line(log, "DEPS") == "DEPS 1.1 2.0 1.1"
         assert _line(log, "RESTORED").strip() == "RESTORED"  # nothing to restore on the first run
         saved = harness.cache / f"smoke-py{minor}"

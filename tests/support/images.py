@@ -10,14 +10,16 @@ with the names the pipelines ask for, so that ``gitlab-ci-local --container-exec
   (the packages of the official ``python:3.X-slim`` images). The rootfs is cached as a tarball
   in the store directory (``UVCI_IMAGE_STORE``, default ``/var/cache/uvci-test-images``).
 - ``docker.io/firecow/gitlab-ci-local-util:latest``: base + ``rsync`` + ``git``: the helper
-  image gitlab-ci-local copies the project and caches with.
+  image gitlab-ci-local copies the project and caches with (always on trixie: one name).
 - ``ghcr.io/astral-sh/uv:<uv>-python3.X-<suite>-slim``, one per installed CPython 3.10-3.13
-  (``tests.support.pythons``): base + that CPython in ``/usr/local`` (``python3.X``,
-  ``python3``, ``python`` in ``/usr/local/bin``, ``libpython3.X.so`` in ``/usr/local/lib``,
-  ``ldconfig`` run) + ``uv``/``uvx`` of the version pinned in ``scripts/bootstrap-tools``
-  in ``/usr/local/bin``, with the env of uv's image (``UV_TOOL_BIN_DIR=/usr/local/bin``,
-  ``ENTRYPOINT []``, ``CMD ["/usr/local/bin/uv"]``) and of ``python:3.X-slim``
-  (``PATH=/usr/local/bin:...``, ``LANG=C.UTF-8``, ``PYTHON_VERSION``). No git, no pip.
+  (``tests.support.pythons``; ``suite`` trixie by default, ``bookworm`` on request): base +
+  that CPython in ``/usr/local`` (``python3.X``, ``python3``, ``python`` in ``/usr/local/bin``,
+  ``libpython3.X.so`` in ``/usr/local/lib``, ``ldconfig`` run) + ``uv``/``uvx`` of the version
+  pinned in ``scripts/bootstrap-tools`` (the static musl build, from PyPI's musllinux wheel, as
+  in uv's image) in ``/usr/local/bin``, with the env of uv's image
+  (``UV_TOOL_BIN_DIR=/usr/local/bin``, ``ENTRYPOINT []``, ``CMD ["/usr/local/bin/uv"]``) and of
+  ``python:3.X-slim`` (``PATH=/usr/local/bin:...``, ``LANG=C.UTF-8``, ``PYTHON_VERSION``).
+  No git, no pip.
 
 Each image carries a label ``uvci.recipe`` = a hash of its recipe (its Containerfile, which names
 the base image, itself named by a hash of the suite and package list; ``RECIPE_VERSION``; the
@@ -80,6 +82,9 @@ PYTHON_LIBS = {
 }
 BASICS = "ca-certificates netbase tzdata"
 UTIL_PACKAGES = "rsync git"
+# uv's image ships the static musl build of uv (its Dockerfile: x86_64-unknown-linux-musl);
+# the musllinux wheel on PyPI carries that build
+UV_WHEEL_PLATFORM = "musllinux_1_1_x86_64"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PYTHON_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 # what the images leave out of the CPython tree (relative to its prefix, rsync patterns)
@@ -245,6 +250,7 @@ class Builder:
         self.base_image = f"localhost/uvci-test/base:{suite}-{self.base_hash}"
         self.recipe = _sha(RECIPE_VERSION, PYTHON_EXCLUDES)
         self._labels: dict[str, str] | None = None
+        self._ids: dict[str, str] = {}
 
     # -- podman state ------------------------------------------------------------------------
 
@@ -257,13 +263,22 @@ class Builder:
                 label = (image.get("Labels") or {}).get(LABEL, "")
                 for name in image.get("Names") or []:
                     self._labels[name] = label
+                    self._ids[name] = image.get("Id", "")
+                if label and not image.get("Names") and image.get("Id"):
+                    # ours, replaced while a container still used it: remove it now if unused
+                    argv = ["podman", "rmi", image["Id"]]
+                    subprocess.run(argv, capture_output=True, env=_build_env())
         return self._labels
 
     def _current(self, name: str, recipe: str) -> bool:
         return self.labels().get(name) == recipe
 
     def _built(self, name: str, recipe: str) -> None:
+        """Record the new image; remove the one it replaced (now untagged) if nothing uses it."""
         self.labels()[name] = recipe
+        old = self._ids.pop(name, "")
+        if old:
+            subprocess.run(["podman", "rmi", old], capture_output=True, env=_build_env())
 
     # -- the base rootfs ---------------------------------------------------------------------
 
@@ -334,7 +349,7 @@ class Builder:
 
     def uv_binaries(self, version: str) -> Path:
         """A directory with ``uv`` and ``uvx`` of ``version`` (from the PyPI wheel, cached)."""
-        target = self.store / f"uv-{version}"
+        target = self.store / f"uv-{version}-{UV_WHEEL_PLATFORM}"
         if (target / "uv").exists() and (target / "uvx").exists():
             return target
         self.store.mkdir(parents=True, exist_ok=True)
@@ -346,7 +361,7 @@ class Builder:
             if pip is None:
                 raise RuntimeError("no pip to download the uv wheel with")
             _run([*pip, "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-                  "--only-binary=:all:", "--platform", "manylinux_2_17_x86_64",
+                  "--only-binary=:all:", "--platform", UV_WHEEL_PLATFORM,
                   "-d", tmp, f"uv=={version}"])  # fmt: skip
             wheel = next(Path(tmp).glob("uv-*.whl"))
             out = Path(tmp) / "bin"
@@ -375,7 +390,7 @@ class Builder:
             "ENTRYPOINT []\n"
             'CMD ["/usr/local/bin/uv"]\n'
         )
-        recipe = _sha(self.recipe, containerfile, build.identity, uv)
+        recipe = _sha(self.recipe, containerfile, build.identity, uv, UV_WHEEL_PLATFORM)
         return f"{containerfile}LABEL {LABEL}={recipe}\n", recipe
 
     def python(self, build: PythonBuild, uv: str) -> tuple[str, bool]:
@@ -432,8 +447,10 @@ def ensure_images(minors: Sequence[str] = MATRIX, suite: str = SUITE, store: Pat
     builds = python_builds(minors)
     uv = uv_version()
     built = []
+    # one util image per machine (one name): always on the default suite
+    util_builder = builder if suite == SUITE else Builder(SUITE, store, log)
     with _locked(builder.store):
-        util, fresh = builder.util()
+        util, fresh = util_builder.util()
         built += [util] if fresh else []
         names = {}
         for minor, build in sorted(builds.items()):
@@ -477,7 +494,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         builder = Builder(args.suite, args.store)
         uv = uv_version()
         stale = []
-        if not builder._current(UTIL_IMAGE, builder.util_containerfile()[1]):
+        util_builder = builder if args.suite == SUITE else Builder(SUITE, args.store)
+        if not builder._current(UTIL_IMAGE, util_builder.util_containerfile()[1]):
             stale.append(UTIL_IMAGE)
         for minor, build in sorted(python_builds(minors).items()):
             name = uv_image(minor, uv, args.suite)

@@ -8,6 +8,9 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from tests.support import images
 from tests.support.images import (
     BOOTSTRAP,
     PODMAN_GCL,
@@ -68,3 +71,13 @@ def test_podman_gcl_strips_newlines_and_removes_containers_one_by_one(tmp_path: 
     run([str(PODMAN_GCL), "start", "--attach", "ddd\n\n"], env=env, check=True)
     calls = log.read_text().splitlines()
     assert calls == ["rm -vf aaa", "rm -vf bbb", "rm -vf ccc", "start --attach ddd"]
+
+
+def test_without_podman_skips_locally_and_fails_in_ci(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(images, "unavailable", lambda: "podman is not installed")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="podman is not installed"):
+        images.require_images()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="podman is not installed"):
+        images.require_images()
