@@ -222,7 +222,16 @@ def test_a_failed_offline_install_fetches_what_is_missing_and_installs_once_more
     assert (result.returncode != 0) == bool(rc), result.stderr
     assert (FETCH in result.stdout) is fetched
     assert result.stdout.count("INSTALL") == (2 if fetched else 1)
-    assert (tmp_path / sh.FETCHED).exists() is fetched
+    assert (tmp_path / sh.CHANGED).exists() is fetched
+
+
+def test_a_fill_that_changed_nothing_leaves_nothing_to_upload(tmp_path: Path) -> None:
+    (tmp_path / ".uvci").mkdir()
+    unchanged = 'uvx() { echo "FETCH $*"; touch .uvci/wheels.unchanged; }\n'
+    fails_once = "uvci_install() { [ -f done ] || { touch done; false; }; }\n"
+    result = run_sh(unchanged + fails_once + sh.install_or_fill(FILL), tmp_path)
+    assert result.returncode == 0 and "FETCH" in result.stdout, result.stderr
+    assert not (tmp_path / sh.CHANGED).exists()  # e.g. the project's own build had failed
 
 
 def test_the_install_function_checks_every_hash_offline(tmp_path: Path) -> None:
@@ -245,7 +254,7 @@ def test_the_wheelhouse_is_left_for_upload_only_when_this_job_changed_it(
 ) -> None:
     (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
     if fetched:
-        (tmp_path / sh.FETCHED).write_text("")
+        (tmp_path / sh.CHANGED).write_text("")
     result = run_sh(sh.keep_if_changed([sh.WHEELHOUSE]), tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / ".uvci" / "wheels").is_dir() is fetched
@@ -257,10 +266,10 @@ def test_the_writer_fills_only_for_a_new_lock(tmp_path: Path) -> None:
     (tmp_path / "uv.lock").write_text("version = 1\n")
     snippet = FAKE_UVX + sh.writer_fill(FILL)
     first = run_sh(snippet, tmp_path)
-    assert FETCH in first.stdout and (tmp_path / sh.FETCHED).exists()
-    (tmp_path / sh.FETCHED).unlink()
+    assert FETCH in first.stdout and (tmp_path / sh.CHANGED).exists()
+    (tmp_path / sh.CHANGED).unlink()
     second = run_sh(snippet, tmp_path)
-    assert second.stdout == "" and not (tmp_path / sh.FETCHED).exists()
+    assert second.stdout == "" and not (tmp_path / sh.CHANGED).exists()
     (tmp_path / "uv.lock").write_text("version = 1\n# bumped\n")
     assert FETCH in run_sh(snippet, tmp_path).stdout
 

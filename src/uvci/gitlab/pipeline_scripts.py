@@ -20,7 +20,7 @@ JUNIT = ".uvci/junit.xml"
 REQUIREMENTS = ".uvci/requirements.txt"
 BUILD_REQUIREMENTS = ".uvci/build-requirements.txt"
 UNCHANGED_ASIDE = ".uvci/unchanged"
-FETCHED = ".uvci/fetched"  # exists when this job changed the wheelhouse
+CHANGED = ".uvci/wheels.changed"  # exists when this job changed the wheelhouse
 FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: the uv.lock the writer last filled for
 
 _PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./*-]+")
@@ -96,14 +96,15 @@ def prefetch_command(plan_args: Sequence[str], cells: Sequence[str], extra: Sequ
 
 def install_or_fill(fill: str) -> str:
     """Install offline; if a file is missing or fails its hash, ``fill`` fetches what the
-    wheelhouse lacks (verified against uv.lock) and the install runs once more."""
+    wheelhouse lacks (verified against uv.lock) and the install runs once more. ``CHANGED``
+    marks a wheelhouse that ``uvci prefetch`` changed (it writes ``W.unchanged`` otherwise)."""
     return (
         "if uvci_install; then\n"
         '  echo "uvci: installed offline from the restored wheelhouse"\n'
         "else\n"
         '  echo "uvci: the wheelhouse lacks files for this uv.lock (or one failed its hash):'
         ' fetching them"\n'
-        f"  {fill} && touch {FETCHED}\n"
+        f"  {fill} && {{ [ -f {WHEELHOUSE}.unchanged ] || touch {CHANGED}; }}\n"
         "  uvci_install\n"
         "fi"
     )
@@ -115,7 +116,7 @@ def writer_fill(fill: str) -> str:
     return (
         f"if ! cmp -s uv.lock {FILLED_FOR}; then\n"
         '  echo "uvci: filling the shared wheelhouse for every cell of this uv.lock"\n'
-        f"  {fill} && cp uv.lock {FILLED_FOR} && touch {FETCHED}\n"
+        f"  {fill} && cp uv.lock {FILLED_FOR} && touch {CHANGED}\n"
         "fi"
     )
 
@@ -127,7 +128,7 @@ def keep_if_changed(paths: Sequence[str]) -> str:
     """
     moved = " ".join(paths)
     return (
-        f"if [ -f {FETCHED} ]; then\n"
+        f"if [ -f {CHANGED} ]; then\n"
         '  echo "uvci: the wheelhouse changed: the runner saves it"\n'
         "else\n"
         '  echo "uvci: the wheelhouse is unchanged: nothing to upload"\n'
