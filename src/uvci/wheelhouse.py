@@ -55,6 +55,7 @@ from uvci.fill import (
     snapshot,
 )
 from uvci.manifest import MANIFEST, FileEntry, Manifest, load_manifest
+from uvci.ownership import claim_wheelhouse
 from uvci.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.platforms import resolve_target
 from uvci.progress import Reporter
@@ -170,7 +171,7 @@ def fill_wheelhouse(
     Concurrent calls on one wheelhouse (threads or processes) run one after the other.
     """
     chosen = select_cells(plan, cells)
-    _make_dir(wheelhouse)
+    claim_wheelhouse(wheelhouse)
     try:
         with exclusive(status_paths(wheelhouse).lock, reporter or Reporter()):
             job = _Fill(plan, wheelhouse, chosen, reporter or Reporter(), env)
@@ -270,10 +271,3 @@ def display(path: Path) -> str:
     """``path`` relative to the working directory when it is below it, else as given."""
     relative = os.path.relpath(path)
     return str(path) if relative.startswith("..") else relative
-
-
-def _make_dir(wheelhouse: Path) -> None:
-    try:
-        wheelhouse.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FatalError(f"{wheelhouse}: cannot create the wheelhouse: {exc.strerror}") from None

@@ -8,12 +8,14 @@ to it (see :mod:`uvci.wheelhouse`): ``<wheelhouse>.prefetch.json`` (the ``--json
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
 
 from uvci.errors import FatalError
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
+from uvci.ownership import claim_wheelhouse
 from uvci.plan import Plan
 from uvci.progress import make_reporter
 from uvci.reqfiles import write_text
@@ -69,9 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("prefetch")
     group.add_argument(
         "--wheelhouse",
-        type=Path,
         metavar="DIR",
-        help="the wheelhouse directory (default: PATH/.uvci/wheels)",
+        help="the wheelhouse directory (default: PATH/.uvci/wheels); uvci removes files from it, "
+        "so it must be new, empty or a wheelhouse uvci created",
     )
     group.add_argument(
         "--cell",
@@ -98,26 +100,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     plan = plan_from_args(args)
-    wheelhouse = args.wheelhouse or default_wheelhouse(args.path)
+    given = args.wheelhouse
+    wheelhouse = default_wheelhouse(args.path) if given is None else Path(given)
+    claim_wheelhouse(wheelhouse if given is None else given)  # before anything is written
     status = status_paths(wheelhouse)
-    _clear(status.unchanged, status.report)
+    writable = _clear(status.unchanged, status.report)
     result = _fill(args, plan, wheelhouse)
     report = json.dumps(result.to_json(), indent=2) + "\n"
-    write_text(status.report, report)
-    if not result.changed:
-        write_text(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
+    if writable:
+        write_text(status.report, report)
+        if not result.changed:
+            write_text(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
     if args.json:
         sys.stdout.write(report)
     return 0
 
 
-def _clear(*paths: Path) -> None:
-    """Remove the last run's status files: a failed run must not say "unchanged"."""
+def _clear(*paths: Path) -> bool:
+    """Remove the last run's status files: a failed run must not say "unchanged".
+
+    False when they sit on a read-only file system: then nothing can change there either, and
+    the old status files stay true (the fill fails if the wheelhouse needs a change)."""
     for path in paths:
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
+            if exc.errno == errno.EROFS:
+                print(f"uvci prefetch: note: {path.parent} is read-only", file=sys.stderr)
+                return False
             raise FatalError(f"{path}: cannot remove: {exc.strerror}; check permissions") from None
+    return True
 
 
 def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchResult:
