@@ -16,6 +16,7 @@ from uvci.errors import FatalError
 from uvci.lock import Lock, load_lock
 from uvci.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.project import Project, load_project, python_matrix
+from uvci.redact import redact
 from uvci.resolve import Choice, choose, walk
 from uvci.selection import Selection, roots
 from uvci.uvproc import run_uv
@@ -44,7 +45,9 @@ class PlannedPackage:
 
     def to_json(self) -> dict[str, Any]:
         keys = ("name", "version", "file", "url", "sha256", "size", "kind")
-        return {k: getattr(self, k) for k in keys}
+        data = {k: getattr(self, k) for k in keys}
+        data["url"] = redact(self.url) if self.url else self.url  # no secret in any output
+        return data
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ class Plan:
             "union": self.union.to_json(),
             "shared": self.shared.to_json(),
             "layout": self.layout,
-            "notes": list(self.notes),
+            "notes": [redact(note) for note in self.notes],
         }
 
 

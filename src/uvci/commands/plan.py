@@ -12,6 +12,7 @@ from rich.table import Table
 from uvci.errors import EXIT_FINDINGS, EXIT_OK
 from uvci.options import add_plan_arguments, plan_from_args
 from uvci.plan import Cell, Plan
+from uvci.redact import redact
 
 SUMMARY = "show what every matrix cell installs, and what a cache costs"
 DESCRIPTION = """\
@@ -79,7 +80,7 @@ def render(plan: Plan, console: Console, *, files: bool = False) -> None:
         f" ({len(plan.lock.packages)} locked packages)"
     )
     for note in plan.notes:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {redact(note)}", markup=False)
     console.print(_cells_table(plan))
     if files:
         for cell in plan.cells:

@@ -18,6 +18,7 @@ from uvci.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.ownership import claim_wheelhouse
 from uvci.plan import Plan
 from uvci.progress import make_reporter
+from uvci.redact import redact
 from uvci.reqfiles import write_text
 from uvci.wheelhouse import (
     PrefetchResult,
@@ -148,7 +149,7 @@ def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchRes
         raise
     reporter.end(summary(result))
     for note in result.notes:
-        print(f"uvci prefetch: note: {note}", file=sys.stderr)
+        print(f"uvci prefetch: note: {redact(note)}", file=sys.stderr)
     return result
 
 
