@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from uvci.errors import FatalError
 from uvci.redact import redact
 from uvci.tomlio import load_toml
 
@@ -153,11 +154,18 @@ def _env_urls(env: Mapping[str, str]) -> list[tuple[str | None, str]]:
 
 
 def _index(name: str | None, url: str, env: Mapping[str, str]) -> Index:
+    try:
+        urlsplit(url).port  # noqa: B018 (parsed for its check)
+    except ValueError as exc:
+        raise FatalError(
+            f"index URL {redact(url)} ({name or 'from the environment'}): {exc}; fix it in "
+            "pyproject.toml, uv.toml or UV_INDEX/UV_DEFAULT_INDEX"
+        ) from None
     creds = _embedded(url)
     if name:
         prefix = env_name(name)
-        user = env.get(f"{prefix}_USERNAME")
-        password = env.get(f"{prefix}_PASSWORD")
+        user = env.get(f"{prefix}_USERNAME") or None  # empty is unset (uv then tries netrc)
+        password = env.get(f"{prefix}_PASSWORD") or None
         if user is not None or password is not None:
             creds = Credentials(user or (creds.username if creds else ""), password or "")
     return Index(name, normalize_url(url), creds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from uvci.errors import FatalError
@@ -96,3 +97,22 @@ def plan_from_args(args: argparse.Namespace, root: Path | None = None) -> Plan:
         platform=args.platform,
         selection=selection_from_args(args),
     )
+
+
+# Characters no option value written into YAML may hold: C0 controls (newline and tab
+# included), DEL, C1 controls and the Unicode line/paragraph separators YAML breaks lines on.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def refuse_control_characters(args: argparse.Namespace) -> None:
+    """Every option value (text, path or list of them) on one line, free of control characters:
+    `uvci generate` writes them into YAML, where a newline would start a new key."""
+    for name, value in vars(args).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, (str, Path)) and _CONTROL.search(str(item)):
+                flag = "PATH" if name == "path" else f"--{name.replace('_', '-')}"
+                raise FatalError(
+                    f"{flag} {str(item)!r}: holds a control character (a newline, tab, ...), "
+                    "which would be written into the generated YAML; pass it on one line"
+                )

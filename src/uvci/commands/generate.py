@@ -15,7 +15,7 @@ from uvci.errors import FatalError
 from uvci.gitlab import generated, yamlio
 from uvci.gitlab.component import component_text
 from uvci.gitlab.pipeline_gen import GenerateOptions, build_pipeline, local_builds
-from uvci.options import add_plan_arguments, plan_from_args
+from uvci.options import add_plan_arguments, plan_from_args, refuse_control_characters
 from uvci.plan import Plan
 from uvci.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.uvproc import uv_version
@@ -208,6 +208,7 @@ def regenerate_command(args: argparse.Namespace, plan: Plan) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_control_characters(args)  # every value may end up in the YAML: one check, first
     plan = plan_from_args(args)
     opts = options(args, plan)
     command = regenerate_command(args, plan)
