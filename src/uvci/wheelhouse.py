@@ -252,6 +252,7 @@ class _Fill:
         wheelhouse = self.wheelhouse
         cells = write_cells(self.plan, self.chosen, wheelhouse, files, self.old)
         present = {n: e for n, e in files.items() if (wheelhouse / n).is_file()}
+        present |= kept_entries(wheelhouse, self.old.files, present)  # other cells' files
         write_text(wheelhouse / MANIFEST, Manifest(present, cells).dumps())
 
     def result(self, notes: tuple[str, ...]) -> PrefetchResult:
@@ -265,6 +266,19 @@ class _Fill:
             cells=tuple(c.python for c in self.chosen),
             notes=notes,
         )
+
+
+def kept_entries(
+    wheelhouse: Path, old: Mapping[str, FileEntry], new: Mapping[str, FileEntry]
+) -> dict[str, FileEntry]:
+    """Recorded entries of files still in the wheelhouse (other cells' after a ``cells``
+    subset) that this run did not record again: the manifest lists every file on disk."""
+    kept = {}
+    for name, entry in old.items():
+        path = wheelhouse / name
+        if name not in new and path.is_file() and path.stat().st_size == entry.size:
+            kept[name] = entry
+    return kept
 
 
 def display(path: Path) -> str:

@@ -13,7 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from uvci.errors import FatalError
+from uvci.commands.plan import unavailable_message
+from uvci.errors import EXIT_FINDINGS, FatalError
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.ownership import claim_wheelhouse
 from uvci.plan import Plan
@@ -49,7 +50,8 @@ SSL_CERT_FILE, HTTP(S)_PROXY/NO_PROXY, UV_HTTP_RETRIES, UV_HTTP_TIMEOUT.
 Beside the wheelhouse W it writes W.prefetch.json (the --json report) and, when the run changed
 nothing, W.unchanged: a GitLab after_script can test for it and skip saving the cache.
 
-exit codes: 0 done, 2 bad input or a download that failed (one line says which file and URL).
+exit codes: 0 done, 1 a cell needs a package no locked file fits (as `uvci plan` says; the rest
+is filled), 2 bad input or a download that failed (one line says which file and URL).
 
 examples:
   uvci prefetch                          # every cell of the project in the current directory
@@ -114,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
             write_text(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
     if args.json:
         sys.stdout.write(report)
+    problem = unavailable_message(plan, result.cells)  # as `uvci plan` says it, and exits 1
+    if problem is not None:
+        print(f"uvci prefetch: {problem}", file=sys.stderr)
+        return EXIT_FINDINGS
     return 0
 
 
