@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from uvci.errors import FatalError
@@ -87,7 +88,13 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
     )
 
 
-def plan_from_args(args: argparse.Namespace, root: Path | None = None) -> Plan:
+def plan_from_args(
+    args: argparse.Namespace,
+    root: Path | None = None,
+    interpreters: Mapping[str, str] | None = None,
+) -> Plan:
+    """The plan the arguments ask for; ``interpreters`` (minor -> full version): the Pythons
+    the cells really run, where the command knows them (:mod:`uvci.patchlevels`)."""
     root = root if root is not None else args.path
     if not root.is_dir():
         raise FatalError(f"{root}: no such directory; pass the project directory")
@@ -96,6 +103,7 @@ def plan_from_args(args: argparse.Namespace, root: Path | None = None) -> Plan:
         python=args.python,
         platform=args.platform,
         selection=selection_from_args(args),
+        interpreters=interpreters,
     )
 
 

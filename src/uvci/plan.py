@@ -5,15 +5,17 @@ Every command builds on :func:`make_plan`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from uvci.errors import FatalError
 from uvci.lock import Lock, load_lock
+from uvci.patchlevels import full_version
 from uvci.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.project import Project, load_project, python_matrix
 from uvci.redact import redact
@@ -54,6 +56,7 @@ class PlannedPackage:
 class Cell:
     python: str
     packages: tuple[PlannedPackage, ...]
+    full_version: str = ""  # the python_full_version its markers were evaluated at
 
     @property
     def download_bytes(self) -> int:
@@ -70,6 +73,7 @@ class Cell:
     def to_json(self) -> dict[str, Any]:
         return {
             "python": self.python,
+            "python_full_version": self.full_version,
             "packages": [p.to_json() for p in self.packages],
             "download_bytes": self.download_bytes,
             "build_from_source": list(self.build_from_source),
@@ -149,22 +153,35 @@ def make_plan(
     selection: Selection | None = None,
     today: dt.date | None = None,
     check_lock: bool = True,
+    interpreters: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Read ``root``'s pyproject.toml and uv.lock and plan every cell of the matrix."""
+    """Read ``root``'s pyproject.toml and uv.lock and plan every cell of the matrix, each at
+    the Python version it runs (``interpreters``: minor -> full version; see
+    :mod:`uvci.patchlevels`)."""
     selection = selection or Selection()
     project = load_project(root)
     lock = load_lock(root / "uv.lock")
     notes = list(check_fresh(project, lock)) if check_lock else []
-    target = resolve_target(platform)
+    resolve_target(platform)  # an unknown platform fails before the matrix is worked out
     matrix = python_matrix(project, lock.requires_python, python, today)
-    starts = roots(project, lock, selection)
+    plan = Plan(project, lock, platform, selection, (), (*matrix.notes, *notes))
+    return plan_cells(plan, matrix.pythons, interpreters)
+
+
+def plan_cells(
+    plan: Plan, pythons: Sequence[str], interpreters: Mapping[str, str] | None = None
+) -> Plan:
+    """``plan`` with one cell per Python of ``pythons``, each evaluated at its full version."""
+    target = resolve_target(plan.platform)
+    starts = roots(plan.project, plan.lock, plan.selection)
     cells = []
-    for version in matrix.pythons:
-        full = version if version.count(".") == 2 else f"{version}.0"
-        packages = walk(lock, starts, target.markers(full))
+    for version in pythons:
+        full = full_version(version, interpreters)
+        packages = walk(plan.lock, starts, target.markers(full))
         priority = target.tag_priority(version)
-        cells.append(Cell(version, tuple(_planned(choose(p, priority)) for p in packages)))
-    return Plan(project, lock, platform, selection, tuple(cells), (*matrix.notes, *notes))
+        planned = tuple(_planned(choose(p, priority)) for p in packages)
+        cells.append(Cell(version, planned, full))
+    return dataclasses.replace(plan, cells=tuple(cells))
 
 
 def _planned(choice: Choice) -> PlannedPackage:

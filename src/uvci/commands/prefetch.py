@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import platform
 import sys
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
-    plan = plan_from_args(args)
+    plan = plan_from_args(args, interpreters=running_interpreter())
     given = args.wheelhouse
     wheelhouse = default_wheelhouse(args.path) if given is None else Path(given)
     claim_wheelhouse(wheelhouse if given is None else given)  # before anything is written
@@ -121,6 +122,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"uvci prefetch: {problem}", file=sys.stderr)
         return EXIT_FINDINGS
     return 0
+
+
+def running_interpreter() -> dict[str, str]:
+    """This Python's version, for its own cell: in a generated job, the cell's interpreter."""
+    major, minor = sys.version_info[:2]
+    return {f"{major}.{minor}": platform.python_version()}
 
 
 def _clear(*paths: Path) -> bool:

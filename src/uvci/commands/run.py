@@ -12,6 +12,7 @@ from rich.console import Console
 
 from uvci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
+from uvci.plan import plan_cells
 from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.session import Outcome, RunOptions, discover, run_matrix
 from uvci.runner.testcmd import DEFAULT_COMMAND, parse_test_command
@@ -107,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     for note in plan.notes:
         console.print(f"uvci run: note: {note}", highlight=False)
     cells = discover(plan, args.require_all)
+    found = {c.python: c.interpreter.version for c in cells if c.interpreter is not None}
+    plan = plan_cells(plan, plan.pythons, found)  # each cell at its interpreter's own version
     with Progress(console, cells) as progress:
         outcome = run_matrix(plan, cells, options, progress)
     report(console, outcome, as_json=args.json)
