@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from uvci.errors import FatalError
 from uvci.plan import Plan, make_plan
 from uvci.platforms import DEFAULT_PLATFORM
+from uvci.redact import redact
 from uvci.selection import Selection
 
 
@@ -92,19 +94,30 @@ def plan_from_args(
     args: argparse.Namespace,
     root: Path | None = None,
     interpreters: Mapping[str, str] | None = None,
+    *,
+    need_fresh_lock: bool = False,
 ) -> Plan:
     """The plan the arguments ask for; ``interpreters`` (minor -> full version): the Pythons
-    the cells really run, where the command knows them (:mod:`uvci.patchlevels`)."""
+    the cells really run, where the command knows them (:mod:`uvci.patchlevels`). A lock whose
+    freshness uv could not check is a warning on stderr, or with ``need_fresh_lock`` an error."""
     root = root if root is not None else args.path
     if not root.is_dir():
         raise FatalError(f"{root}: no such directory; pass the project directory")
-    return make_plan(
+    plan = make_plan(
         root,
         python=args.python,
         platform=args.platform,
         selection=selection_from_args(args),
         interpreters=interpreters,
     )
+    if need_fresh_lock and plan.lock_unchecked:
+        raise FatalError(
+            f"{plan.lock.path}: freshness not checked, and a pipeline is generated only for a "
+            f"lock known to be fresh: {plan.lock_unchecked}"
+        )
+    for warning in plan.warnings:
+        print(f"uvci {args.command}: warning: {redact(warning)}", file=sys.stderr)
+    return plan
 
 
 # Characters no option value written into YAML may hold: C0 controls (newline and tab

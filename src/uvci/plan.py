@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uvci.errors import FatalError
+from uvci.freshness import Freshness, check_fresh
 from uvci.lock import Lock, load_lock
 from uvci.patchlevels import full_version
 from uvci.platforms import DEFAULT_PLATFORM, resolve_target
@@ -21,7 +21,6 @@ from uvci.project import Project, load_project, python_matrix
 from uvci.redact import redact
 from uvci.resolve import Choice, choose, walk
 from uvci.selection import Selection, roots
-from uvci.uvproc import run_uv
 
 SHARED_LAYOUT_RATIO = 1.25  # one shared wheelhouse while the union is within 25% of a cell
 
@@ -98,6 +97,12 @@ class Plan:
     selection: Selection
     cells: tuple[Cell, ...]
     notes: tuple[str, ...] = field(default=())
+    lock_unchecked: str | None = None  # why uv.lock's freshness could not be checked (a warning)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        unchecked = self.lock_unchecked
+        return (f"uv.lock freshness not checked: {unchecked}",) if unchecked else ()
 
     @property
     def pythons(self) -> tuple[str, ...]:
@@ -142,6 +147,7 @@ class Plan:
             "shared": self.shared.to_json(),
             "layout": self.layout,
             "notes": [redact(note) for note in self.notes],
+            "warnings": [redact(w) for w in self.warnings],
         }
 
 
@@ -161,10 +167,10 @@ def make_plan(
     selection = selection or Selection()
     project = load_project(root)
     lock = load_lock(root / "uv.lock")
-    notes = list(check_fresh(project, lock)) if check_lock else []
+    fresh = check_fresh(project, lock) if check_lock else Freshness()
     resolve_target(platform)  # an unknown platform fails before the matrix is worked out
     matrix = python_matrix(project, lock.requires_python, python, today)
-    plan = Plan(project, lock, platform, selection, (), (*matrix.notes, *notes))
+    plan = Plan(project, lock, platform, selection, (), matrix.notes, fresh.unchecked)
     return plan_cells(plan, matrix.pythons, interpreters)
 
 
@@ -197,31 +203,3 @@ def _planned(choice: Choice) -> PlannedPackage:
         size=(dist.size or 0) if dist else 0,
         source=package.source,
     )
-
-
-def check_fresh(project: Project, lock: Lock) -> tuple[str, ...]:
-    """Fail as ``uv sync --locked`` would when uv.lock is out of date with pyproject.toml."""
-    rc, _, err = run_uv(
-        ["lock", "--check", "--offline", "--quiet", "--no-progress"],
-        cwd=project.root,
-        env=None,
-    )
-    if rc == 0:
-        return ()
-    if rc == 127:
-        return ("uv not found: could not check that uv.lock is up to date",)
-    if "no interpreter found" in err.lower():
-        return ("no local interpreter fits requires-python: uv.lock freshness not checked",)
-    first = next((line for line in err.splitlines() if line.strip()), "").strip()
-    said = first.removeprefix("error: ")
-    if "required uv version" in err.lower():
-        raise FatalError(
-            f"{project.pyproject}: [tool.uv] required-version excludes the local uv "
-            f"[uv: {said}]; install a uv it allows"
-        )
-    if "needs to be updated" in err or "No solution found" in err:
-        raise FatalError(
-            f"{lock.path}: out of date with {project.pyproject} (uv sync --locked would refuse "
-            f"it); run `uv lock` and commit uv.lock [uv: {said}]"
-        )
-    raise FatalError(f"{lock.path}: `uv lock --check --offline` failed: {said}")

@@ -43,6 +43,12 @@ class FaultyIndex(LoopbackIndex):
 class _FaultyHandler(_Handler):
     owner: FaultyIndex
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a deadline, a loop)
+            return
+
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         self.owner.authorizations.append((path, self.headers.get("Authorization", "")))

@@ -209,7 +209,7 @@ def regenerate_command(args: argparse.Namespace, plan: Plan) -> str:
 
 def run(args: argparse.Namespace) -> int:
     refuse_control_characters(args)  # every value may end up in the YAML: one check, first
-    plan = plan_from_args(args)
+    plan = plan_from_args(args, need_fresh_lock=True)
     opts = options(args, plan)
     command = regenerate_command(args, plan)
     if args.component is not None:
