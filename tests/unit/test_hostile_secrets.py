@@ -133,3 +133,28 @@ def test_not_found_error_masks_a_token_only_url(
     assert rc == 2
     assert "gamma-1.1-py3-none-any.whl?token=****" in err
     assert_clean(err)
+
+
+DOCTORED = """\
+.t:
+  image: ghcr.io/astral-sh/uv:0.9.0-python3.12-bookworm-slim
+  script:
+    - uv pip install --index-url https://bob:PASSWORD@pypi.corp/simple?token=TOKEN requests
+    - pytest
+a:
+  extends: .t
+b:
+  extends: .t
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "codeclimate"])
+def test_doctor_quotes_scripts_without_their_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    text = DOCTORED.replace("PASSWORD", PASSWORD).replace("TOKEN", TOKEN)
+    (tmp_path / ".gitlab-ci.yml").write_text(text)
+    rc, out, err = run(capsys, "doctor", str(tmp_path), "--format", fmt)
+    assert rc == 1, err
+    assert "bob:****@pypi.corp" in out
+    assert_clean(out, err)
