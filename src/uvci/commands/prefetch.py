@@ -46,7 +46,12 @@ installs offline:
 Files already present are verified by hash, not downloaded again; a corrupted one is fetched
 again. Downloads use the index credentials and settings uv uses: UV_INDEX_<NAME>_USERNAME and
 _PASSWORD for the [[tool.uv.index]] entries of pyproject.toml, ~/.netrc (or NETRC),
-SSL_CERT_FILE, HTTP(S)_PROXY/NO_PROXY, UV_HTTP_RETRIES, UV_HTTP_TIMEOUT.
+SSL_CERT_FILE, HTTP(S)_PROXY/NO_PROXY, UV_HTTP_RETRIES, UV_HTTP_TIMEOUT; each file must
+arrive within UV_HTTP_TIMEOUT + size / UVCI_HTTP_MIN_RATE seconds (bytes/s, default 10000; 0:
+no deadline).
+
+uvci removes files only from a wheelhouse it created (marked with .uvci-wheelhouse), an empty
+directory, or an earlier uvci's wheelhouse; any other --wheelhouse is refused.
 
 Beside the wheelhouse W it writes W.prefetch.json (the --json report) and, when the run changed
 nothing, W.unchanged: a GitLab after_script can test for it and skip saving the cache.
