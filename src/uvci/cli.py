@@ -84,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv, command)
     except Exception as exc:  # a bug in uvci: one line, the traceback only with --debug
-        return crashed(exc, command, debug=_debug(argv))
+        named = command or next((word for word in argv if word in COMMANDS), None)
+        return crashed(exc, named, debug=_debug(argv))
 
 
 def _main(argv: list[str], command: str | None) -> int:

@@ -153,3 +153,5 @@ def test_unexpected_error_is_one_line_exit_3(
     assert rc == 3
     assert err.startswith("Traceback (most recent call last):") and "hunter2" not in err
     assert err.splitlines()[-1].startswith("uvci plan: internal error: RuntimeError")
+    rc, err = run(capsys, "--debug", "plan", project)
+    assert rc == 3 and err.splitlines()[-1].startswith("uvci plan: internal error:")
