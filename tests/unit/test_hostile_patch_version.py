@@ -97,7 +97,7 @@ def test_prefetch_in_the_cells_own_python_uses_its_version(
     wheelhouse = tmp_path / "wh"
     argv = [str(venv / "bin" / "python"), "-m", "uvci", "prefetch", str(patchy)]
     argv += ["--python", "3.11", "--cell", "3.11", "--wheelhouse", str(wheelhouse)]
-    done = subprocess.run(argv, env={**uv_env, "PYTHONPATH": str(REPO / "src")}, text=True,
+    done = subprocess.run(argv, env=uv_env, text=True,
                           capture_output=True, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     listed = (wheelhouse / "requirements-3.11.txt").read_text()
