@@ -3,8 +3,10 @@
 Every command lives in ``uvci.commands.<name>`` and exposes ``SUMMARY`` (one line, the same
 as in :data:`COMMANDS`), ``DESCRIPTION`` (the --help text), ``add_arguments(parser)`` and
 ``run(args) -> int``. Only the module of the command being run is imported (the others cost
-start-up time in every CI job). The one top-level handler below turns :class:`FatalError`
-into one line on stderr.
+start-up time in every CI job). The top-level handler below turns :class:`FatalError` into one
+line on stderr (secrets redacted, control characters escaped), and any other exception (a bug)
+into one line naming uvci's version and where to report it, exit 3; ``--debug`` adds the
+traceback.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
+from argparse import SUPPRESS
 from collections.abc import Sequence
 from types import ModuleType
 
 from uvci import __version__
-from uvci.errors import EXIT_INTERRUPTED, FatalError
+from uvci.errors import EXIT_BUG, EXIT_INTERRUPTED, REPORT_TO, FatalError, one_line
+from uvci.redact import redact
 
 # Each command and its one-line summary (a test checks they match the modules' SUMMARY).
 COMMANDS = {
@@ -39,6 +44,9 @@ Fast, correct GitLab CI for uv projects tested across a Python matrix.
 """
 
 
+DEBUG_HELP = "on an unexpected error (a bug in uvci), show the traceback"
+
+
 def _command_module(name: str) -> ModuleType:
     return importlib.import_module(f"uvci.commands.{name}")
 
@@ -51,6 +59,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"uvci {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, summary in COMMANDS.items():
         if only is not None and name != only:
@@ -64,13 +73,23 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(cmd_parser)
+        cmd_parser.add_argument("--debug", action="store_true", default=SUPPRESS, help=DEBUG_HELP)
         cmd_parser.set_defaults(_module=module)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    try:
+        return _main(argv, command)
+    except Exception as exc:  # a bug in uvci: one line, the traceback only with --debug
+        named = command or next((word for word in argv if word in COMMANDS), None)
+        return crashed(exc, named, debug=_debug(argv))
+
+
+def _main(argv: list[str], command: str | None) -> int:
+    parser = build_parser(only=command)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -78,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._module.run(args))
     except FatalError as exc:
-        print(f"uvci {args.command}: error: {exc.message}", file=sys.stderr)
+        print(f"uvci {args.command}: error: {one_line(redact(exc.message))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"uvci {args.command}: interrupted", file=sys.stderr)
@@ -87,3 +106,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+
+def _debug(argv: list[str]) -> bool:
+    """``--debug`` among uvci's own arguments (not after ``--``, where `uvci run`'s test's go)."""
+    return "--debug" in (argv[: argv.index("--")] if "--" in argv else argv)
+
+
+def crashed(exc: BaseException, command: str | None, *, debug: bool) -> int:
+    """Report an unexpected error: one line naming uvci's version and where to report it."""
+    where = f"uvci {command}" if command else "uvci"
+    if debug:
+        print(redact(traceback.format_exc()), end="", file=sys.stderr)
+    what = one_line(redact(f"{type(exc).__name__}: {exc}"))
+    again = "" if debug else " (run it again with --debug for the traceback)"
+    print(
+        f"{where}: internal error: {what}; this is a bug in uvci {__version__}: please report "
+        f"it to {REPORT_TO} with this line{again}",
+        file=sys.stderr,
+    )
+    return EXIT_BUG

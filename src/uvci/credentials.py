@@ -30,13 +30,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from uvci.errors import FatalError
+from uvci.redact import redact
 from uvci.tomlio import load_toml
 
 _URL_ENV = ("UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL")
 _PROXY_ENV = tuple(
     k for p in ("http", "https", "all") for k in (f"{p}_proxy", f"{p.upper()}_PROXY")
 )
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<info>[^/@\s]+)@")
 
 
 @dataclass(frozen=True)
@@ -118,16 +119,11 @@ class Auth:
         return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
 
     def mask(self, text: str) -> str:
-        """``text`` with URL user-info shown as ``user:****@`` and every known password hidden."""
-        text = _USERINFO.sub(_mask_info, text)
+        """``text`` redacted (:func:`uvci.redact.redact`) and every known password hidden."""
+        text = redact(text)
         for secret in self.secrets():
             text = text.replace(secret, "****")
         return text
-
-
-def _mask_info(match: re.Match[str]) -> str:
-    user = match.group("info").split(":", 1)[0]
-    return f"{match.group('scheme')}{user}:****@"
 
 
 def _config_files(root: Path, env: Mapping[str, str]) -> list[Path]:
@@ -158,11 +154,18 @@ def _env_urls(env: Mapping[str, str]) -> list[tuple[str | None, str]]:
 
 
 def _index(name: str | None, url: str, env: Mapping[str, str]) -> Index:
+    try:
+        urlsplit(url).port  # noqa: B018 (parsed for its check)
+    except ValueError as exc:
+        raise FatalError(
+            f"index URL {redact(url)} ({name or 'from the environment'}): {exc}; fix it in "
+            "pyproject.toml, uv.toml or UV_INDEX/UV_DEFAULT_INDEX"
+        ) from None
     creds = _embedded(url)
     if name:
         prefix = env_name(name)
-        user = env.get(f"{prefix}_USERNAME")
-        password = env.get(f"{prefix}_PASSWORD")
+        user = env.get(f"{prefix}_USERNAME") or None  # empty is unset (uv then tries netrc)
+        password = env.get(f"{prefix}_PASSWORD") or None
         if user is not None or password is not None:
             creds = Credentials(user or (creds.username if creds else ""), password or "")
     return Index(name, normalize_url(url), creds)

@@ -4,7 +4,8 @@
 destination directory (``.<name>.<random>.part``, a name no installer takes for a dist), its
 sha256 checked against the lock, and only then renamed into place with ``os.replace``; any
 failure or interruption removes the temp file. Settings a uv user already has apply:
-``UV_HTTP_RETRIES`` (default 3), ``UV_HTTP_TIMEOUT`` (seconds, default 30), ``SSL_CERT_FILE`` /
+``UV_HTTP_RETRIES`` (default 3), ``UV_HTTP_TIMEOUT`` (seconds, default 30; with
+``UVCI_HTTP_MIN_RATE`` it bounds each file, :mod:`uvci.httplimits`), ``SSL_CERT_FILE`` /
 ``SSL_CERT_DIR``, ``UV_INSECURE_HOST`` and the ``HTTP(S)_PROXY`` / ``NO_PROXY`` variables
 (through urllib). ``UVCI_HTTP_BACKOFF`` sets the first retry delay (default 0.5 s, doubling).
 Connection errors, 5xx, 429 and a hash mismatch are retried; 404 and other 4xx fail at once.
@@ -28,7 +29,16 @@ from uvci import __version__
 from uvci.atomicfile import Progress, VerifyError, write_verified
 from uvci.credentials import Auth
 from uvci.errors import FatalError
-from uvci.httpconn import ConnectionPool, direct
+from uvci.httpconn import REDIRECTS, ConnectionPool, direct
+from uvci.httplimits import (
+    DEFAULT_MIN_RATE,
+    MAX_REDIRECTS,
+    TooSlow,
+    env_number,
+    http_timeout,
+    opener,
+    within_deadline,
+)
 
 CHUNK = 256 * 1024
 
@@ -43,21 +53,6 @@ class _Retry(Exception):
     def __init__(self, message: str, delay: float | None = None) -> None:
         super().__init__(message)
         self.delay = delay
-
-
-def _env_number(env: Mapping[str, str], key: str, default: float, *, whole: bool = False) -> float:
-    """A number of at least 0 from ``env`` (``whole``: a whole number, as uv reads a count)."""
-    raw = env.get(key, "").strip()
-    if not raw:
-        return default
-    kind = "a whole number" if whole else "a number"
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        raise FatalError(f"{key}={raw!r}: not {kind}; fix or unset it") from None
-    if not value >= 0:  # also catches nan
-        raise FatalError(f"{key}={raw!r}: must be {kind} of at least 0; fix or unset it")
-    return value
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -106,10 +101,10 @@ class Fetcher:
         self.auth = auth
         self.root = root  # relative paths in the lock (path registries) are from here
         self.notify = notify  # told about each retry
-        self.retries = int(_env_number(env, "UV_HTTP_RETRIES", 3, whole=True))
-        timeout = _env_number(env, "UV_REQUEST_TIMEOUT", 30)
-        self.timeout = _env_number(env, "UV_HTTP_TIMEOUT", timeout)
-        self.backoff = _env_number(env, "UVCI_HTTP_BACKOFF", 0.5)
+        self.retries = int(env_number(env, "UV_HTTP_RETRIES", 3, whole=True))
+        self.timeout = http_timeout(env)
+        self.min_rate = env_number(env, "UVCI_HTTP_MIN_RATE", DEFAULT_MIN_RATE)
+        self.backoff = env_number(env, "UVCI_HTTP_BACKOFF", 0.5)
         self.insecure = set(env.get("UV_INSECURE_HOST", "").split())
         self.stop = threading.Event()
         self._ca = {k: env.get(k, "") for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
@@ -121,8 +116,8 @@ class Fetcher:
             if self._made is None:
                 secure, lax = _ssl_context(self._ca), _insecure_context()
                 self._made = _Transport(
-                    urllib.request.build_opener(urllib.request.HTTPSHandler(context=secure)),
-                    urllib.request.build_opener(urllib.request.HTTPSHandler(context=lax)),
+                    opener(urllib.request.HTTPSHandler(context=secure)),
+                    opener(urllib.request.HTTPSHandler(context=lax)),
                     ConnectionPool(dict.fromkeys(self.insecure, lax), secure, self.timeout),
                 )
             return self._made
@@ -198,8 +193,9 @@ class Fetcher:
                 length = response.headers.get("Content-Length")
                 expected = int(length) if length and length.isdigit() else None
                 chunks = _chunks(response, self.stop)
-                return write_verified(chunks, dest, sha256, progress, expected)
-        except VerifyError as exc:
+                timed = within_deadline(chunks, expected, self.timeout, self.min_rate)
+                return write_verified(timed, dest, sha256, progress, expected)
+        except (VerifyError, TooSlow) as exc:
             raise _Retry(str(exc)) from None
         except BaseException:
             if self._made is not None:  # a connection left mid-response cannot be reused
@@ -216,6 +212,11 @@ class Fetcher:
         self, exc: urllib.error.HTTPError, url: str, dest: Path, registry: str | None
     ) -> Exception:
         masked = self.auth.mask(url)
+        if exc.code in REDIRECTS:  # urllib gave up: a loop, or more than MAX_REDIRECTS
+            return FatalError(
+                f"{dest.name}: {masked} redirects in a loop (or more than {MAX_REDIRECTS} "
+                "times); check the index URL in uv.lock and the index's redirects"
+            )
         if exc.code == 429 or exc.code >= 500:
             return _Retry(
                 f"HTTP {exc.code} {exc.reason}", _retry_after(exc.headers.get("Retry-After"))

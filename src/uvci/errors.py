@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+# Where an unexpected error (a bug) should be reported; one place, named by the crash line.
+REPORT_TO = "the uvci issue tracker (the project's GitLab/GitHub issues)"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
 # Exit codes shared by every command.
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # the command ran and found something wrong (failed cell, doctor finding)
 EXIT_USAGE = 2  # bad input: the command could not do its work
+EXIT_BUG = 3  # an unexpected error: a bug in uvci (the traceback with --debug)
 EXIT_INTERRUPTED = 130
 
 
@@ -22,3 +29,9 @@ class FatalError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: line breaks become ``; ``, control characters escapes."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], "; ".join(lines))

@@ -6,6 +6,7 @@ orchestrator in :mod:`uvci.wheelhouse` stays a short list of steps.
 
 from __future__ import annotations
 
+import errno
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -18,6 +19,7 @@ from uvci.atomicfile import file_sha256
 from uvci.download import Fetcher
 from uvci.errors import FatalError
 from uvci.manifest import MANIFEST, FileEntry
+from uvci.ownership import MARKER
 from uvci.plan import Cell, PlannedPackage, Totals
 from uvci.progress import Reporter
 from uvci.sdists import BUILD_DIR_PREFIX
@@ -211,7 +213,7 @@ def keep_names(
     requirement_files: Iterable[str],
 ) -> set[str]:
     """What a prune keeps: the plan's dists, builds of its sdists, manifest, requirement files."""
-    keep = {*lock_files, *requirement_files, MANIFEST}
+    keep = {*lock_files, *requirement_files, MANIFEST, MARKER}
     keep |= {name for name, entry in built.items() if entry.sdist_sha256 in sdist_hashes}
     return keep
 
@@ -222,7 +224,14 @@ def exclusive(lock_file: Path, reporter: Reporter) -> Iterator[None]:
     if fcntl is None:  # pragma: no cover - Windows
         yield
         return
-    with lock_file.open("a+b") as handle:
+    try:
+        handle = lock_file.open("a+b")
+    except OSError as exc:
+        if exc.errno != errno.EROFS:
+            raise
+        yield  # a read-only file system: no run can change it, there is nothing to serialize
+        return
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
 from uvci.errors import FatalError
+from uvci.redact import redact
 from uvci.tomlio import load_toml
 
 SUPPORTED_VERSIONS = (1,)
@@ -132,11 +135,18 @@ class _Reader:
             },
         )
 
-    def malformed(self, what: str, exc: Exception) -> FatalError:
+    def malformed(self, what: str, exc: Exception, needle: str | None = None) -> FatalError:
         problem = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
-        return FatalError(
-            f"{self.path}: {what} is malformed ({problem}); re-create it with `uv lock`"
-        )
+        where = f"{self.path}:{self.line_of(needle)}" if needle else str(self.path)
+        return FatalError(f"{where}: {what} is malformed ({problem}); re-create it with `uv lock`")
+
+    def line_of(self, needle: str) -> int:
+        """The first line of the lock that is ``needle`` (1 if none is)."""
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for number, line in enumerate(self.path.read_text("utf-8").splitlines(), 1):
+                if line.strip() == needle:
+                    return number
+        return 1
 
     def numbered(self, number: int, raw: Any) -> Package:
         """Package ``number`` (1-based); a malformed one is an error naming it."""
@@ -145,7 +155,7 @@ class _Reader:
         except _SHAPE_ERRORS as exc:
             name = raw.get("name") if isinstance(raw, dict) else None
             what = f"package {name!r}" if isinstance(name, str) else f"package #{number}"
-            raise self.malformed(what, exc) from None
+            raise self.malformed(what, exc, f"name = {json.dumps(name)}") from None
 
     def _specifier(self, raw: str) -> SpecifierSet:
         try:
@@ -205,6 +215,7 @@ def _source(raw: dict[str, Any]) -> tuple[str, str]:
 def _dist(raw: dict[str, Any], source: str) -> Dist:
     url = raw.get("url")
     path = raw.get("path")
+    _check_url(url or source)
     location = url or path or source
     filename = raw.get("filename") or unquote(urlsplit(location).path.rsplit("/", 1)[-1])
     digest = raw.get("hash", "")
@@ -215,3 +226,13 @@ def _dist(raw: dict[str, Any], source: str) -> Dist:
         sha256=digest.split(":", 1)[1] if digest.startswith("sha256:") else None,
         size=raw.get("size"),
     )
+
+
+def _check_url(url: str) -> None:
+    """A URL whose port is out of range fails here, as one error naming its package."""
+    if "://" not in url:
+        return
+    try:
+        urlsplit(url).port  # noqa: B018 (parsed for its check)
+    except ValueError as exc:
+        raise ValueError(f"URL {redact(url)}: {exc}; fix the index URL") from None

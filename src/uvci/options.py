@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from uvci.errors import FatalError
 from uvci.plan import Plan, make_plan
 from uvci.platforms import DEFAULT_PLATFORM
+from uvci.redact import redact
 from uvci.selection import Selection
 
 
@@ -87,14 +91,51 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
 
 
 def plan_from_args(
-    args: argparse.Namespace, root: Path | None = None, default_platform: str = DEFAULT_PLATFORM
+    args: argparse.Namespace,
+    root: Path | None = None,
+    interpreters: Mapping[str, str] | None = None,
+    *,
+    need_fresh_lock: bool = False,
+    default_platform: str = DEFAULT_PLATFORM,
 ) -> Plan:
+    """The plan the arguments ask for; ``interpreters`` (minor -> full version): the Pythons
+    the cells really run, where the command knows them (:mod:`uvci.patchlevels`). A lock whose
+    freshness uv could not check is a warning on stderr, or with ``need_fresh_lock`` an error.
+    ``default_platform``: without --platform (`uvci run`: this machine's)."""
     root = root if root is not None else args.path
     if not root.is_dir():
         raise FatalError(f"{root}: no such directory; pass the project directory")
-    return make_plan(
+    plan = make_plan(
         root,
         python=args.python,
         platform=args.platform or default_platform,
         selection=selection_from_args(args),
+        interpreters=interpreters,
     )
+    if need_fresh_lock and plan.lock_unchecked:
+        raise FatalError(
+            f"{plan.lock.path}: freshness not checked, and a pipeline is generated only for a "
+            f"lock known to be fresh: {plan.lock_unchecked}"
+        )
+    for warning in plan.warnings:
+        print(f"uvci {args.command}: warning: {redact(warning)}", file=sys.stderr)
+    return plan
+
+
+# Characters no option value written into YAML may hold: C0 controls (newline and tab
+# included), DEL, C1 controls and the Unicode line/paragraph separators YAML breaks lines on.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def refuse_control_characters(args: argparse.Namespace) -> None:
+    """Every option value (text, path or list of them) on one line, free of control characters:
+    `uvci generate` writes them into YAML, where a newline would start a new key."""
+    for name, value in vars(args).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, (str, Path)) and _CONTROL.search(str(item)):
+                flag = "PATH" if name == "path" else f"--{name.replace('_', '-')}"
+                raise FatalError(
+                    f"{flag} {str(item)!r}: holds a control character (a newline, tab, ...), "
+                    "which would be written into the generated YAML; pass it on one line"
+                )

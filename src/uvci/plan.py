@@ -5,20 +5,22 @@ Every command builds on :func:`make_plan`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uvci.errors import FatalError
+from uvci.freshness import Freshness, check_fresh
 from uvci.lock import Lock, load_lock
+from uvci.patchlevels import full_version
 from uvci.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.project import Project, load_project, python_matrix
+from uvci.redact import redact
 from uvci.resolve import Choice, choose, walk
 from uvci.selection import Selection, roots
-from uvci.uvproc import run_uv
 
 SHARED_LAYOUT_RATIO = 1.25  # one shared wheelhouse while the union is within 25% of a cell
 
@@ -44,13 +46,16 @@ class PlannedPackage:
 
     def to_json(self) -> dict[str, Any]:
         keys = ("name", "version", "file", "url", "sha256", "size", "kind")
-        return {k: getattr(self, k) for k in keys}
+        data = {k: getattr(self, k) for k in keys}
+        data["url"] = redact(self.url) if self.url else self.url  # no secret in any output
+        return data
 
 
 @dataclass(frozen=True)
 class Cell:
     python: str
     packages: tuple[PlannedPackage, ...]
+    full_version: str = ""  # the python_full_version its markers were evaluated at
 
     @property
     def download_bytes(self) -> int:
@@ -67,6 +72,7 @@ class Cell:
     def to_json(self) -> dict[str, Any]:
         return {
             "python": self.python,
+            "python_full_version": self.full_version,
             "packages": [p.to_json() for p in self.packages],
             "download_bytes": self.download_bytes,
             "build_from_source": list(self.build_from_source),
@@ -91,6 +97,12 @@ class Plan:
     selection: Selection
     cells: tuple[Cell, ...]
     notes: tuple[str, ...] = field(default=())
+    lock_unchecked: str | None = None  # why uv.lock's freshness could not be checked (a warning)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        unchecked = self.lock_unchecked
+        return (f"uv.lock freshness not checked: {unchecked}",) if unchecked else ()
 
     @property
     def pythons(self) -> tuple[str, ...]:
@@ -134,7 +146,8 @@ class Plan:
             "union": self.union.to_json(),
             "shared": self.shared.to_json(),
             "layout": self.layout,
-            "notes": list(self.notes),
+            "notes": [redact(note) for note in self.notes],
+            "warnings": [redact(w) for w in self.warnings],
         }
 
 
@@ -146,22 +159,35 @@ def make_plan(
     selection: Selection | None = None,
     today: dt.date | None = None,
     check_lock: bool = True,
+    interpreters: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Read ``root``'s pyproject.toml and uv.lock and plan every cell of the matrix."""
+    """Read ``root``'s pyproject.toml and uv.lock and plan every cell of the matrix, each at
+    the Python version it runs (``interpreters``: minor -> full version; see
+    :mod:`uvci.patchlevels`)."""
     selection = selection or Selection()
     project = load_project(root)
     lock = load_lock(root / "uv.lock")
-    notes = list(check_fresh(project, lock)) if check_lock else []
-    target = resolve_target(platform)
+    fresh = check_fresh(project, lock) if check_lock else Freshness()
+    resolve_target(platform)  # an unknown platform fails before the matrix is worked out
     matrix = python_matrix(project, lock.requires_python, python, today)
-    starts = roots(project, lock, selection)
+    plan = Plan(project, lock, platform, selection, (), matrix.notes, fresh.unchecked)
+    return plan_cells(plan, matrix.pythons, interpreters)
+
+
+def plan_cells(
+    plan: Plan, pythons: Sequence[str], interpreters: Mapping[str, str] | None = None
+) -> Plan:
+    """``plan`` with one cell per Python of ``pythons``, each evaluated at its full version."""
+    target = resolve_target(plan.platform)
+    starts = roots(plan.project, plan.lock, plan.selection)
     cells = []
-    for version in matrix.pythons:
-        full = version if version.count(".") == 2 else f"{version}.0"
-        packages = walk(lock, starts, target.markers(full))
+    for version in pythons:
+        full = full_version(version, interpreters)
+        packages = walk(plan.lock, starts, target.markers(full))
         priority = target.tag_priority(version)
-        cells.append(Cell(version, tuple(_planned(choose(p, priority)) for p in packages)))
-    return Plan(project, lock, platform, selection, tuple(cells), (*matrix.notes, *notes))
+        planned = tuple(_planned(choose(p, priority)) for p in packages)
+        cells.append(Cell(version, planned, full))
+    return dataclasses.replace(plan, cells=tuple(cells))
 
 
 def _planned(choice: Choice) -> PlannedPackage:
@@ -177,31 +203,3 @@ def _planned(choice: Choice) -> PlannedPackage:
         size=(dist.size or 0) if dist else 0,
         source=package.source,
     )
-
-
-def check_fresh(project: Project, lock: Lock) -> tuple[str, ...]:
-    """Fail as ``uv sync --locked`` would when uv.lock is out of date with pyproject.toml."""
-    rc, _, err = run_uv(
-        ["lock", "--check", "--offline", "--quiet", "--no-progress"],
-        cwd=project.root,
-        env=None,
-    )
-    if rc == 0:
-        return ()
-    if rc == 127:
-        return ("uv not found: could not check that uv.lock is up to date",)
-    if "no interpreter found" in err.lower():
-        return ("no local interpreter fits requires-python: uv.lock freshness not checked",)
-    first = next((line for line in err.splitlines() if line.strip()), "").strip()
-    said = first.removeprefix("error: ")
-    if "required uv version" in err.lower():
-        raise FatalError(
-            f"{project.pyproject}: [tool.uv] required-version excludes the local uv "
-            f"[uv: {said}]; install a uv it allows"
-        )
-    if "needs to be updated" in err or "No solution found" in err:
-        raise FatalError(
-            f"{lock.path}: out of date with {project.pyproject} (uv sync --locked would refuse "
-            f"it); run `uv lock` and commit uv.lock [uv: {said}]"
-        )
-    raise FatalError(f"{lock.path}: `uv lock --check --offline` failed: {said}")

@@ -30,6 +30,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from uvci.redact import redact
+
 
 class Reporter:
     """Silent progress sink; subclasses show it. All methods are thread-safe."""
@@ -89,7 +91,7 @@ class PlainReporter(Reporter):
             self._print(f"  {action} {filename} ({size / 1e6:,.2f} MB)")
 
     def note(self, message: str) -> None:
-        self._print(f"  note: {message}")
+        self._print(f"  note: {redact(message)}")
 
     def end(self, summary: str) -> None:
         if self.gitlab and self._open:
@@ -131,7 +133,7 @@ class RichReporter(Reporter):
             self._progress.console.print(line, markup=False, highlight=False)
 
     def note(self, message: str) -> None:
-        self._progress.console.print(Text.assemble(("  note: ", "yellow"), message))
+        self._progress.console.print(Text.assemble(("  note: ", "yellow"), redact(message)))
 
     def end(self, summary: str) -> None:
         if self._task is not None:

@@ -57,6 +57,7 @@ from uvci.fill import (
     snapshot,
 )
 from uvci.manifest import MANIFEST, FileEntry, Manifest, fingerprint, load_manifest
+from uvci.ownership import claim_wheelhouse
 from uvci.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.platforms import resolve_target
 from uvci.progress import Reporter
@@ -177,7 +178,7 @@ def fill_wheelhouse(
     (threads or processes) run one after the other.
     """
     chosen = select_cells(plan, cells)
-    _make_dir(wheelhouse)
+    claim_wheelhouse(wheelhouse)
     try:
         with exclusive(status_paths(wheelhouse).lock, reporter or Reporter()):
             job = _Fill(plan, wheelhouse, chosen, reporter or Reporter(), env)
@@ -208,7 +209,6 @@ class _Fill:
         auth = load_auth(plan.project.root, env)
         fetcher = Fetcher(auth, plan.project.root, env, notify=reporter.note)
         self.verifier = Verifier(wheelhouse, fetcher, reporter)
-        self.kept: set[str] = set()
 
     def run(
         self, jobs: int, interpreters: Mapping[str, str | Path], retain: Retain | None, build: bool
@@ -251,7 +251,7 @@ class _Fill:
             used = {n: e.used for n, e in self.old.files.items() if e.used is not None}
             keep |= retained(present, keep, used, budget)
         prune(self.wheelhouse, keep, self.reporter, self.tally)
-        self.kept = keep
+
         return keep
 
     def fetch(self, needed: Mapping[str, PlannedPackage], jobs: int) -> dict[str, FileEntry]:
@@ -278,9 +278,10 @@ class _Fill:
         cells = write_cells(self.plan, self.chosen, wheelhouse, files, old)
         needed_id = fingerprint((name, p.sha256) for name, p in needed.items())
         generation = old.generation + (needed_id != old.needed_id)
-        entries = {n: e for n, e in old.files.items() if n in self.kept}
-        entries.update({n: replace(e, used=generation) for n, e in files.items()})
-        present = {n: e for n, e in entries.items() if (wheelhouse / n).is_file()}
+        present = {
+            n: replace(e, used=generation) for n, e in files.items() if (wheelhouse / n).is_file()
+        }
+        present |= kept_entries(wheelhouse, old.files, present)  # other cells', retained
         manifest = Manifest(present, cells, generation, needed_id)
         write_text(wheelhouse / MANIFEST, manifest.dumps())
 
@@ -297,14 +298,20 @@ class _Fill:
         )
 
 
+def kept_entries(
+    wheelhouse: Path, old: Mapping[str, FileEntry], new: Mapping[str, FileEntry]
+) -> dict[str, FileEntry]:
+    """Recorded entries of files still in the wheelhouse (other cells' after a ``cells``
+    subset) that this run did not record again: the manifest lists every file on disk."""
+    kept = {}
+    for name, entry in old.items():
+        path = wheelhouse / name
+        if name not in new and path.is_file() and path.stat().st_size == entry.size:
+            kept[name] = entry
+    return kept
+
+
 def display(path: Path) -> str:
     """``path`` relative to the working directory when it is below it, else as given."""
     relative = os.path.relpath(path)
     return str(path) if relative.startswith("..") else relative
-
-
-def _make_dir(wheelhouse: Path) -> None:
-    try:
-        wheelhouse.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FatalError(f"{wheelhouse}: cannot create the wheelhouse: {exc.strerror}") from None

@@ -19,6 +19,7 @@ from tests.support.dists import build_wheel
 from tests.support.projects import index_table, lock
 from tests.support.pyindex import LoopbackIndex
 from uvci.cli import main
+from uvci.ownership import MARKER
 
 MakeIndex = Callable[..., LoopbackIndex]
 BIG = "bigpkg-1.0-py3-none-any.whl"
@@ -265,6 +266,7 @@ def test_read_only_wheelhouse_is_a_clear_error(
 ) -> None:
     project = locked_project("pure")
     wheelhouse = tiny_disk  # read-only itself; its status files beside it are writable
+    (wheelhouse / MARKER).write_text("a wheelhouse uvci made\n")
     (wheelhouse / "stale-1.0-py3-none-any.whl").write_bytes(b"old")
     remount = ["mount", "-o", "remount,ro", str(tiny_disk)]
     if subprocess.run(remount, capture_output=True).returncode != 0:

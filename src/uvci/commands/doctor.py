@@ -10,6 +10,7 @@ from pathlib import Path
 from uvci.doctor import catalog, engine, fixer, render
 from uvci.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FatalError
 from uvci.gitlab.inputs import parse_cli
+from uvci.redact import redact
 
 SUMMARY = "find (and fix) what makes an existing uv pipeline slow or wrong"
 DESCRIPTION = """\
@@ -93,7 +94,7 @@ def doctor(config: DoctorConfig) -> int:
     report = engine.check(config.path, config.select, for_fix=fixing, inputs=config.inputs)
     if config.fix or config.dry_run:
         report = _fix(config, report)
-    sys.stdout.write(render.render(report, config.fmt))
+    sys.stdout.write(redact(render.render(report, config.fmt)))  # scripts may hold secrets
     return EXIT_FINDINGS if report.findings else EXIT_OK
 
 

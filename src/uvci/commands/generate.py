@@ -31,7 +31,7 @@ from uvci.gitlab.pipeline_gen import (
     local_builds,
 )
 from uvci.gitlab.pipeline_scripts import is_pytest
-from uvci.options import add_plan_arguments, plan_from_args
+from uvci.options import add_plan_arguments, plan_from_args, refuse_control_characters
 from uvci.plan import Plan
 from uvci.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.uvproc import uv_version
@@ -258,6 +258,7 @@ def regenerate_command(args: argparse.Namespace, plan: Plan, explicit_python: bo
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_control_characters(args)  # every value may end up in the YAML: one check, first
     explicit_python = bool(args.python)
     plan = _plan(args)
     builds = local_builds(plan)
@@ -287,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> Plan:
     """The plan; without --python, of the maintained CPythons that uv publishes an image for."""
-    plan = plan_from_args(args)
+    plan = plan_from_args(args, need_fresh_lock=True)
     variant = _variant(plan)
     keep = published(plan.pythons, variant)
     if args.python or keep == plan.pythons or not keep:
@@ -299,7 +300,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         file=sys.stderr,
     )
     args.python = list(keep)
-    return plan_from_args(args)
+    return plan_from_args(args, need_fresh_lock=True)
 
 
 def _variant(plan: Plan) -> str:

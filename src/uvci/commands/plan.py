@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -12,6 +13,7 @@ from rich.table import Table
 from uvci.errors import EXIT_FINDINGS, EXIT_OK
 from uvci.options import add_plan_arguments, plan_from_args
 from uvci.plan import Cell, Plan
+from uvci.redact import redact
 
 SUMMARY = "show what every matrix cell installs, and what a cache costs"
 DESCRIPTION = """\
@@ -56,9 +58,11 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS
 
 
-def unavailable_message(plan: Plan) -> str | None:
-    """What no cell can install (uv sync would fail there), or None when every cell can."""
-    broken = [f"Python {c.python}: {', '.join(c.unavailable)}" for c in plan.cells if c.unavailable]
+def unavailable_message(plan: Plan, pythons: Sequence[str] = ()) -> str | None:
+    """What no cell (of ``pythons``; default all) can install (uv sync would fail there), or
+    None when every cell can. `uvci prefetch` says the same and exits 1 as well."""
+    cells = [c for c in plan.cells if not pythons or c.python in pythons]
+    broken = [f"Python {c.python}: {', '.join(c.unavailable)}" for c in cells if c.unavailable]
     if not broken:
         return None
     return (
@@ -79,7 +83,7 @@ def render(plan: Plan, console: Console, *, files: bool = False) -> None:
         f" ({len(plan.lock.packages)} locked packages)"
     )
     for note in plan.notes:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {redact(note)}", markup=False)
     console.print(_cells_table(plan))
     if files:
         for cell in plan.cells:

@@ -8,17 +8,22 @@ to it (see :mod:`uvci.wheelhouse`): ``<wheelhouse>.prefetch.json`` (the ``--json
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import platform
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from uvci.atomicfile import keep_out_of_git
-from uvci.errors import FatalError
+from uvci.commands.plan import unavailable_message
+from uvci.errors import EXIT_FINDINGS, FatalError
 from uvci.fill import parse_retain
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
+from uvci.ownership import claim_wheelhouse
 from uvci.plan import Cell, Plan, make_plan
 from uvci.progress import make_reporter
+from uvci.redact import redact
 from uvci.reqfiles import write_text
 from uvci.wheelhouse import (
     PrefetchResult,
@@ -44,12 +49,18 @@ installs offline:
 Files already present are verified by hash, not downloaded again; a corrupted one is fetched
 again. Downloads use the index credentials and settings uv uses: UV_INDEX_<NAME>_USERNAME and
 _PASSWORD for the [[tool.uv.index]] entries of pyproject.toml, ~/.netrc (or NETRC),
-SSL_CERT_FILE, HTTP(S)_PROXY/NO_PROXY, UV_HTTP_RETRIES, UV_HTTP_TIMEOUT.
+SSL_CERT_FILE, HTTP(S)_PROXY/NO_PROXY, UV_HTTP_RETRIES, UV_HTTP_TIMEOUT; each file must
+arrive within UV_HTTP_TIMEOUT + size / UVCI_HTTP_MIN_RATE seconds (bytes/s, default 10000; 0:
+no deadline).
+
+uvci removes files only from a wheelhouse it created (marked with .uvci-wheelhouse), an empty
+directory, or an earlier uvci's wheelhouse; any other --wheelhouse is refused.
 
 Beside the wheelhouse W it writes W.prefetch.json (the --json report) and, when the run changed
 nothing, W.unchanged: a GitLab after_script can test for it and skip saving the cache.
 
-exit codes: 0 done, 2 bad input or a download that failed (one line says which file and URL).
+exit codes: 0 done, 1 a cell needs a package no locked file fits (as `uvci plan` says; the rest
+is filled), 2 bad input or a download that failed (one line says which file and URL).
 
 examples:
   uvci prefetch                          # every cell of the project in the current directory
@@ -72,9 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("prefetch")
     group.add_argument(
         "--wheelhouse",
-        type=Path,
         metavar="DIR",
-        help="the wheelhouse directory (default: PATH/.uvci/wheels)",
+        help="the wheelhouse directory (default: PATH/.uvci/wheels); uvci removes files from it, "
+        "so it must be new, empty or a wheelhouse uvci created",
     )
     group.add_argument(
         "--cell",
@@ -119,30 +130,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
-    plan = plan_from_args(args)
+    interpreters = running_interpreter()
+    plan = plan_from_args(args, interpreters=interpreters)
     if args.build_env is not None:
-        plan = with_build_env(plan, args.path / args.build_env)
-    wheelhouse = args.wheelhouse or default_wheelhouse(args.path)
+        plan = with_build_env(plan, args.path / args.build_env, interpreters)
+    given = args.wheelhouse
+    wheelhouse = default_wheelhouse(args.path) if given is None else Path(given)
+    claim_wheelhouse(wheelhouse if given is None else given)  # before anything is written
     keep_out_of_git(args.path, wheelhouse)
     status = status_paths(wheelhouse)
-    _clear(status.unchanged, status.report)
+    writable = _clear(status.unchanged, status.report)
     result = _fill(args, plan, wheelhouse)
     report = json.dumps(result.to_json(), indent=2) + "\n"
-    write_text(status.report, report)
-    if not result.changed:
-        write_text(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
+    if writable:
+        write_text(status.report, report)
+        if not result.changed:
+            write_text(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
     if args.json:
         sys.stdout.write(report)
+    problem = unavailable_message(plan, result.cells)  # as `uvci plan` says it, and exits 1
+    if problem is not None:
+        print(f"uvci prefetch: {problem}", file=sys.stderr)
+        return EXIT_FINDINGS
     return 0
 
 
-def with_build_env(plan: Plan, directory: Path) -> Plan:
+def with_build_env(plan: Plan, directory: Path, interpreters: dict[str, str]) -> Plan:
     """``plan`` whose cells also install the build backend locked in ``directory``."""
     if not (directory / "uv.lock").is_file():
         raise FatalError(
             f"{directory}: no uv.lock of the build backend; run `uvci generate` and commit it"
         )
-    backend = make_plan(directory, python=plan.pythons, platform=plan.platform)
+    backend = make_plan(
+        directory, python=plan.pythons, platform=plan.platform, interpreters=interpreters
+    )
     by_python = {cell.python: cell.packages for cell in backend.cells}
     cells = tuple(
         Cell(cell.python, (*cell.packages, *by_python.get(cell.python, ()))) for cell in plan.cells
@@ -150,13 +171,26 @@ def with_build_env(plan: Plan, directory: Path) -> Plan:
     return replace(plan, cells=cells)
 
 
-def _clear(*paths: Path) -> None:
-    """Remove the last run's status files: a failed run must not say "unchanged"."""
+def running_interpreter() -> dict[str, str]:
+    """This Python's version, for its own cell: in a generated job, the cell's interpreter."""
+    major, minor = sys.version_info[:2]
+    return {f"{major}.{minor}": platform.python_version()}
+
+
+def _clear(*paths: Path) -> bool:
+    """Remove the last run's status files: a failed run must not say "unchanged".
+
+    False when they sit on a read-only file system: then nothing can change there either, and
+    the old status files stay true (the fill fails if the wheelhouse needs a change)."""
     for path in paths:
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
+            if exc.errno == errno.EROFS:
+                print(f"uvci prefetch: note: {path.parent} is read-only", file=sys.stderr)
+                return False
             raise FatalError(f"{path}: cannot remove: {exc.strerror}; check permissions") from None
+    return True
 
 
 def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchResult:
@@ -177,7 +211,7 @@ def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchRes
         raise
     reporter.end(summary(result))
     for note in result.notes:
-        print(f"uvci prefetch: note: {note}", file=sys.stderr)
+        print(f"uvci prefetch: note: {redact(note)}", file=sys.stderr)
     return result
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from uvci.atomicfile import keep_out_of_git
 from uvci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
+from uvci.plan import plan_cells
 from uvci.platforms import host_platform
 from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.session import Outcome, RunOptions, discover, run_dir, run_matrix
@@ -110,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"uvci run: note: {note}", highlight=False)
     keep_out_of_git(plan.project.root, run_dir(plan, None))
     cells = discover(plan, args.require_all)
+    found = {c.python: c.interpreter.version for c in cells if c.interpreter is not None}
+    plan = plan_cells(plan, plan.pythons, found)  # each cell at its interpreter's own version
     with Progress(console, cells) as progress:
         outcome = run_matrix(plan, cells, options, progress)
     report(console, outcome, as_json=args.json)

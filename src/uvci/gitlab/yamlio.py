@@ -103,6 +103,7 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
     ``round_trip=False`` loads about twice as fast, with the same shapes and line numbers but
     no comments or styles: for reading only, never pass such a document to :func:`dumps`.
     """
+    refuse_unprintable(text, path)
     offset = detect_seq_offset(text)
     try:
         if round_trip:
@@ -117,6 +118,23 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
         problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
         raise FatalError(f"{where}: invalid YAML: {problem}; fix the syntax there") from None
     return YamlDocument(path=path, text=text, documents=documents, seq_offset=offset)
+
+
+# What YAML forbids in a stream (YAML 1.2 c-printable): C0 controls but tab/LF/CR, DEL, C1 but NEL.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+
+
+def refuse_unprintable(text: str, path: Path) -> None:
+    """A character YAML forbids (NUL, ESC, ...) is one line naming file, line and column."""
+    found = _UNPRINTABLE.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    raise FatalError(
+        f"{path}:{line}: control character U+{ord(found.group()):04X} at column {column}, which "
+        "YAML does not allow (GitLab rejects the file); remove it"
+    )
 
 
 def load_file(path: Path, *, round_trip: bool = True) -> YamlDocument:
