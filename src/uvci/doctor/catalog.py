@@ -126,7 +126,7 @@ RULES: tuple[Rule, ...] = (
         "install or a `:latest` uv image gives each run whatever uv is newest.",
         "A few seconds and a network dependency per job, and uv behaviour that changes "
         "between runs without a commit.",
-        "Use a pinned uv image (`ghcr.io/astral-sh/uv:<version>-python3.X-bookworm-slim`).",
+        "Use a pinned uv image (`ghcr.io/astral-sh/uv:<version>-python3.X-trixie-slim`).",
         i.uvc009,
     ),
     Rule(

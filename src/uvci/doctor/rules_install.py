@@ -177,7 +177,7 @@ def uvc009(ctx: Context) -> Iterator[Finding]:
                         line.loc,
                         (job.name,),
                         advice="use the image ghcr.io/astral-sh/uv:<version>-python3.X-"
-                        "bookworm-slim (pinned), " + GENERATE,
+                        "trixie-slim (pinned), " + GENERATE,
                     )
         if is_uv_image(job.image) and _unpinned_image(job.image or ""):
             yield Finding(
@@ -185,7 +185,7 @@ def uvc009(ctx: Context) -> Iterator[Finding]:
                 f"image `{job.image}` does not pin uv: each pull may bring a different uv",
                 ctx.pipeline.locate(job.config, "image"),
                 (job.name,),
-                advice="pin the tag, e.g. ghcr.io/astral-sh/uv:0.9.17-python3.12-bookworm-slim",
+                advice="pin the tag, e.g. ghcr.io/astral-sh/uv:0.13.9-python3.12-trixie-slim",
             )
 
 

@@ -28,7 +28,7 @@ def uvc010(ctx: Context) -> Iterator[Finding]:
                 image_loc(ctx, job),
                 (job.name,),
                 advice="use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
-                "bookworm-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
+                "trixie-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
             )
         if ctx.installs_project(job):
             yield from _outside_requires_python(ctx, job)
