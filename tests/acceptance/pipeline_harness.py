@@ -1,40 +1,32 @@
 """Run a generated pipeline with gitlab-ci-local on a test project served by a loopback index.
 
-gitlab-ci-local runs each job as a shell (``--force-shell-executor --shell-isolation``) in
-``.gitlab-ci-local/builds/<job>``, ignores ``image:``, and keeps caches as plain directories in
-``.gitlab-ci-local/cache/<name>``: ``<i>_<prefix>-<sha1(sha1(files))>`` for ``key: files:``
-(the i-th cache entry of the job), the key itself for a literal key. It ignores
-``fallback_keys`` (:meth:`Harness.emulate_fallback` does what GitLab would do), and it saves a
-cache by rsync-ing into the old directory where GitLab replaces the archive (the harness
-mirrors a saved wheelhouse afterwards, so a file the job removed does not survive).
-
-``rules:changes``: gitlab-ci-local evaluates them as ``git diff --name-only origin/<default
-branch>`` (``--evaluate-rule-changes false`` would make them always true, and could never show
-that a warm pipeline leaves ``uvci-prefetch`` out). The harness evaluates them deliberately:
-the test repository's ``origin`` is never contacted, and ``origin/main`` is set to the commit
-of the previous pipeline (:meth:`Harness.pushed`), so each run compares with what the previous
-push pipeline ran, as GitLab does for a push; the first run compares with an empty commit (a new
-branch: everything changed).
-
-The jobs pick their interpreter the way the generated pipeline says (``UV_PYTHON: $PYTHON``,
-``uv venv --python $PYTHON``): PATH holds the installed CPython versions' own ``bin``
-directories (never pyenv shims), so uv finds ``python3.X`` there as it would in the image.
-
 **In containers** (``Harness(..., images=container_images)``, the session fixture of
-tests/conftest.py): the docker executor, as a GitLab docker runner, with podman instead of a
-Docker engine (:data:`DOCKER_ARGS`: ``--container-executable tests/support/podman-gcl
---pull-policy if-not-present --network host``, and ``CONTAINERS_CONF``). Each job runs in its
-``image:``, built locally by tests/support/images.py under the upstream name, and reaches the
-loopback index on 127.0.0.1 through the host network. Jobs do not inherit gitlab-ci-local's
-environment there: :func:`job_variables` passes them the hermetic uv settings (dead proxies,
-``UV_DEFAULT_INDEX``, no Python downloads) as ``--variable``. The project is copied into a
-volume (no ``.gitlab-ci-local/builds/<job>`` on the host); caches are still directories in
-``.gitlab-ci-local/cache/<key>``, copied in and out of the containers.
+tests/conftest.py), as the generated pipeline's tests run it: the docker executor, as a GitLab
+docker runner, with podman instead of a Docker engine (:data:`DOCKER_ARGS`:
+``--container-executable tests/support/podman-gcl --pull-policy if-not-present --network
+host``, and ``CONTAINERS_CONF``). Each job runs in its ``image:``, built locally by
+tests/support/images.py under the upstream name, and reaches the loopback index on 127.0.0.1
+through the host network. Jobs do not inherit gitlab-ci-local's environment there:
+:func:`job_variables` passes them the hermetic uv settings (dead proxies, ``UV_DEFAULT_INDEX``,
+no Python downloads) as ``--variable``. The project is copied into a volume (no
+``.gitlab-ci-local/builds/<job>`` on the host); caches are directories in
+``.gitlab-ci-local/cache/<key>``, copied in and out of the containers. gitlab-ci-local would
+merge a saved cache into the old directory; podman-gcl replaces the key's directory instead, and
+keeps it when the job left no file to cache, as GitLab's runner does. gitlab-ci-local ignores
+``fallback_keys`` (the generated pipeline uses none).
+
+Without ``images=``: the shell executor (``--force-shell-executor --shell-isolation``), jobs in
+``.gitlab-ci-local/builds/<job>`` on the host, ``image:`` ignored; PATH holds the installed
+CPython versions' own ``bin`` directories (never pyenv shims), so uv finds ``python3.X`` there as
+it would in the image. No test uses it today: containers show everything the shell did.
+
+``rules:changes``, were a pipeline to use them: gitlab-ci-local evaluates them as ``git diff
+--name-only origin/<default branch>``; ``origin/main`` is set to the commit of the previous run
+(:meth:`Harness.pushed`), so each run compares with the previous push, as GitLab does.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -162,12 +154,6 @@ def job_path(pythons: dict[str, Path], uv_dir: Path) -> str:
     return os.pathsep.join([*dict.fromkeys(bins), "/usr/local/bin", "/usr/bin", "/bin"])
 
 
-def files_key(index: int, prefix: str, lock: Path) -> str:
-    """gitlab-ci-local's directory name for ``key: {files: [uv.lock], prefix: ...}``."""
-    inner = hashlib.sha1(lock.read_bytes()).hexdigest()
-    return f"{index}_{prefix}-{hashlib.sha1(inner.encode()).hexdigest()}"
-
-
 def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
     """``{relative path: (size, mtime_ns)}`` of every file under ``directory``."""
     out = {}
@@ -257,13 +243,6 @@ class Harness:
         """HEAD becomes the previous push: the next run's ``rules:changes`` compare with it."""
         self.git("update-ref", "refs/remotes/origin/main", "HEAD")
 
-    def emulate_fallback(self, exact: str, fallback: str) -> bool:
-        """What GitLab does for ``fallback_keys``: exact key missing -> restore the fallback."""
-        if (self.cache / exact).exists() or not (self.cache / fallback).exists():
-            return False
-        shutil.copytree(self.cache / fallback, self.cache / exact, symlinks=True)
-        return True
-
     def run(self, *variables: str) -> Run:
         """Run the pipeline (``variables``: ``NAME=value`` for every job, e.g. a schedule's
         ``CI_PIPELINE_SOURCE=schedule``); then HEAD counts as pushed."""
@@ -282,23 +261,6 @@ class Harness:
         rc, out, err = cmd_output(argv, cwd=self.project, env=self.env, timeout=900)
         self.seconds.append(time.monotonic() - started)
         requests = tuple(self.index.requests)
-        self._replace_saved_wheelhouses(before)
         self.pushed()
         logs = {p.name: p.read_text(errors="replace") for p in sorted(output_dir.glob("*.log"))}
         return Run(rc, out + err, requests, before, snapshot(self.cache), logs)
-
-    def _replace_saved_wheelhouses(self, before: dict[str, tuple[int, int]]) -> None:
-        """GitLab replaces a cache's archive when a job saves it; gitlab-ci-local rsyncs into
-        the old directory, so a file the job deleted would survive. Mirror the shared prefetch
-        job's wheelhouse into each wheelhouse cache this run saved, as GitLab would."""
-        saved = self.project / ".gitlab-ci-local" / "builds" / "uvci-prefetch" / ".uvci" / "wheels"
-        if not saved.is_dir():
-            return  # nothing saved (moved aside as unchanged), or a per-cell layout
-        after = snapshot(self.cache)
-        changed = {k.split("/")[0] for k in after.keys() ^ before.keys()}
-        changed |= {k.split("/")[0] for k in after.keys() & before.keys() if after[k] != before[k]}
-        for name in sorted(changed):
-            target = self.cache / name / ".uvci" / "wheels"
-            if target.is_dir():
-                argv = ["rsync", "-a", "--delete", f"{saved}/", f"{target}/"]
-                subprocess.run(argv, check=True, capture_output=True)

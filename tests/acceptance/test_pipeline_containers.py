@@ -119,3 +119,40 @@ def test_matrix_in_uv_images_restores_its_per_cell_cache(
         runs = (harness.cache / f"smoke-py{minor}" / ".cell" / "runs").read_text().splitlines()
         assert len(runs) == 2 and runs[0] == restored[1]
     print(f"\ncontainerised pipeline runs: {', '.join(f'{s:.1f}s' for s in harness.seconds)}")
+
+
+SAVES = """
+saves:
+  image: {image}
+  cache:
+    key: saves
+    paths: [kept/]
+  script:
+    - mkdir -p kept
+    - if [ -f kept/c ]; then mv kept aside; elif [ -f kept/a ]; then rm kept/a; touch kept/c; else touch kept/a kept/b; fi
+"""  # noqa: E501
+
+
+def test_a_saved_cache_replaces_the_key_and_an_empty_path_saves_nothing(
+    container_images: Images, locked_project: Callable[..., Path], index: LoopbackIndex,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """As GitLab's runner: a job's cache replaces the key's archive (gitlab-ci-local merges into
+    the old directory; tests/support/podman-gcl replaces it), and paths with no file upload
+    nothing ("No files to cache": the previous archive stays)."""
+    tool = gitlab_ci_local()
+    if tool is None or "3.12" not in container_images.python:
+        pytest.skip("needs gitlab-ci-local and CPython 3.12")
+    project = locked_project("pure")
+    pipeline = SAVES.format(image=container_images.python["3.12"])
+    (project / ".gitlab-ci.yml").write_text(pipeline, encoding="utf-8")
+    harness = Harness(project, index, {}, tool, tmp_path / "host-cache", Path("/usr/local/bin"),
+                      images=container_images)  # fmt: skip
+    harness.init_repo()
+    harness.commit("saves")
+    stored = harness.cache / "saves" / "kept"
+    seen = []
+    for _ in range(3):
+        assert harness.run().rc == 0
+        seen.append(sorted(p.name for p in stored.iterdir()))
+    assert seen == [["a", "b"], ["b", "c"], ["b", "c"]]  # a removed file is gone; nothing kept
