@@ -161,51 +161,6 @@ class Verifier:
         return None
 
 
-@dataclass(frozen=True)
-class Retain:
-    """How much a prune keeps beyond what the fill needs: ``factor`` times the needed bytes, or
-    ``size`` bytes in all (``--retain 2x`` / ``--retain 500MB``)."""
-
-    factor: float | None = None
-    size: int | None = None
-
-    def budget(self, needed_bytes: int) -> int:
-        return self.size if self.size is not None else int((self.factor or 0) * needed_bytes)
-
-
-_UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "M": 10**6, "MB": 10**6, "G": 10**9, "GB": 10**9}
-
-
-def parse_retain(text: str) -> Retain:
-    """``2x`` or ``500MB``; a clear error otherwise."""
-    value = text.strip().upper()
-    try:
-        if value.endswith("X"):
-            return Retain(factor=float(value[:-1]))
-        number = value.rstrip("KMGB")
-        return Retain(size=int(float(number) * _UNITS[value[len(number) :].strip()]))
-    except (ValueError, KeyError):
-        raise FatalError(
-            f"--retain {text!r}: give a multiple of the cell's bytes (2x) or a size (500MB)"
-        ) from None
-
-
-def retained(
-    present: Mapping[str, int], needed: Iterable[str], used: Mapping[str, int], budget: int
-) -> set[str]:
-    """Files no longer needed that stay within ``budget`` bytes (needed files included), most
-    recently used first; a file with no recorded use goes first."""
-    needed = set(needed)
-    spare = budget - sum(size for name, size in present.items() if name in needed)
-    keep: set[str] = set()
-    old = [name for name in present if name not in needed and name in used]
-    for name in sorted(old, key=lambda n: (-used[n], n)):
-        if present[name] <= spare:
-            keep.add(name)
-            spare -= present[name]
-    return keep
-
-
 def keep_names(
     lock_files: Iterable[str],
     built: Mapping[str, FileEntry],

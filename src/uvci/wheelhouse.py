@@ -45,7 +45,6 @@ from uvci.credentials import load_auth
 from uvci.download import Fetcher
 from uvci.errors import FatalError
 from uvci.fill import (
-    Retain,
     Tally,
     Verifier,
     exclusive,
@@ -53,7 +52,6 @@ from uvci.fill import (
     needed_files,
     parallel,
     prune,
-    retained,
     snapshot,
 )
 from uvci.manifest import MANIFEST, FileEntry, Manifest, fingerprint, load_manifest
@@ -68,6 +66,7 @@ from uvci.reqfiles import (
     write_cells,
     write_text,
 )
+from uvci.retention import Retain, retained
 from uvci.sdists import Builder
 
 DEFAULT_WHEELHOUSE = Path(".uvci") / "wheels"

@@ -15,9 +15,9 @@ from tests.support.pyindex import LoopbackIndex
 from tests.support.universe import Release, build_release
 from uvci.atomicfile import keep_out_of_git
 from uvci.errors import FatalError
-from uvci.fill import Retain, parse_retain, retained
 from uvci.plan import Plan, make_plan
 from uvci.platforms import host_platform
+from uvci.retention import Retain, parse_retain, retained
 from uvci.sdists import running_python
 from uvci.uvproc import cmd_output, run_uv, uv_executable
 from uvci.wheelhouse import PrefetchResult, fill_wheelhouse, requirements_path

@@ -18,13 +18,13 @@ from pathlib import Path
 from uvci.atomicfile import keep_out_of_git
 from uvci.commands.plan import unavailable_message
 from uvci.errors import EXIT_FINDINGS, FatalError
-from uvci.fill import parse_retain
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.ownership import claim_wheelhouse
 from uvci.plan import Cell, Plan, make_plan
 from uvci.progress import make_reporter
 from uvci.redact import redact
 from uvci.reqfiles import write_text
+from uvci.retention import parse_retain
 from uvci.wheelhouse import (
     PrefetchResult,
     default_wheelhouse,

@@ -53,10 +53,9 @@ class GenerateOptions:
 
 @dataclass(frozen=True)
 class LocalBuilds:
-    """The project's own packages (directories relative to the root) and why they build where."""
+    """The project's own packages (directories relative to the root) and how each builds."""
 
     directories: tuple[str, ...]
-    pure: bool  # every one is pure Python: one wheel could serve every cell
     reasons: tuple[str, ...]
 
 
@@ -64,14 +63,12 @@ def local_builds(plan: Plan) -> LocalBuilds:
     seen = {p.name: p for python in plan.pythons for p in local_packages(plan, python)}
     directories: list[str] = []
     reasons: list[str] = []
-    pure = True
     for package in seen.values():
-        where = os.path.relpath(package.directory.resolve(), plan.project.root.resolve())
-        kind = build_kind(package.directory)
-        pure = pure and kind.pure
-        directories.append(where)
-        reasons.append(f"{package.name}: {kind.reason}")
-    return LocalBuilds(tuple(directories), pure, tuple(reasons))
+        directories.append(
+            os.path.relpath(package.directory.resolve(), plan.project.root.resolve())
+        )
+        reasons.append(f"{package.name}: {build_kind(package.directory).reason}")
+    return LocalBuilds(tuple(directories), tuple(reasons))
 
 
 def build_pipeline(plan: Plan, opts: GenerateOptions) -> CommentedMap:
@@ -92,17 +89,17 @@ def build_pipeline(plan: Plan, opts: GenerateOptions) -> CommentedMap:
     if layout_of(plan, opts) == "shared":
         writer = newest(plan)
         readers = tuple(p for p in plan.pythons if p != writer)
-        doc[WRITER_JOB] = test_job(plan, opts, TestCells(builds, once, (writer,), writer=True))
+        doc[WRITER_JOB] = test_job(plan, opts, CellJob(builds, once, (writer,), writer=True))
         comment_before(doc, WRITER_JOB, _test_doc(plan, opts), 0)
     if readers:
-        doc["uvci-test"] = test_job(plan, opts, TestCells(builds, once, readers))
+        doc["uvci-test"] = test_job(plan, opts, CellJob(builds, once, readers))
         if WRITER_JOB not in doc:
             comment_before(doc, "uvci-test", _test_doc(plan, opts), 0)
     return doc
 
 
 @dataclass(frozen=True)
-class TestCells:
+class CellJob:
     """What a test job's cells build and which Pythons they run; ``writer``: the one job of the
     shared layout that fills the wheelhouse for every cell and uploads it."""
 
@@ -212,7 +209,7 @@ def _build_env(opts: GenerateOptions) -> str | None:
     return BUILD_ENV if opts.build_env else None
 
 
-def test_job(plan: Plan, opts: GenerateOptions, cell: TestCells) -> CommentedMap:
+def test_job(plan: Plan, opts: GenerateOptions, cell: CellJob) -> CommentedMap:
     job = mapping(("extends", ".uvci"), ("stage", opts.test_stage))
     if cell.once:
         job["needs"] = block([mapping(("job", "uvci-build"), ("artifacts", True))])
@@ -238,7 +235,7 @@ def test_job(plan: Plan, opts: GenerateOptions, cell: TestCells) -> CommentedMap
     return job
 
 
-def _test_script(plan: Plan, opts: GenerateOptions, cell: TestCells, uploads: bool) -> list[Any]:
+def _test_script(plan: Plan, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
     fill_extra = ["--retain", opts.retain, "--no-build"]
     if opts.build_env:
         fill_extra += ["--build-env", BUILD_ENV]
