@@ -61,7 +61,11 @@ class Context:
 
     def installs(self, job: Job) -> list[Command]:
         """The uv commands of ``job`` that resolve, download or install packages."""
-        return [cmd for sub, cmd in self.uv_commands(job) if sub in INSTALLING]
+        return [
+            cmd
+            for sub, cmd in self.uv_commands(job)
+            if sub in INSTALLING and not (sub == "run" and _no_sync(self, job, cmd))
+        ]
 
     def uv_jobs(self) -> list[Job]:
         if "uv" not in self._jobs:
@@ -199,6 +203,11 @@ def _lock_in(root: Path, directory: str) -> bool:
 def _cache_dir(value: str) -> p.CacheDir:
     """A cache dir that only ``$CI_PROJECT_DIR``/``$HOME`` leave symbolic is known."""
     return p.CacheDir(value, known="$" not in p.normalize(value) or p.in_project(value) is False)
+
+
+def _no_sync(ctx: Context, job: Job, cmd: Command) -> bool:
+    """``uv run --no-sync`` (or UV_NO_SYNC) runs what is installed: it installs nothing."""
+    return cmd.has("--no-sync") or ctx.flag(job, "UV_NO_SYNC", cmd)
 
 
 def _no_project(cmd: Command) -> bool:

@@ -23,7 +23,8 @@ image) against the rules below. It also reads `pyproject.toml` and `uv.lock` whe
 Severities follow GitLab Code Quality: *major* costs every pipeline real time or gives wrong
 results, *minor* costs less or only sometimes. Examples that must trigger each rule are in
 `tests/data/pipelines/positive/`, near misses that must stay clean in
-`tests/data/pipelines/negative/`.
+`tests/data/pipelines/negative/`. How often the rules are right on real public pipelines
+(recall and false findings) is in `docs/doctor-corpus.md`.
 """
 
 
