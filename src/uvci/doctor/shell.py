@@ -46,7 +46,7 @@ class Command:
     env: tuple[tuple[str, str], ...]
     line: ScriptLine
 
-    @property
+    @functools.cached_property
     def own(self) -> tuple[str, ...]:
         """The words that belong to the command itself: for ``uv run``/``uvx``, up to the
         program they run (``uv run pytest -n 4``: ``-n`` is pytest's, not uv's)."""

@@ -30,13 +30,14 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from uvci.errors import FatalError
 from uvci.gitlab import fastload
 
 _MARK = CommentMark(0)
+_SYNTAX_ERRORS: tuple[type[Exception], ...] = (YAMLError, *fastload.ERRORS)
 _SEQ_INDENT = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?\n( *)- ", re.MULTILINE)
 
 
@@ -92,7 +93,7 @@ def detect_seq_offset(text: str) -> int:
     return max(0, len(match.group(3)) - len(match.group(1)))
 
 
-def _error_line(exc: YAMLError) -> int | None:
+def _error_line(exc: Exception) -> int | None:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     return None if mark is None else int(mark.line) + 1
 
@@ -111,10 +112,10 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
             documents = fastload.compose_all(text)
     except RecursionError:
         raise FatalError(f"{path}: nested too deeply to read; flatten the YAML") from None
-    except YAMLError as exc:
+    except _SYNTAX_ERRORS as exc:
         line = _error_line(exc)
         where = f"{path}:{line}" if line else str(path)
-        problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FatalError(f"{where}: invalid YAML: {problem}; fix the syntax there") from None
     return YamlDocument(path=path, text=text, documents=documents, seq_offset=offset)
 
