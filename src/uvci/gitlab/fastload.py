@@ -48,6 +48,32 @@ def compose_all(text: str) -> list[Any]:
     return [builder.build(node) for node in nodes]
 
 
+def nesting_beyond(text: str, limit: int) -> int | None:
+    """The 1-based line where collections first nest deeper than ``limit``, by libyaml's
+    event stream (fast, no recursion), or None (also when PyYAML is missing or the text is not
+    valid YAML: the loaders report that)."""
+    if _CLoader is None:
+        return None
+    loader = _CLoader(text)
+    depth = 0
+    try:
+        while (event := loader.get_event()) is not None:
+            kind = type(event).__name__
+            depth += kind in ("MappingStartEvent", "SequenceStartEvent")
+            depth -= kind in ("MappingEndEvent", "SequenceEndEvent")
+            if depth > limit:
+                return _line(event.start_mark)
+    except pyyaml.YAMLError as exc:  # libyaml's own depth limit is a nesting problem too
+        return _line(getattr(exc, "problem_mark", None)) if "nesting depth" in str(exc) else None
+    finally:
+        loader.dispose()
+    return None
+
+
+def _line(mark: Any) -> int:
+    return int(mark.line) + 1 if mark is not None else 0
+
+
 def _c_compose(text: str) -> list[Any]:
     assert _CLoader is not None
     loader = _CLoader(text)

@@ -23,7 +23,7 @@ from uvci.gitlab.inputs import Inputs, declared
 from uvci.gitlab.nodes import Loc, MergedMap, Registry, TrackedList, deep_merge, site_of
 
 MAX_REFERENCE_DEPTH = 10
-MAX_NESTING = 100  # mappings and lists inside each other
+MAX_NESTING = yamlio.MAX_NESTING  # mappings and lists inside each other
 MAX_NODES = 100_000  # keys and items after aliases are expanded: an alias bomb stops here
 _OTHER_INCLUDES = ("remote", "project", "template", "component")
 

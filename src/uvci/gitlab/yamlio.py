@@ -36,6 +36,7 @@ from ruamel.yaml.tokens import CommentToken
 from uvci.errors import FatalError
 from uvci.gitlab import fastload
 
+MAX_NESTING = 100  # mappings and lists inside each other (the loader's limit too)
 _MARK = CommentMark(0)
 _SYNTAX_ERRORS: tuple[type[Exception], ...] = (YAMLError, *fastload.ERRORS)
 _SEQ_INDENT = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?\n( *)- ", re.MULTILINE)
@@ -105,6 +106,13 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
     no comments or styles: for reading only, never pass such a document to :func:`dumps`.
     """
     offset = detect_seq_offset(text)
+    deep = fastload.nesting_beyond(text, MAX_NESTING)
+    if deep is not None:
+        where = f"{path}:{deep}" if deep else str(path)
+        raise FatalError(
+            f"{where}: mappings and lists nested more than {MAX_NESTING} levels deep; "
+            "GitLab refuses such a file too: flatten the YAML"
+        )
     try:
         if round_trip:
             documents = [d for d in _yaml(offset).load_all(text) if d is not None]
