@@ -32,7 +32,7 @@ EXPECTED = {
     "UVC003-static-key": {"UVC003"},
     "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
     "UVC004-one-writer-many-readers": {"UVC004"},
-    "UVC004-per-version-jobs": {"UVC004", "UVC005"},
+    "UVC004-per-version-jobs": {"UVC004"},  # no uv.lock here: not "lock-keyed" (UVC005)
     "UVC005-every-cell-uploads": {"UVC005"},
     "UVC005-job-slug-keys": {"UVC005"},  # and no UVC004: the keys differ per job
     "UVC006-delete-when-restored": {"UVC003", "UVC006"},
