@@ -29,14 +29,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from uvci.errors import FatalError
 from uvci.gitlab import fastload
+from uvci.gitlab.yamlrules import LastKeyWins, refuse_deep_nesting
 
-MAX_NESTING = 100  # mappings and lists inside each other (the loader's limit too)
 _MARK = CommentMark(0)
 _SYNTAX_ERRORS: tuple[type[Exception], ...] = (YAMLError, *fastload.ERRORS)
 _SEQ_INDENT = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?\n( *)- ", re.MULTILINE)
@@ -63,23 +62,9 @@ class YamlDocument:
         return self.documents[0] if len(self.documents) > 1 else None
 
 
-class _LastKeyWins(RoundTripConstructor):
-    """A repeated mapping key keeps its first place and takes its last value, as in GitLab."""
-
-    def check_mapping_key(
-        self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
-    ) -> bool:
-        if key not in mapping:
-            return True
-        mapping[key] = value
-        mark = key_node.start_mark
-        mapping.lc.data[key] = [mark.line, mark.column, mark.line, mark.column]
-        return False
-
-
 def _yaml(seq_offset: int = 2) -> YAML:
     yaml = YAML(typ="rt")
-    yaml.Constructor = _LastKeyWins
+    yaml.Constructor = LastKeyWins
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=seq_offset + 2, offset=seq_offset)
@@ -106,13 +91,7 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
     no comments or styles: for reading only, never pass such a document to :func:`dumps`.
     """
     offset = detect_seq_offset(text)
-    deep = fastload.nesting_beyond(text, MAX_NESTING)
-    if deep is not None:
-        where = f"{path}:{deep}" if deep else str(path)
-        raise FatalError(
-            f"{where}: mappings and lists nested more than {MAX_NESTING} levels deep; "
-            "GitLab refuses such a file too: flatten the YAML"
-        )
+    refuse_deep_nesting(text, path)
     try:
         if round_trip:
             documents = [d for d in _yaml(offset).load_all(text) if d is not None]
