@@ -33,6 +33,7 @@ def test_the_fixable_rules_are_the_documented_ones() -> None:
         f.rule for name in FIXABLE for f in check(DATA / "positive" / name).findings if f.edits
     }
     expected = {"UVC002", "UVC003", "UVC004", "UVC007", "UVC008", "UVC012", "UVC013", "UVC014"}
+    expected |= {"UVC016"}
     assert fixable_rules == expected
 
 
@@ -113,7 +114,7 @@ def test_fix_keeps_comments_anchors_references_and_order(tmp_path: Path) -> None
     )
     original = pipeline.read_text()
     assert main(["doctor", str(tmp_path), "--fix"]) == 0
-    expected = original.replace("- uv sync     # install", "- uv sync --locked # install")
+    expected = original.replace("- uv sync     # install", "- uv sync --locked     # install")
     expected = expected.replace("'uv run pytest'", "'uv run --locked pytest'")
     assert pipeline.read_text() == expected
     assert gitlab_ci_errors(pipeline) == []
@@ -147,6 +148,6 @@ def test_fix_edits_the_included_file_that_defines_the_line(tmp_path: Path) -> No
     before_root = root.read_text()
     assert main(["doctor", str(tmp_path), "--fix"]) == 0
     assert root.read_text() == before_root
-    assert "    - uv sync --locked # deps\n" in included.read_text()
+    assert "    - uv sync --locked  # deps\n" in included.read_text()
     assert included.read_text().startswith("# uv steps\n.uv:\n")
     assert gitlab_ci_errors(root) == [] and gitlab_ci_errors(included) == []

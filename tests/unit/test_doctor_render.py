@@ -49,12 +49,13 @@ def test_text_groups_by_job_and_orders_by_severity(monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(case)
     text = render.render_text(check(case))
     lines = text.splitlines()
-    assert lines[0] == ".gitlab-ci.yml: 1 job, 1 run uv (no pyproject.toml, no uv.lock): 2 findings"
+    assert lines[0] == ".gitlab-ci.yml: 1 job, 1 run uv (no pyproject.toml, no uv.lock): 3 findings"
     assert lines[2] == "test"
     heads = [ln for ln in lines if ln.startswith("  .gitlab-ci.yml:")]
     assert heads == [
         f"  .gitlab-ci.yml:1  major  UVC001 {BY_ID['UVC001'].title}",
         f"  .gitlab-ci.yml:4  minor  UVC009 {BY_ID['UVC009'].title}",
+        f"  .gitlab-ci.yml:5  minor  UVC019 {BY_ID['UVC019'].title}",
     ]
 
 

@@ -32,7 +32,7 @@ EXPECTED = {
     "UVC003-static-key": {"UVC003"},
     "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
     "UVC004-one-writer-many-readers": {"UVC004"},
-    "UVC004-per-version-jobs": {"UVC004", "UVC005"},
+    "UVC004-per-version-jobs": {"UVC004"},  # no uv.lock here: not "lock-keyed" (UVC005)
     "UVC005-every-cell-uploads": {"UVC005"},
     "UVC005-job-slug-keys": {"UVC005"},  # and no UVC004: the keys differ per job
     "UVC006-delete-when-restored": {"UVC003", "UVC006"},
@@ -41,7 +41,7 @@ EXPECTED = {
     "UVC007-stale-lock": {"UVC007"},  # and --fix leaves it (acceptance test)
     "UVC007-unlocked-sync": {"UVC007"},
     "UVC008-prune-wheels": {"UVC008"},
-    "UVC009-curl-installer": {"UVC001", "UVC009"},
+    "UVC009-curl-installer": {"UVC001", "UVC009", "UVC019"},  # uvx ruff, unpinned
     "UVC009-latest-image": {"UVC009"},
     "UVC009-pip-install-uv": {"UVC009"},
     "UVC010-cell-runs-image-python": {"UVC010"},
@@ -53,6 +53,13 @@ EXPECTED = {
     "UVC013-torch-lock": {"UVC013"},
     "UVC014-system-install": {"UVC014"},
     "UVC015-no-cache-flag": {"UVC015"},
+    "UVC016-lock-cached": {"UVC016"},
+    "UVC017-fallback-never-written": {"UVC003", "UVC017"},  # a branch key, too
+    "UVC018-node-and-python-share": {"UVC003", "UVC018"},  # a static key, too
+    "UVC019-unpinned-uvx": {"UVC019"},
+    "UVC020-pip-install-then-sync": {"UVC020"},
+    "UVC021-sync-retried": {"UVC021"},
+    "UVC022-uv-version-unused": {"UVC022"},
     # the seed (uv issue 14495): --torch-backend means PyTorch wheels, hence UVC013 too
     "seed-uv-issue-14495": {"UVC003", "UVC006", "UVC007", "UVC013"},
 }

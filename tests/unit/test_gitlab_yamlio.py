@@ -211,3 +211,20 @@ def test_a_recursive_alias_reads_as_null_in_both_loaders() -> None:
     fast = yamlio.loads(text, Path("ci.yml"), round_trip=False)
     assert slow.config["a"] == [1, None] and slow.config["b"] == {"k": None}
     assert _lines(fast.config) == _lines(slow.config)
+
+
+def test_fast_loader_resolves_plain_scalars_as_the_round_trip_one() -> None:
+    # libyaml composes with YAML 1.1 rules (yes/on are booleans, 0o17 is not octal...):
+    # the fast loader resolves plain scalars again as ruamel does, so both read the same
+    text = (
+        "a: yes\nb: on\nc: 0o17\nd: 017\ne: 1_000\nf: 2024-01-02\ng: '3'\nh: ~\ni: 3.10\n"
+        "k: .inf\nl: 0x1f\nm: True\nn: -1\n"
+    )
+    fast = yamlio.loads(text, Path("ci.yml"), round_trip=False).config
+    slow = yamlio.loads(text, Path("ci.yml")).config
+    assert {k: _kind(v) for k, v in fast.items()} == {k: _kind(v) for k, v in slow.items()}
+
+
+def _kind(value: object) -> tuple[str, str]:
+    base = next(t for t in (bool, int, float, str, type(None), object) if isinstance(value, t))
+    return base.__name__, str(value)

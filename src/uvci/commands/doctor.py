@@ -14,11 +14,12 @@ from uvci.redact import redact
 
 SUMMARY = "find (and fix) what makes an existing uv pipeline slow or wrong"
 DESCRIPTION = """\
-Read .gitlab-ci.yml (and what it includes locally), resolve extends, !reference, anchors,
-default: and parallel: matrix the way GitLab does, and report what makes the uv jobs slow
-or wrong: caches that hold nothing useful, keys that ignore uv.lock, a matrix sharing one
-cache, unlocked installs, uv installed in every job, and more (rules UVC001-UVC015).
-Every finding names file:line and the fix.
+Read .gitlab-ci.yml (and what it includes locally), interpolate spec: inputs, resolve extends,
+!reference, anchors, default: and parallel: matrix the way GitLab does, expand each job's
+variables, and report what makes the uv jobs slow or wrong: caches that hold nothing useful,
+keys that ignore uv.lock, a matrix sharing one cache, unlocked installs, uv installed in every
+job, unpinned tools, and more (rules UVC001-UVC022). Every finding names file:line and the fix.
+--fix adds --locked only where uv.lock is up to date.
 
 examples:
   uvci doctor                      check ./.gitlab-ci.yml

@@ -1,4 +1,7 @@
-"""Every doctor rule: stable id, title, severity, explanation, cost and fix (docs/rules.md)."""
+"""Every doctor rule: stable id, title, severity, explanation, cost and fix (docs/rules.md).
+
+The one place a rule's severity is set (findings take it from here).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from uvci.doctor import rules_cache as c
 from uvci.doctor import rules_install as i
 from uvci.doctor import rules_python as py
 from uvci.doctor import rules_refresh as r
+from uvci.doctor.catalog_patterns import PATTERN_RULES
 from uvci.doctor.model import Rule, Severity
 from uvci.errors import FatalError
 
@@ -199,6 +203,7 @@ RULES: tuple[Rule, ...] = (
         "Drop `--no-cache` / `UV_NO_CACHE` from the job.",
         r.uvc015,
     ),
+    *PATTERN_RULES,
 )
 
 BY_ID = {rule.id: rule for rule in RULES}

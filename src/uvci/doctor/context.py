@@ -9,7 +9,7 @@ from pathlib import Path
 from uvci.doctor import paths as p
 from uvci.doctor.shell import Command, commands, positional_args, uv_subcommand
 from uvci.gitlab.jobparts import Cache
-from uvci.gitlab.pipeline import Job, Pipeline
+from uvci.gitlab.pipeline import Job, Pipeline, predefined
 from uvci.gitlab.variables import expand
 from uvci.lock import Lock
 from uvci.project import Project
@@ -38,6 +38,7 @@ class Context:
     _uv: dict[int, list[tuple[str, Command]]] = field(default_factory=dict)
     _jobs: dict[str, list[Job]] = field(default_factory=dict)
     _env: dict[int, dict[str, str]] = field(default_factory=dict)
+    _installs: dict[int, list[Command]] = field(default_factory=dict)
 
     @property
     def project_dir(self) -> Path:
@@ -61,7 +62,13 @@ class Context:
 
     def installs(self, job: Job) -> list[Command]:
         """The uv commands of ``job`` that resolve, download or install packages."""
-        return [cmd for sub, cmd in self.uv_commands(job) if sub in INSTALLING]
+        if id(job) not in self._installs:
+            self._installs[id(job)] = [
+                cmd
+                for sub, cmd in self.uv_commands(job)
+                if sub in INSTALLING and not (sub == "run" and _no_sync(self, job, cmd))
+            ]
+        return self._installs[id(job)]
 
     def uv_jobs(self) -> list[Job]:
         if "uv" not in self._jobs:
@@ -71,7 +78,7 @@ class Context:
     def env(self, job: Job) -> dict[str, str]:
         """The job's variables, plus what its scripts ``export``, values expanded."""
         if id(job) not in self._env:
-            env = dict(job.variables)
+            env = {**predefined(job.name, job.config), **job.variables}
             for line in job.scripts:
                 for name, value in _EXPORT.findall(line.text):
                     env[name] = expand(value.strip("\"'"), env)
@@ -201,6 +208,11 @@ def _lock_in(root: Path, directory: str) -> bool:
 def _cache_dir(value: str) -> p.CacheDir:
     """A cache dir that only ``$CI_PROJECT_DIR``/``$HOME`` leave symbolic is known."""
     return p.CacheDir(value, known="$" not in p.normalize(value) or p.in_project(value) is False)
+
+
+def _no_sync(ctx: Context, job: Job, cmd: Command) -> bool:
+    """``uv run --no-sync`` (or UV_NO_SYNC) runs what is installed: it installs nothing."""
+    return cmd.has("--no-sync") or ctx.flag(job, "UV_NO_SYNC", cmd)
 
 
 def _no_project(cmd: Command) -> bool:

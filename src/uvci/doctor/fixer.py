@@ -96,8 +96,22 @@ def _apply(doc: yamlio.YamlDocument, edit: Edit) -> bool:
     if edit.op == "delete":
         del edit.container[edit.key]
         return True
+    _keep_comment_gap(edit)
     edit.container[edit.key] = edit.value
     return True
+
+
+def _keep_comment_gap(edit: Edit) -> None:
+    """Move an end-of-line comment right by what the new text adds, so the spaces before it
+    stay as they were (ruamel would leave one)."""
+    try:
+        old = edit.container[edit.key]
+    except (KeyError, IndexError, TypeError):
+        return  # a new key: no comment to keep
+    items = getattr(getattr(edit.container, "ca", None), "items", {})
+    token = (items.get(edit.key) or [None])[0]
+    if isinstance(old, str) and isinstance(edit.value, str) and hasattr(token, "column"):
+        token.column += max(0, len(edit.value) - len(old))
 
 
 def _interpolated(edit: Edit) -> bool:

@@ -33,6 +33,17 @@ def keyed_on_lock(ctx: Context, cache: Cache) -> bool:
     return lock and not any(_missing(ctx, f) for f in files)
 
 
+def keyed_on_existing_lock(ctx: Context, cache: Cache) -> bool:
+    """Keyed on a lock file that is there to be read (never "lock-keyed" with no lock)."""
+    locks = [f for f in cache.key_files if is_lock_file(f)]
+    return keyed_on_lock(ctx, cache) and any(_exists(ctx, f) for f in locks)
+
+
+def _exists(ctx: Context, name: str) -> bool:
+    """Whether key file ``name`` exists (a pattern or a variable: assumed to)."""
+    return "$" in name or "*" in name or (ctx.project_dir / name.lstrip("/")).exists()
+
+
 def uvc001(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         fetching = ctx.downloads(job)

@@ -9,7 +9,7 @@ from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context
 from uvci.doctor.model import Edit, Finding
-from uvci.doctor.rules_cache import GENERATE, keyed_on_lock
+from uvci.doctor.rules_cache import GENERATE, keyed_on_existing_lock, keyed_on_lock
 from uvci.doctor.shell import Command
 from uvci.gitlab.jobparts import Cache
 from uvci.gitlab.nodes import site_of
@@ -39,7 +39,7 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
         for job in ctx.installing_jobs()
         if not deletions(ctx, job)
         for cache in ctx.uv_caches(job)
-        if cache.policy == "pull-push" and keyed_on_lock(ctx, cache)
+        if cache.policy == "pull-push" and keyed_on_existing_lock(ctx, cache)
     ]
     if len(pushing) < 2:
         return

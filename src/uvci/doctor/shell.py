@@ -46,7 +46,7 @@ class Command:
     env: tuple[tuple[str, str], ...]
     line: ScriptLine
 
-    @property
+    @functools.cached_property
     def own(self) -> tuple[str, ...]:
         """The words that belong to the command itself: for ``uv run``/``uvx``, up to the
         program they run (``uv run pytest -n 4``: ``-n`` is pytest's, not uv's)."""
@@ -90,6 +90,9 @@ def _words(segment: str) -> tuple[list[str], list[tuple[str, str]]]:
         words = shlex.split(segment, comments=True)
     except ValueError:
         words = segment.split()
+    if words:  # a subshell or group: `(rm -rf .venv && uv sync)`
+        words[0], words[-1] = words[0].lstrip("({"), words[-1].rstrip(")}")
+        words = [word for word in words if word]
     env: list[tuple[str, str]] = []
     while words and (_ASSIGNMENT.match(words[0]) or words[0] in _PREFIX_WORDS):
         word = words.pop(0)

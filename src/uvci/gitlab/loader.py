@@ -17,13 +17,13 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from uvci.errors import FatalError
-from uvci.gitlab import yamlio
+from uvci.gitlab import yamlio, yamlrules
 from uvci.gitlab.extends import resolve_extends
 from uvci.gitlab.inputs import Inputs, declared
 from uvci.gitlab.nodes import Loc, MergedMap, Registry, TrackedList, deep_merge, site_of
 
 MAX_REFERENCE_DEPTH = 10
-MAX_NESTING = 100  # mappings and lists inside each other
+MAX_NESTING = yamlrules.MAX_NESTING  # mappings and lists inside each other
 MAX_NODES = 100_000  # keys and items after aliases are expanded: an alias bomb stops here
 _OTHER_INCLUDES = ("remote", "project", "template", "component")
 

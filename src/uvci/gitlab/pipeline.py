@@ -158,7 +158,8 @@ def _cells(
     own = {**inherited, **variable_values(config.get("variables"))}
     for cell in matrix_cells(config.get("parallel"), registry.locate(config, "parallel")):
         cell_name = f"{name}: [{', '.join(cell.values())}]" if cell else name
-        variables = {**predefined(cell_name, config), **own, **cell}
+        variables = {**own, **cell}
+        runner = {**predefined(cell_name, config), **variables}  # what keys and paths expand
         yield Job(
             name=cell_name,
             base=name,
@@ -166,9 +167,9 @@ def _cells(
             config=config,
             variables=variables,
             cell=cell,
-            image=_image(config.get("image"), variables),
+            image=_image(config.get("image"), runner),
             scripts=scripts_of(config, registry),
-            caches=caches_of(config, variables, registry),
+            caches=caches_of(config, runner, registry),
         )
 
 

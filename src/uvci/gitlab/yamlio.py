@@ -29,14 +29,15 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from uvci.errors import FatalError
 from uvci.gitlab import fastload
+from uvci.gitlab.yamlrules import LastKeyWins, refuse_deep_nesting
 
 _MARK = CommentMark(0)
+_SYNTAX_ERRORS: tuple[type[Exception], ...] = (YAMLError, *fastload.ERRORS)
 _SEQ_INDENT = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?\n( *)- ", re.MULTILINE)
 
 
@@ -61,23 +62,9 @@ class YamlDocument:
         return self.documents[0] if len(self.documents) > 1 else None
 
 
-class _LastKeyWins(RoundTripConstructor):
-    """A repeated mapping key keeps its first place and takes its last value, as in GitLab."""
-
-    def check_mapping_key(
-        self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
-    ) -> bool:
-        if key not in mapping:
-            return True
-        mapping[key] = value
-        mark = key_node.start_mark
-        mapping.lc.data[key] = [mark.line, mark.column, mark.line, mark.column]
-        return False
-
-
 def _yaml(seq_offset: int = 2) -> YAML:
     yaml = YAML(typ="rt")
-    yaml.Constructor = _LastKeyWins
+    yaml.Constructor = LastKeyWins
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=seq_offset + 2, offset=seq_offset)
@@ -92,7 +79,7 @@ def detect_seq_offset(text: str) -> int:
     return max(0, len(match.group(3)) - len(match.group(1)))
 
 
-def _error_line(exc: YAMLError) -> int | None:
+def _error_line(exc: Exception) -> int | None:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     return None if mark is None else int(mark.line) + 1
 
@@ -105,6 +92,7 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
     """
     refuse_unprintable(text, path)
     offset = detect_seq_offset(text)
+    refuse_deep_nesting(text, path)
     try:
         if round_trip:
             documents = [d for d in _yaml(offset).load_all(text) if d is not None]
@@ -112,10 +100,10 @@ def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
             documents = fastload.compose_all(text)
     except RecursionError:
         raise FatalError(f"{path}: nested too deeply to read; flatten the YAML") from None
-    except YAMLError as exc:
+    except _SYNTAX_ERRORS as exc:
         line = _error_line(exc)
         where = f"{path}:{line}" if line else str(path)
-        problem = exc.problem if isinstance(exc, MarkedYAMLError) and exc.problem else str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FatalError(f"{where}: invalid YAML: {problem}; fix the syntax there") from None
     return YamlDocument(path=path, text=text, documents=documents, seq_offset=offset)
 
