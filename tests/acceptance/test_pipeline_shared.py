@@ -4,7 +4,8 @@
 (3.12, the newest) fills the wheelhouse for every cell of a new uv.lock and uploads it;
 ``uvci-test: [3.10]`` pulls it (policy pull) and fetches only what it lacks. In the first
 pipeline the two run side by side, so the reader fetches its own files once (and uploads
-nothing); from then on nothing is fetched or uploaded.
+nothing); from then on nothing is fetched or uploaded. A dependency added to pyproject.toml
+without `uv lock` fails every cell, as `uv sync --locked` would.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def test_one_writer_fills_for_every_cell_and_readers_only_pull(
         harness.init_repo()
         harness.commit("shared layout")
         cold, warm = harness.run(), harness.run()
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace('"alpha>=1.1"', '"alpha>=1.1", "tint"'))
+        harness.commit("a dependency added without `uv lock`")
+        stale = harness.run()
     assert cold.rc == 0, cold.output
     assert sorted(cold.passed()) == ["uvci-test-writer", "uvci-test: [3.10]"], cold.output
     fetched = cold.project_files()
@@ -61,3 +66,8 @@ def test_one_writer_fills_for_every_cell_and_readers_only_pull(
     assert warm.requests == (), [r.path for r in warm.requests]
     assert warm.cache_after == warm.cache_before
     assert "filling the shared wheelhouse" not in warm.output
+    assert stale.rc != 0 and stale.passed() == []  # as `uv sync --locked`: no cell tests it
+    said = "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided."
+    assert all(
+        f"{job} > {said}" in stale.output for job in ("uvci-test: [3.10]", "uvci-test-writer ")
+    ), stale.output

@@ -50,7 +50,7 @@ def test_one_stage_each_cell_owns_its_wheelhouse(
     text = script(test)
     # what to install comes from the checked-out lock, hashes included, never from the cache
     assert (
-        "uv export --frozen --quiet --no-header --no-emit-local -o .uvci/requirements.txt" in text
+        "uv export --locked --quiet --no-header --no-emit-local -o .uvci/requirements.txt" in text
     )
     assert "--require-hashes -r .uvci/requirements.txt" in text
     assert "requirements-" not in text and "manifest" not in text
@@ -117,7 +117,7 @@ def test_selection_flags_reach_the_export(
         "--no-dev", "--layout", "per-cell",
     )  # fmt: skip
     text = script(jobs["uvci-test"])
-    assert "uv export --frozen --quiet --no-header --no-emit-local --extra=color --no-dev" in text
+    assert "uv export --locked --quiet --no-header --no-emit-local --extra=color --no-dev" in text
     assert "uvci prefetch --python 3.12 --extra=color --no-dev --cell" in text
 
 

@@ -120,7 +120,7 @@ class Context:
 
     def downloads(self, job: Job) -> list[Command]:
         """Installing commands that may fetch from an index (no ``--offline``/``--no-index``;
-        ``uv export --frozen`` reads the lock only)."""
+        ``uv export --frozen``/``--locked`` reads the lock only)."""
         if self.flag(job, "UV_OFFLINE"):
             return []
         subs = dict((id(cmd), sub) for sub, cmd in self.uv_commands(job))
@@ -128,7 +128,7 @@ class Context:
             cmd
             for cmd in self.installs(job)
             if not cmd.has("--offline", "--no-index")
-            and not (subs[id(cmd)] == "export" and cmd.has("--frozen"))
+            and not (subs[id(cmd)] == "export" and cmd.has("--frozen", "--locked"))
         ]
 
     def project_downloads(self, job: Job) -> list[Command]:

@@ -44,8 +44,10 @@ def export_requirements(selection: Sequence[str], build_env: str | None) -> str:
     """What the cell installs, from the checked-out uv.lock with its hashes (never the cache).
 
     Markers stay in the file: uv evaluates them against the cell's own interpreter.
+    ``--locked``: a uv.lock out of date with pyproject.toml fails the cell, as ``uv sync
+    --locked`` would (a fresh lock is checked without building or asking the index).
     """
-    common = ["uv", "export", "--frozen", "--quiet", "--no-header"]
+    common = ["uv", "export", "--locked", "--quiet", "--no-header"]
     lines = [sh_join([*common, "--no-emit-local", *selection, "-o", REQUIREMENTS])]
     if build_env is not None:
         argv = [*common, "--project", build_env, "--no-emit-project", "-o", BUILD_REQUIREMENTS]
