@@ -111,6 +111,7 @@ HOSTILE = {
         f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
         for p, c in zip("abcdefg", "bcdefgh", strict=True)
     ),
+    "parallel": "test:\n  script: [uv sync]\n  parallel: 500\n",
     "matrix": "test:\n  script: [uv sync]\n  parallel:\n    matrix:\n"
     "      - A: [" + ", ".join(str(i) for i in range(30)) + "]\n"
     "        B: [" + ", ".join(str(i) for i in range(30)) + "]\n",
