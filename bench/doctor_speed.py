@@ -1,4 +1,5 @@
-"""How long `uvci doctor` takes on a large pipeline: ~2,000 lines, 200 jobs (the target: < 1 s).
+"""How long `uvci doctor` takes on a large pipeline: ~2,000 lines, 200 jobs (the target: the
+whole process well under 0.5 s of CPU).
 
     uv run python bench/doctor_speed.py [--jobs 200] [--repeat 5]
 
@@ -145,8 +146,10 @@ def main() -> None:
     print(f"render: median {statistics.median(renders):.3f} s, worst {max(renders):.3f} s")
     print(f"whole CLI process: {wall:.3f} s wall, {cpu:.3f} s CPU (interpreter start included)")
     total = statistics.median(checks) + statistics.median(renders)
-    verdict = "OK" if total < 1.0 else "SLOWER THAN 1 s"
-    print(f"target < 1 s (median check + render {total:.3f} s): {verdict}")
+    verdict = "OK" if cpu < 0.5 else "MORE THAN 0.5 s OF CPU"
+    print(
+        f"target: whole process < 0.5 s CPU ({cpu:.3f} s; check + render {total:.3f} s): {verdict}"
+    )
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

@@ -111,6 +111,7 @@ HOSTILE = {
         f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
         for p, c in zip("abcdefg", "bcdefgh", strict=True)
     ),
+    "parallel": "test:\n  script: [uv sync]\n  parallel: 500\n",
     "matrix": "test:\n  script: [uv sync]\n  parallel:\n    matrix:\n"
     "      - A: [" + ", ".join(str(i) for i in range(30)) + "]\n"
     "        B: [" + ", ".join(str(i) for i in range(30)) + "]\n",
@@ -129,3 +130,32 @@ def test_hostile_yaml_is_one_line_and_exit_2_quickly(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert ".gitlab-ci.yml" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "said"),
+    [
+        (COMPONENT, ["--input", "job_name"], "write it as NAME=VALUE"),
+        (COMPONENT.replace("inputs.python", "inputs.pyhton"), [], "inputs.pyhton"),
+        ("spec:\n  inputs:\n    n:\n---\n$[[ inputs.n ]]:\n  script: [x]\n", [], "--input n="),
+    ],
+)
+def test_bad_inputs_are_one_line_and_exit_2(
+    tmp_path: Path, text: str, args: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(tmp_path, text)
+    assert main(["doctor", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and said in err, err
+
+
+def test_folded_and_continued_commands_are_read_whole(tmp_path: Path) -> None:
+    text = (
+        "test:\n  script:\n    - >\n      uv sync\n      --locked\n"
+        "    - |\n      uv run \\\n        --locked pytest\n"
+    )
+    (job,) = read_pipeline(_write(tmp_path, text)).jobs
+    report = check(tmp_path, select=["UVC007"])
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    assert check(tmp_path, select=["UVC007"]).findings == () == report.findings
+    assert len(job.scripts) == 2

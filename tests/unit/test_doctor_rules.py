@@ -49,6 +49,7 @@ EXPECTED = {
     "UVC010-outside-requires-python": {"UVC010", "UVC011"},  # 3.9 tested, >=3.10 required
     "UVC010-python-mismatch": {"UVC010"},
     "UVC011-untested-version": {"UVC011"},
+    "UVC012-project-environment-cached": {"UVC012"},
     "UVC012-venv-cached": {"UVC012"},
     "UVC013-torch-lock": {"UVC013"},
     "UVC014-system-install": {"UVC014"},

@@ -87,9 +87,10 @@ def uvc012(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         if not ctx.caches_uv(job):
             continue
+        venv = ctx.env(job).get("UV_PROJECT_ENVIRONMENT")
         for cache in job.caches:
             for index, path in enumerate(cache.paths):
-                if p.is_venv(path):
+                if p.is_venv(path) or (venv and p.covers(path, venv)):
                     yield Finding(
                         "UVC012",
                         f"`{path}` is cached next to uv's cache: the archive holds every "

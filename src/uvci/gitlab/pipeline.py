@@ -194,20 +194,25 @@ def matrix_cells(parallel: Any, where: Loc | None = None) -> list[dict[str, str]
     """
     matrix = parallel.get("matrix") if isinstance(parallel, Mapping) else None
     if not isinstance(matrix, list) or not matrix:
+        count = parallel if isinstance(parallel, int) and not isinstance(parallel, bool) else 1
+        _at_most(count, where, "parallel")
         return [{}]
     entries = [[(n, as_str_list(e[n])) for n in e] for e in matrix if isinstance(e, Mapping)]
-    total = sum(math.prod(len(values) for _, values in entry) for entry in entries)
-    if total > MAX_MATRIX_JOBS:
-        raise FatalError(
-            f"{where or 'parallel: matrix'}: parallel: matrix makes {total} jobs; GitLab allows "
-            f"at most {MAX_MATRIX_JOBS}: split the matrix"
-        )
+    _at_most(sum(math.prod(len(values) for _, values in entry) for entry in entries), where)
     cells: list[dict[str, str]] = []
     for entry in entries:
         names = [name for name, _ in entry]
         combos = itertools.product(*(values for _, values in entry))
         cells.extend(dict(zip(names, combo, strict=True)) for combo in combos)
     return cells or [{}]
+
+
+def _at_most(total: int, where: Loc | None, what: str = "parallel: matrix") -> None:
+    if total > MAX_MATRIX_JOBS:
+        raise FatalError(
+            f"{where or what}: {what} makes {total} jobs; GitLab allows at most "
+            f"{MAX_MATRIX_JOBS}: split the job"
+        )
 
 
 def _image(value: Any, variables: Mapping[str, str]) -> str | None:
