@@ -1,0 +1,63 @@
+"""Platform wheels in the trixie images: each cell installs exactly the files the plan chose.
+
+The ``compiled`` project pins one wheel per CPython (``fastcalc``), abi3 wheels
+(``stablecalc``) and a package whose best wheel needs glibc 2.39 (``glibcpick``): the images run
+Debian trixie (glibc 2.41), so the default platform, ``x86_64-manylinux_2_40``, picks that
+wheel, and the hash-checked offline install in each cell must accept exactly what ``uvci
+prefetch --cell`` fetched for it, run by the cell's own interpreter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.pipeline_harness import (
+    Harness,
+    generate,
+    gitlab_ci_local,
+    index_with_uvci,
+    real_uv_dir,
+)
+from tests.support.images import Images
+from tests.support.projects import copy_project, hermetic_env, lock
+from tests.support.pyindex import LoopbackIndex
+from uvci.plan import make_plan
+
+pytestmark = pytest.mark.slow
+
+PYTHONS = ("3.11", "3.13")
+TEST_COMMAND = "python -m unittest discover -s tests"
+
+
+def test_each_cell_installs_the_wheels_planned_for_its_python(
+    tmp_path: Path, container_images: Images
+) -> None:
+    tool = gitlab_ci_local()
+    if tool is None or any(p not in container_images.python for p in PYTHONS):
+        pytest.skip("needs gitlab-ci-local and CPython 3.11 and 3.13")
+    with LoopbackIndex(index_with_uvci(tmp_path / "index")) as index:
+        project = copy_project("compiled", tmp_path / "project", index.url)
+        lock(project, hermetic_env(tmp_path / "uv-cache"))
+        args = ["--python", ",".join(PYTHONS), "--test-command", TEST_COMMAND]
+        generate(project, tmp_path / "uv-cache", *args)
+        plan = make_plan(project, python=PYTHONS, check_lock=False)
+        uv_dir = real_uv_dir() or Path("/usr/local/bin")
+        harness = Harness(project, index, {}, tool, tmp_path / "host-cache", uv_dir,
+                          images=container_images)  # fmt: skip
+        harness.init_repo()
+        harness.commit("compiled project")
+        cold, warm = harness.run(), harness.run()
+    assert cold.rc == 0, cold.output
+    planned: dict[str, int] = {}
+    for cell in plan.cells:
+        for package in cell.packages:
+            if package.downloads and package.file:
+                planned[package.file] = planned.get(package.file, 0) + 1
+    assert any("manylinux_2_39" in name for name in planned)  # glibc 2.39: fits trixie only
+    assert cold.project_files() == planned  # each cell fetched its planned files, once
+    assert warm.rc == 0 and warm.requests == (), warm.output
+    for python in PYTHONS:
+        log = "\n".join(line for line in warm.output.splitlines() if f"[{python}]" in line)
+        assert "installed offline from the restored wheelhouse" in log, log
