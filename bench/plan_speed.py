@@ -5,18 +5,34 @@
 Generates a synthetic uv.lock (forks on the Python version, markers, extras, groups, many
 wheels per package) in a temp dir and times `make_plan` over it. The lock-freshness check
 (`uv lock --check --offline`, uv's own work) is timed separately on the shipped example.
+
+Then, side by side on a real lock (bench/projects/many: 307 packages, 1.7 MB): the whole `uvci
+plan --json` process for five Pythons (start-up and freshness check included) against `uv
+export --frozen` run five times (what five cells run), and the lock parsed by the stdlib's
+tomllib against tomli's compiled build (what uvci uses).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import tomli
+
 from uvci.plan import make_plan
-from uvci.uvproc import run_uv
+from uvci.uvproc import run_uv, uv_executable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10 has no tomllib: compare tomli with itself
+    tomllib = tomli
 
 PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 PLATFORMS = (
@@ -101,11 +117,46 @@ def main() -> None:
         print(f"lock: {args.packages} packages; cells: {cells}")
         median, worst = statistics.median(times) * 1000, max(times) * 1000
         print(f"make_plan: median {median:.0f} ms, max {worst:.0f} ms")
+    real_lock(Path(__file__).parent / "projects" / "many", args.repeat)
     example = Path(__file__).parents[1] / "examples" / "matrix-demo"
     start = time.perf_counter()
     rc, _, _ = run_uv(["lock", "--check", "--offline", "--quiet"], cwd=example)
     took = (time.perf_counter() - start) * 1000
     print(f"uv lock --check --offline (example, rc {rc}): {took:.0f} ms")
+
+
+def _best(argv: list[str], repeat: int, times: int = 1) -> float:
+    """The best wall time of ``repeat`` runs of ``argv`` (run ``times`` in a row), in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(times):
+            subprocess.run(argv, check=True, capture_output=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def real_lock(project: Path, repeat: int) -> None:
+    pythons = ",".join(PYTHONS)
+    plan = [sys.executable, "-m", "uvci", "plan", str(project), "--python", pythons, "--json"]
+    export = [uv_executable(), "export", "--frozen", "--quiet", "--project", str(project)]
+    uvci_s = _best(plan, repeat)
+    uv_s = _best([*export, "-o", os.devnull], repeat, times=len(PYTHONS))
+    print(f"real lock {project.name}: uvci plan --json, 5 Pythons: {uvci_s:.2f} s; "
+          f"uv export x5: {uv_s:.2f} s; ratio {uvci_s / uv_s:.2f}")  # fmt: skip
+    text = (project / "uv.lock").read_text(encoding="utf-8")
+    parsers = {"tomllib": tomllib.loads, "tomli": tomli.loads}
+    parse = {
+        name: min(_timed(loads, text) for _ in range(repeat)) for name, loads in parsers.items()
+    }
+    print(f"parse uv.lock: tomllib {parse['tomllib']:.3f} s, tomli {parse['tomli']:.3f} s "
+          f"({parse['tomllib'] / parse['tomli']:.1f}x)")  # fmt: skip
+
+
+def _timed(loads: Callable[[str], object], text: str) -> float:
+    start = time.perf_counter()
+    loads(text)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
