@@ -61,6 +61,7 @@ EXPECTED = {
     "UVC020-pip-install-then-sync": {"UVC020"},
     "UVC021-sync-retried": {"UVC021"},
     "UVC022-uv-version-unused": {"UVC022"},
+    "UVC023-bookworm-after-0.10": {"UVC023"},
     # the seed (uv issue 14495): --torch-backend means PyTorch wheels, hence UVC013 too
     "seed-uv-issue-14495": {"UVC003", "UVC006", "UVC007", "UVC013"},
 }

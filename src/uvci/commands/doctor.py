@@ -18,7 +18,7 @@ Read .gitlab-ci.yml (and what it includes locally), interpolate spec: inputs, re
 !reference, anchors, default: and parallel: matrix the way GitLab does, expand each job's
 variables, and report what makes the uv jobs slow or wrong: caches that hold nothing useful,
 keys that ignore uv.lock, a matrix sharing one cache, unlocked installs, uv installed in every
-job, unpinned tools, and more (rules UVC001-UVC022). Every finding names file:line and the fix.
+job, unpinned tools, and more (rules UVC001-UVC023). Every finding names file:line and the fix.
 --fix adds --locked only where uv.lock is up to date.
 
 examples:

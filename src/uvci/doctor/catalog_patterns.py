@@ -1,7 +1,8 @@
-"""The rules for patterns seen in real pipelines (UVC016-UVC022), part of the catalog."""
+"""The rules for patterns seen in real pipelines (UVC016-UVC023), part of the catalog."""
 
 from __future__ import annotations
 
+from uvci.doctor import rules_images as img
 from uvci.doctor import rules_patterns as pt
 from uvci.doctor.model import Rule, Severity
 
@@ -84,8 +85,20 @@ PATTERN_RULES: tuple[Rule, ...] = (
         "or script refers to it, so it pins nothing.",
         "The uv version changes whenever the image or installer does, while the pipeline "
         "claims a pinned one.",
-        "Use it in the image tag (`ghcr.io/astral-sh/uv:$UV_VERSION-python3.12-bookworm-slim`) "
+        "Use it in the image tag (`ghcr.io/astral-sh/uv:$UV_VERSION-python3.12-trixie-slim`) "
         "or the installer, or delete it.",
         pt.uvc022,
+    ),
+    Rule(
+        "UVC023",
+        "an image uv does not publish",
+        Severity.MAJOR,
+        "uv stopped publishing its `bookworm`, `alpine3.21` and `python3.8` images with 0.10.0 "
+        "(uv #17755): a tag such as `0.10.2-python3.12-bookworm-slim` names an image that was "
+        "never built. (Tags of older uv versions still exist.)",
+        "The job cannot pull its image: it fails before running anything, in every pipeline.",
+        "Use the Debian trixie image of the same uv and Python "
+        "(`ghcr.io/astral-sh/uv:<version>-python3.X-trixie-slim`), or `-alpine`.",
+        img.uvc023,
     ),
 )

@@ -211,6 +211,6 @@ def uvc022(ctx: Context) -> Iterator[Finding]:
         "jobs run whatever uv their image or installer brings",
         ctx.pipeline.locate(variables, "UV_VERSION"),
         (),
-        advice="use it, e.g. `image: ghcr.io/astral-sh/uv:$UV_VERSION-python3.12-bookworm-slim`, "
+        advice="use it, e.g. `image: ghcr.io/astral-sh/uv:$UV_VERSION-python3.12-trixie-slim`, "
         "or delete it",
     )
