@@ -34,14 +34,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.support.images import PODMAN_GCL, Images
-from tests.support.projects import hermetic_env
+from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex, Request
 from tests.support.universe import build_universe
 from uvci import __version__
@@ -264,3 +265,36 @@ class Harness:
         self.pushed()
         logs = {p.name: p.read_text(errors="replace") for p in sorted(output_dir.glob("*.log"))}
         return Run(rc, out + err, requests, before, snapshot(self.cache), logs)
+
+
+@contextmanager
+def generated_in_containers(
+    tmp_path: Path,
+    images: Images,
+    name: str,
+    pythons: Sequence[str],
+    *generate_args: str,
+    prepare: Callable[[Path, Path], None] | None = None,
+) -> Iterator[Harness]:
+    """The test project ``name`` in a git repository, locked against a loopback index that
+    also serves uvci, with the pipeline ``uvci generate --python PYTHONS ARGS`` writes,
+    committed; the :class:`Harness` runs it in containers. ``prepare(project, index_dir)``
+    edits the project (and adds dists to the index) before it is locked. Skips without
+    gitlab-ci-local or an image for one of ``pythons``."""
+    tool = gitlab_ci_local()
+    missing = [p for p in pythons if p not in images.python]
+    if tool is None or missing:
+        pytest.skip(f"needs gitlab-ci-local (scripts/bootstrap-tools) and CPython {missing}")
+    index_dir = index_with_uvci(tmp_path / "index")
+    with LoopbackIndex(index_dir) as index:
+        project = copy_project(name, tmp_path / "project", index.url)
+        uv_dir = real_uv_dir() or Path("/usr/local/bin")
+        harness = Harness(project, index, {}, tool, tmp_path / "host-cache", uv_dir,
+                          images=images)  # fmt: skip
+        harness.init_repo()  # before the lock: a project versioned from git needs a commit
+        if prepare is not None:
+            prepare(project, index_dir)
+        lock(project, hermetic_env(tmp_path / "uv-cache"))
+        generate(project, tmp_path / "uv-cache", "--python", ",".join(pythons), *generate_args)
+        harness.commit("the project with its generated pipeline")
+        yield harness

@@ -27,18 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.pipeline_harness import (
-    Harness,
-    Run,
-    generate,
-    gitlab_ci_local,
-    index_with_uvci,
-    real_uv_dir,
-)
+from tests.acceptance.pipeline_harness import Harness, Run, generated_in_containers
 from tests.support.dists import BACKEND_SOURCE, build_wheel
 from tests.support.images import Images
-from tests.support.projects import copy_project, hermetic_env, lock
-from tests.support.pyindex import LoopbackIndex
+from tests.support.projects import hermetic_env
 from tests.support.universe import Release, build_release
 from uvci import __version__
 from uvci.atomicfile import file_sha256
@@ -83,18 +75,13 @@ def key(python: str) -> str:
     return f"uvci-v2-wheels-py{python}-x86_64"
 
 
-def _project(root: Path, index: LoopbackIndex, index_dir: Path, uv_cache: Path) -> Path:
-    project = copy_project("pure", root / "project", index.url)
+def _with_index_backend(project: Path, index_dir: Path) -> None:
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     assert IN_TREE_BACKEND in text
     text = text.replace('["alpha>=1.1"]', '["alpha>=1.1", "srconly>=1"]')
     pyproject.write_text(text.replace(IN_TREE_BACKEND, INDEX_BACKEND), encoding="utf-8")
     build_wheel(index_dir, "tinybackend", "1.0", module_source=BACKEND_SOURCE)
-    lock(project, hermetic_env(uv_cache))
-    args = ["--python", ",".join(PYTHONS), "--test-command", TEST_COMMAND, "--layout", "per-cell"]
-    generate(project, uv_cache, *args)
-    return project
 
 
 def _bump_gamma(harness: Harness, index_dir: Path, uv_cache: Path) -> None:
@@ -123,30 +110,21 @@ def _poison(harness: Harness, donor: Path) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, container_images: Images) -> Iterator[Runs]:
-    missing = [p for p in PYTHONS if p not in container_images.python]
-    tool = gitlab_ci_local()
-    if missing or tool is None:
-        pytest.skip(f"needs CPython {missing} and gitlab-ci-local (scripts/bootstrap-tools)")
     root = tmp_path_factory.mktemp("cells")
-    index_dir = index_with_uvci(root / "index")
     (root / "donor").mkdir()
     donor = build_wheel(root / "donor", "alpha", "1.1", module_source="EVIL = True\n")
-    with LoopbackIndex(index_dir) as index:
-        uv_cache = root / "uv-cache"
-        project = _project(root, index, index_dir, uv_cache)
+    args = ("--test-command", TEST_COMMAND, "--layout", "per-cell")
+    with generated_in_containers(root, container_images, "pure", PYTHONS, *args,
+                                 prepare=_with_index_backend) as harness:  # fmt: skip
+        project = harness.project
         plan = make_plan(project, python=PYTHONS, check_lock=False)
         planned = {
             c.python: frozenset(p.file for p in c.packages if p.downloads and p.file)
             for c in plan.cells
         }
-        uv_dir = real_uv_dir() or Path("/usr/local/bin")
-        harness = Harness(project, index, {}, tool, root / "host-cache", uv_dir,
-                          images=container_images)  # fmt: skip
-        harness.init_repo()
-        harness.commit("project with the generated pipeline")
         lock_a = (project / "uv.lock").read_text()
         cold, warm = harness.run(), harness.run()
-        _bump_gamma(harness, index_dir, uv_cache)
+        _bump_gamma(harness, harness.index.catalog.directory, root / "uv-cache")
         bump = harness.run()
         (project / "uv.lock").write_text(lock_a)
         harness.commit("back to lock A")

@@ -13,16 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.pipeline_harness import (
-    Harness,
-    generate,
-    gitlab_ci_local,
-    index_with_uvci,
-    real_uv_dir,
-)
+from tests.acceptance.pipeline_harness import generated_in_containers
 from tests.support.images import Images
-from tests.support.projects import copy_project, hermetic_env, lock
-from tests.support.pyindex import LoopbackIndex
 from uvci.plan import make_plan
 
 pytestmark = pytest.mark.slow
@@ -34,21 +26,10 @@ TEST_COMMAND = "python -m unittest discover -s tests"
 def test_each_cell_installs_the_wheels_planned_for_its_python(
     tmp_path: Path, container_images: Images
 ) -> None:
-    tool = gitlab_ci_local()
-    if tool is None or any(p not in container_images.python for p in PYTHONS):
-        pytest.skip("needs gitlab-ci-local and CPython 3.11 and 3.13")
-    with LoopbackIndex(index_with_uvci(tmp_path / "index")) as index:
-        project = copy_project("compiled", tmp_path / "project", index.url)
-        lock(project, hermetic_env(tmp_path / "uv-cache"))
-        args = ["--python", ",".join(PYTHONS), "--test-command", TEST_COMMAND]
-        generate(project, tmp_path / "uv-cache", *args)
-        plan = make_plan(project, python=PYTHONS, check_lock=False)
-        uv_dir = real_uv_dir() or Path("/usr/local/bin")
-        harness = Harness(project, index, {}, tool, tmp_path / "host-cache", uv_dir,
-                          images=container_images)  # fmt: skip
-        harness.init_repo()
-        harness.commit("compiled project")
-        cold, warm = harness.run(), harness.run()
+    args = ("--test-command", TEST_COMMAND)
+    with generated_in_containers(tmp_path, container_images, "compiled", PYTHONS, *args) as run:
+        plan = make_plan(run.project, python=PYTHONS, check_lock=False)
+        cold, warm = run.run(), run.run()
     assert cold.rc == 0, cold.output
     planned: dict[str, int] = {}
     for cell in plan.cells:

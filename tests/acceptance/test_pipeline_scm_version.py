@@ -14,17 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.pipeline_harness import (
-    REPO,
-    Harness,
-    generate,
-    gitlab_ci_local,
-    index_with_uvci,
-    real_uv_dir,
-)
+from tests.acceptance.pipeline_harness import REPO, generated_in_containers
 from tests.support.images import Images
-from tests.support.projects import copy_project, hermetic_env, lock
-from tests.support.pyindex import LoopbackIndex
 
 pytestmark = pytest.mark.slow
 
@@ -49,29 +40,23 @@ def _git_versioned(project: Path) -> None:
     pyproject.write_text(text.replace(IN_TREE_BACKEND, HATCH_VCS), encoding="utf-8")
 
 
+def _with_hatch_vcs(project: Path, index_dir: Path) -> None:
+    for wheel in BUILD_WHEELS.glob("*.whl"):
+        shutil.copy2(wheel, index_dir / wheel.name)
+    _git_versioned(project)
+
+
 def test_a_hatch_vcs_project_builds_and_passes_without_git(
     tmp_path: Path, container_images: Images
 ) -> None:
-    tool = gitlab_ci_local()
-    missing = [p for p in PYTHONS if p not in container_images.python]
-    if tool is None or missing or not any(BUILD_WHEELS.glob("hatch_vcs-*.whl")):
-        pytest.skip("needs gitlab-ci-local, CPython 3.11 and 3.13, and .tools/build-wheels")
-    index_dir = index_with_uvci(tmp_path / "index")
-    for wheel in BUILD_WHEELS.glob("*.whl"):
-        shutil.copy2(wheel, index_dir / wheel.name)
-    with LoopbackIndex(index_dir) as index:
-        project = copy_project("pure", tmp_path / "project", index.url)
-        _git_versioned(project)
-        uv_dir = real_uv_dir() or Path("/usr/local/bin")
-        harness = Harness(project, index, {}, tool, tmp_path / "host-cache", uv_dir,
-                          images=container_images)  # fmt: skip
-        harness.init_repo()
-        lock(project, hermetic_env(tmp_path / "uv-cache"))
-        command = f"{SHOW_VERSION} && python -m unittest discover -s tests"
-        args = ["--python", ",".join(PYTHONS), "--test-command", command]
-        generate(project, tmp_path / "uv-cache", *args)
+    if not any(BUILD_WHEELS.glob("hatch_vcs-*.whl")):
+        pytest.skip(f"{BUILD_WHEELS} has no hatch-vcs: run scripts/bootstrap-tools")
+    command = f"{SHOW_VERSION} && python -m unittest discover -s tests"
+    args = ("--test-command", command)
+    with generated_in_containers(tmp_path, container_images, "pure", PYTHONS, *args,
+                                 prepare=_with_hatch_vcs) as harness:  # fmt: skip
+        project = harness.project
         assert "hatch-vcs" in (project / ".gitlab" / "ci" / "uvci-build" / "uv.lock").read_text()
-        harness.commit("a git-versioned project")
         cold = harness.run()
         assert cold.rc == 0, cold.output
         assert "hatch_vcs-0.5.0-py3-none-any.whl" in cold.project_files()

@@ -14,16 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.pipeline_harness import (
-    Harness,
-    generate,
-    gitlab_ci_local,
-    index_with_uvci,
-    real_uv_dir,
-)
+from tests.acceptance.pipeline_harness import generated_in_containers
 from tests.support.images import Images
-from tests.support.projects import copy_project, hermetic_env, lock
-from tests.support.pyindex import LoopbackIndex
 
 pytestmark = pytest.mark.slow
 
@@ -36,21 +28,10 @@ BACKPORT = "backport-1.0-py3-none-any.whl"  # only the 3.10 cell installs it
 def test_one_writer_fills_for_every_cell_and_readers_only_pull(
     tmp_path: Path, container_images: Images
 ) -> None:
-    tool = gitlab_ci_local()
-    if tool is None or any(p not in container_images.python for p in PYTHONS):
-        pytest.skip("needs gitlab-ci-local and CPython 3.10 and 3.12")
-    with LoopbackIndex(index_with_uvci(tmp_path / "index")) as index:
-        project = copy_project("pure", tmp_path / "project", index.url)
-        lock(project, hermetic_env(tmp_path / "uv-cache"))
-        args = ["--python", ",".join(PYTHONS), "--layout", "shared", "--test-command"]
-        generate(project, tmp_path / "uv-cache", *args, TEST_COMMAND)
-        uv_dir = real_uv_dir() or Path("/usr/local/bin")
-        harness = Harness(project, index, {}, tool, tmp_path / "host-cache", uv_dir,
-                          images=container_images)  # fmt: skip
-        harness.init_repo()
-        harness.commit("shared layout")
+    args = ("--layout", "shared", "--test-command", TEST_COMMAND)
+    with generated_in_containers(tmp_path, container_images, "pure", PYTHONS, *args) as harness:
         cold, warm = harness.run(), harness.run()
-        pyproject = project / "pyproject.toml"
+        pyproject = harness.project / "pyproject.toml"
         pyproject.write_text(pyproject.read_text().replace('"alpha>=1.1"', '"alpha>=1.1", "tint"'))
         harness.commit("a dependency added without `uv lock`")
         stale = harness.run()
