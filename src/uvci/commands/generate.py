@@ -28,6 +28,7 @@ from uvci.gitlab.pipeline_gen import (
 )
 from uvci.options import add_plan_arguments, refuse_control_characters
 from uvci.plan import Plan
+from uvci.release import unreleased_note
 
 SUMMARY = "write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse"
 DESCRIPTION = """\
@@ -156,11 +157,21 @@ def run(args: argparse.Namespace) -> int:
     if args.component is not None:
         target = args.component / "templates" / "uvci.yml"
         write_generated(target, component_text(plan, opts, command), args.force)
-        return 0
+    elif args.stdout:
+        sys.stdout.write(generated.render([build_pipeline(plan, opts)], __version__, command))
+    else:
+        _write_pipeline(args, plan, opts, requires, command)
+    note = unreleased_note(opts.uvci_spec) if args.uvci_spec is None else None
+    if note:  # last: after what was written, and never before a one-line error
+        print(f"uvci generate: note: {note}", file=sys.stderr)
+    return 0
+
+
+def _write_pipeline(
+    args: argparse.Namespace, plan: Plan, opts: GenerateOptions, requires: BuildRequires,
+    command: str,
+) -> None:  # fmt: skip
     text = generated.render([build_pipeline(plan, opts)], __version__, command)
-    if args.stdout:
-        sys.stdout.write(text)
-        return 0
     ci_text = ci_file_with_include(args.path / ".gitlab-ci.yml")  # bad YAML: fail before writing
     if opts.build_env:
         _write_build_env(plan, requires)
@@ -168,8 +179,7 @@ def run(args: argparse.Namespace) -> int:
     if ci_text is not None:
         yamlio.write_atomic(args.path / ".gitlab-ci.yml", ci_text)
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
-    _report(plan, opts, builds)
-    return 0
+    _report(plan, opts, local_builds(plan))
 
 
 def _write_build_env(plan: Plan, requires: BuildRequires) -> None:

@@ -71,8 +71,30 @@ def local_builds(plan: Plan) -> LocalBuilds:
     return LocalBuilds(tuple(directories), tuple(reasons))
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What the jobs are made of: the Pythons, the project's own packages, the layout.
+
+    ``matrix_input``: the matrix's PYTHON list as a CI/CD input (``$[[ inputs.pythons ]]``, the
+    catalog template) instead of ``pythons``, which then only names the cells' ``$PYTHON``.
+    """
+
+    pythons: tuple[str, ...]
+    builds: LocalBuilds
+    layout: str  # shared | per-cell
+    matrix_input: str | None = None
+
+
+def shape_of(plan: Plan, opts: GenerateOptions) -> Shape:
+    return Shape(plan.pythons, local_builds(plan), opts.layout or plan.layout)
+
+
 def build_pipeline(plan: Plan, opts: GenerateOptions) -> CommentedMap:
-    builds = local_builds(plan)
+    return build_jobs(shape_of(plan, opts), opts)
+
+
+def build_jobs(shape: Shape, opts: GenerateOptions) -> CommentedMap:
+    builds = shape.builds
     once = opts.build_once and bool(builds.directories)
     doc = CommentedMap()
     stages = [opts.build_stage] if once else []
@@ -83,18 +105,18 @@ def build_pipeline(plan: Plan, opts: GenerateOptions) -> CommentedMap:
                        "replaces this one, so list them there too.", 0)  # fmt: skip
     doc[".uvci"] = base_template(opts)
     if once:
-        doc["uvci-build"] = build_job(plan, opts, builds)
+        doc["uvci-build"] = build_job(shape, opts, builds)
         comment_before(doc, "uvci-build", "\n--build-once: one wheel for every cell", 0)
-    readers: tuple[str, ...] = plan.pythons
-    if layout_of(plan, opts) == "shared":
-        writer = newest(plan)
-        readers = tuple(p for p in plan.pythons if p != writer)
-        doc[WRITER_JOB] = test_job(plan, opts, CellJob(builds, once, (writer,), writer=True))
-        comment_before(doc, WRITER_JOB, _test_doc(plan, opts), 0)
+    readers: tuple[str, ...] = shape.pythons
+    if shape.layout == "shared":
+        writer = newest(shape)
+        readers = tuple(p for p in shape.pythons if p != writer)
+        doc[WRITER_JOB] = test_job(shape, opts, CellJob(builds, once, (writer,), writer=True))
+        comment_before(doc, WRITER_JOB, _test_doc(shape), 0)
     if readers:
-        doc["uvci-test"] = test_job(plan, opts, CellJob(builds, once, readers))
+        doc["uvci-test"] = test_job(shape, opts, CellJob(builds, once, readers))
         if WRITER_JOB not in doc:
-            comment_before(doc, "uvci-test", _test_doc(plan, opts), 0)
+            comment_before(doc, "uvci-test", _test_doc(shape), 0)
     return doc
 
 
@@ -109,13 +131,9 @@ class CellJob:
     writer: bool = False
 
 
-def layout_of(plan: Plan, opts: GenerateOptions) -> str:
-    return opts.layout or plan.layout
-
-
-def _test_doc(plan: Plan, opts: GenerateOptions) -> str:
-    if layout_of(plan, opts) == "shared":
-        owner = f"one wheelhouse for every cell, written only by {WRITER_JOB} ({newest(plan)})"
+def _test_doc(shape: Shape) -> str:
+    if shape.layout == "shared":
+        owner = f"one wheelhouse for every cell, written only by {WRITER_JOB} ({newest(shape)})"
     else:
         owner = "each cell owns its wheelhouse and is its only writer"
     return (
@@ -158,37 +176,38 @@ def image(opts: GenerateOptions, python: str) -> str:
     return image_name(opts.uv_version, python, opts.image_variant)
 
 
-def newest(plan: Plan) -> str:
-    return max(plan.pythons, key=version_key)
+def newest(shape: Shape) -> str:
+    return max(shape.pythons, key=version_key)
 
 
-def matrix(pythons: tuple[str, ...]) -> CommentedMap:
-    return mapping(("matrix", block([mapping(("PYTHON", flow(quoted(p) for p in pythons)))])))
+def matrix(shape: Shape, pythons: tuple[str, ...]) -> CommentedMap:
+    values: Any = shape.matrix_input or flow(quoted(p) for p in pythons)
+    return mapping(("matrix", block([mapping(("PYTHON", values))])))
 
 
-def cache_key(plan: Plan, opts: GenerateOptions, python: str = "$PYTHON") -> str:
-    cell = "all" if layout_of(plan, opts) == "shared" else f"py{python}"
+def cache_key(shape: Shape, opts: GenerateOptions, python: str = "$PYTHON") -> str:
+    cell = "all" if shape.layout == "shared" else f"py{python}"
     return f"uvci-{CACHE_FORMAT}-wheels-{cell}-{opts.platform_slug}"
 
 
-def cache_paths(plan: Plan, opts: GenerateOptions) -> list[str]:
-    if layout_of(plan, opts) == "shared":
+def cache_paths(shape: Shape) -> list[str]:
+    if shape.layout == "shared":
         return [sh.WHEELHOUSE, sh.FILLED_FOR]
     return [sh.WHEELHOUSE]
 
 
-def wheel_cache(plan: Plan, opts: GenerateOptions, policy: str, why: str) -> CommentedMap:
+def wheel_cache(shape: Shape, opts: GenerateOptions, policy: str, why: str) -> CommentedMap:
     return mapping(
-        ("key", cache_key(plan, opts)),
-        ("paths", flow(cache_paths(plan, opts))),
+        ("key", cache_key(shape, opts)),
+        ("paths", flow(cache_paths(shape))),
         ("policy", policy, why),
     )
 
 
-def build_job(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
-    python = newest(plan)
+def build_job(shape: Shape, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
+    python = newest(shape)
     cache = mapping(
-        ("key", cache_key(plan, opts, python), f"the {python} cell's: it holds the backend"),
+        ("key", cache_key(shape, opts, python), f"the {python} cell's: it holds the backend"),
         ("paths", flow([sh.WHEELHOUSE])),
         ("policy", "pull"),
     )
@@ -209,7 +228,7 @@ def _build_env(opts: GenerateOptions) -> str | None:
     return BUILD_ENV if opts.build_env else None
 
 
-def test_job(plan: Plan, opts: GenerateOptions, cell: CellJob) -> CommentedMap:
+def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap:
     job = mapping(("extends", ".uvci"), ("stage", opts.test_stage))
     if cell.once:
         job["needs"] = block([mapping(("job", "uvci-build"), ("artifacts", True))])
@@ -218,24 +237,24 @@ def test_job(plan: Plan, opts: GenerateOptions, cell: CellJob) -> CommentedMap:
     if cell.writer:
         variables.append(("PYTHON", quoted(cell.pythons[0])))
     else:
-        job["parallel"] = matrix(cell.pythons)
+        job["parallel"] = matrix(shape, cell.pythons)
     job["variables"] = mapping(
         *variables,
         ("UV_PYTHON", "$PYTHON"),
         ("UVCI_SPEC", opts.uvci_spec, "pinned: the uvci that fetches what the wheelhouse lacks"),
     )
-    shared = layout_of(plan, opts) == "shared"
+    shared = shape.layout == "shared"
     if shared and not cell.writer:
         policy, why = "pull", f"only {WRITER_JOB} uploads the shared wheelhouse"
     else:
         policy, why = "pull-push", "the runner uploads only what the job left in place"
-    job["cache"] = block([wheel_cache(plan, opts, policy, why)])
-    job["script"] = block(_test_script(plan, opts, cell, policy == "pull-push"))
+    job["cache"] = block([wheel_cache(shape, opts, policy, why)])
+    job["script"] = block(_test_script(shape, opts, cell, policy == "pull-push"))
     job["artifacts"] = _junit_artifacts()
     return job
 
 
-def _test_script(plan: Plan, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
+def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
     fill_extra = ["--retain", opts.retain, "--no-build"]
     if opts.build_env:
         fill_extra += ["--build-env", BUILD_ENV]
@@ -250,7 +269,7 @@ def _test_script(plan: Plan, opts: GenerateOptions, cell: CellJob, uploads: bool
         script_line(sh.install_or_fill(cell_fill)),
     ]
     if uploads:
-        lines.append(script_line(sh.keep_if_changed(cache_paths(plan, opts))))
+        lines.append(script_line(sh.keep_if_changed(cache_paths(shape))))
     lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
     return lines
 

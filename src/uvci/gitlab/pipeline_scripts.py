@@ -27,9 +27,16 @@ _PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./*-]+")
 _PYTEST = re.compile(r"^(pytest|py\.test|python[0-9.]* -m pytest)(\s|$)")
 
 
+class Raw(str):
+    """A word left as it is (never quoted): a CI/CD input interpolated before the shell runs,
+    e.g. ``$[[ inputs.uv-sync-flags ]]``, which may be several words or none."""
+
+    __slots__ = ()
+
+
 def sh_quote(arg: str) -> str:
     """Quote for sh, leaving ``$VAR`` expansions and ``*`` globs working."""
-    if _PLAIN.fullmatch(arg):
+    if isinstance(arg, Raw) or _PLAIN.fullmatch(arg):
         return arg
     if "$" in arg and not re.search(r'["`\\]', arg):
         return f'"{arg}"'

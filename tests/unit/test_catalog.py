@@ -1,0 +1,72 @@
+"""The catalog component (templates/uvci/template.yml) is generated, checked in, valid, and in
+step with `uvci generate`: given a project's values as inputs, its jobs are the generator's."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from tests.support.schema import gitlab_ci_errors
+from uvci.gitlab import catalog
+from uvci.gitlab.generated import is_untouched
+from uvci.uvproc import uv_version
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / catalog.TEMPLATE
+SPEC = "uvci @ https://gitlab.example.com/api/v4/projects/1/packages/generic/uvci/0.1.0/uvci.whl"
+
+
+def test_the_checked_in_template_is_what_the_generator_writes() -> None:
+    assert TEMPLATE.read_text(encoding="utf-8") == catalog.template_text(), (
+        "regenerate it: python -m uvci.gitlab.catalog"
+    )
+    assert is_untouched(TEMPLATE.read_text(encoding="utf-8"))
+
+
+def test_the_template_is_valid_gitlab_ci_with_typed_inputs() -> None:
+    assert gitlab_ci_errors(TEMPLATE) == []
+    header = load(TEMPLATE.read_text(encoding="utf-8").split("\n---\n")[0])
+    declared = header["spec"]["inputs"]
+    assert set(declared) == {"pythons", "test-command", "uv-sync-flags", "project-dir", "stage",
+                             "uv-version", "uvci-spec", "retain"}  # fmt: skip
+    assert declared["pythons"]["type"] == "array"
+    assert all(isinstance(p, str) for p in declared["pythons"]["default"])
+
+
+def load(text: str) -> Any:
+    return YAML(typ="safe").load(io.StringIO(text))
+
+
+def interpolated(values: dict[str, Any]) -> dict[str, Any]:
+    """The template's jobs with ``values`` for its inputs (defaults for the others), as
+    GitLab interpolates them: an array input alone as a value keeps its type."""
+    header_text, jobs_text = TEMPLATE.read_text(encoding="utf-8").split("\n---\n")
+    declared = load(header_text)["spec"]["inputs"]
+    merged = {name: values.get(name, d["default"]) for name, d in declared.items()}
+    for name, value in merged.items():
+        if isinstance(value, str):
+            jobs_text = jobs_text.replace(f"$[[ inputs.{name} ]]", value)
+    jobs: dict[str, Any] = load(jobs_text)
+    jobs["uvci-test"]["parallel"]["matrix"][0]["PYTHON"] = merged["pythons"]
+    assert "$[[" not in str(jobs)
+    return jobs
+
+
+def test_with_a_projects_values_the_template_is_the_generated_pipeline() -> None:
+    """uvci's own project (uv_build, a dev group with pytest), per-cell layout: the same jobs,
+    but for the cells' prefetch, which plans its own cell only (`--python "$PYTHON"`)."""
+    flags = "--group=dev --no-default-groups"
+    argv = [sys.executable, "-m", "uvci", "generate", str(REPO), "--python", "3.11,3.12",
+            *flags.split(), "--layout", "per-cell", "--uvci-spec", SPEC, "--stdout"]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    generated_text = result.stdout.replace("--python 3.11,3.12 ", '--python "$PYTHON" ')
+    expected = load(generated_text)
+    got = interpolated({"pythons": ["3.11", "3.12"], "uv-sync-flags": flags,
+                        "uv-version": uv_version(), "uvci-spec": SPEC})  # fmt: skip
+    assert got == expected
