@@ -19,10 +19,11 @@ import pytest
 from bench import jobs, strategies, uvci_strategy
 from bench.projects import base_env, to_proxy, to_pypi, uv_env
 from bench.proxy import IndexProxy, Upstream
-from bench.report import merge, splice, table, verdict
+from bench.report import merge, splice, table
 from bench.scenarios import aggregate, installed_pythons, summarize
 from bench.storage import CacheStore, SeaweedServer
 from bench.throttle import Throttle
+from bench.verdict import twenty, verdict
 from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex
 
@@ -177,7 +178,7 @@ def test_results_are_spliced_between_markers() -> None:
     out = splice(doc, "new")
     assert out == "intro\n<!-- results:start -->\nnew\n<!-- results:end -->\noutro\n"
     failure = {"strategy": "uvci", "project": "p", "profile": "fast", "scenario": "cold"}
-    assert "uvci** failed" in table([], [{**failure, "error": "boom"}])
+    assert "uvci** failed" in table([], [{**failure, "error": "boom"}], 30)
 
 
 def test_installed_pythons_are_3_10_and_later() -> None:
@@ -209,24 +210,45 @@ def test_merge_replaces_only_redone_records(tmp_path: Path) -> None:
     assert merge(path, [rec("slow", 3)]) == [rec("fast", 1), rec("slow", 3)]
 
 
-def test_verdict_compares_uvci_with_the_fastest_of_the_four() -> None:
+def test_verdict_compares_uvci_with_the_fastest_of_the_five() -> None:
     def rec(scenario: str, strategy: str, path: float, dep: float, up: int = 0) -> dict[str, Any]:
         return {
             "project": "p", "profile": "fast", "scenario": scenario, "strategy": strategy,
-            "critical_path_seconds": path, "dependency_seconds": dep,
+            "critical_path_seconds": path, "dependency_seconds": dep, "critical_path_jobs": 1,
             "index_bytes": 0 if strategy == "uvci" else 5, "cache_upload_bytes": up,
+            "jobs": [{"cache_upload_bytes": up}],
         }  # fmt: skip
 
     records = [
-        rec("cold", "none", 2.0, 8.0), rec("cold", "uvci", 3.0, 8.3),
-        rec("warm", "seed", 2.0, 9.0), rec("warm", "uvci", 1.0, 10.0, up=2_000_000),
+        rec("cold", "none", 2.0, 8.0), rec("cold", "uvci", 3.0, 8.3, up=100_000_000),
+        rec("warm", "tuned", 2.0, 9.0), rec("warm", "uvci", 1.0, 10.0, up=2_000_000),
     ]  # fmt: skip
-    rows = verdict(records).splitlines()[4:]
+    rows = verdict(records, 30).splitlines()[4:]
     assert rows[0] == (
         "| p | fast | cold | 1.50 slower (3.0 s vs 2.0 s, none) "
-        "| 1.04 **within 5%** (8.3 s vs 8.0 s, none) | – |"
+        "| 1.03 **within 5%** (33.0 s vs 32.0 s, none) "
+        "| 1.04 **within 5%** (8.3 s vs 8.0 s, none) "
+        "| 1.00 **within 10%** (3.0 s vs 3.0 s) | – |"  # floor: 2.0 s + 100 MB at 100 MB/s
     )
     assert rows[1] == (
-        "| p | fast | warm | **1.00** fastest (1.0 s) "
-        "| 1.11 slower (10.0 s vs 9.0 s, seed) | 0.0 MB, 2.0 MB |"
+        "| p | fast | warm | **1.00** fastest (1.0 s) | **1.00** fastest (31.0 s) "
+        "| 1.11 slower (10.0 s vs 9.0 s, tuned) | – | 0.0 MB, 2.0 MB |"
+    )
+
+
+def test_twenty_pipelines_sum_one_cold_three_bumps_sixteen_warm() -> None:
+    def rec(strategy: str, scenario: str, path: float, jobs_on_path: int) -> dict[str, Any]:
+        return {
+            "project": "p", "profile": "fast", "scenario": scenario, "strategy": strategy,
+            "critical_path_seconds": path, "dependency_seconds": 2 * path,
+            "critical_path_jobs": jobs_on_path, "index_bytes": 1_000_000,
+            "cache_upload_bytes": 0, "cache_download_bytes": 0,
+        }  # fmt: skip
+
+    records = [rec("uvci", s, 1.0, 1) for s in ("cold", "bump", "warm")]
+    records += [rec("none", s, 0.5, 2) for s in ("cold", "bump", "warm")]
+    rows = twenty(records, 30).splitlines()[4:]
+    assert rows[0] == "| p | fast | none | 10.0 (1.00) | 1210.0 (1.95) | 20.0 (1.00) | 20.0 | 0.0 |"
+    assert rows[1] == (
+        "| p | fast | **uvci** | 20.0 (2.00) | 620.0 (1.00) | 40.0 (2.00) | 20.0 | 0.0 |"
     )
