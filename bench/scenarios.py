@@ -162,9 +162,9 @@ class Bench:
 
 
 def aggregate(runs: list[Record]) -> Record:
-    """One record for repeated pipelines: median seconds, each run's numbers kept in ``runs``."""
+    """One record for repeated pipelines: median seconds; each run's numbers and jobs: ``runs``."""
     keys: tuple[str, ...] = ("dependency_seconds", "critical_path_seconds", "index_bytes")
-    keys += ("cache_upload_bytes", "cache_download_bytes")
+    keys += ("cache_upload_bytes", "cache_download_bytes", "critical_path_jobs", "jobs")
     middle = sorted(runs, key=lambda r: r["critical_path_seconds"])[len(runs) // 2]
     return {
         **middle,
@@ -172,7 +172,7 @@ def aggregate(runs: list[Record]) -> Record:
         "critical_path_seconds": round(
             statistics.median(r["critical_path_seconds"] for r in runs), 3
         ),
-        "runs": [{k: r[k] for k in keys} for r in runs],
+        "runs": [{k: r[k] for k in keys if k in r} for r in runs],
     }
 
 
