@@ -118,6 +118,7 @@ def test_tuned_warm_restores_uvs_cache_and_the_runner_skips_the_upload(
     cold, warm = two_pipelines("tuned", proxy, seaweed, tmp_path, pythons)
     assert cold["index_bytes"] > 0 and cold["cache_upload_bytes"] > 0
     assert warm["index_bytes"] == 0  # no prune --ci: every wheel is still in uv's cache
+    assert warm["cache_upload_bytes"] == 0  # uv touched nothing under the path: no upload
     assert warm["cache_download_bytes"] == cold["cache_upload_bytes"]  # one cache per Python
     assert warm["critical_path_jobs"] == 1
 
