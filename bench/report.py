@@ -14,8 +14,8 @@ from bench.verdict import can_pay, jobs_on_path, path_with_start, twenty, verdic
 from uvci.uvproc import uv_version
 
 ROWS = (
-    ("critical_path_seconds", "critical path (s)\nlower is better"),
-    ("dependency_seconds", "dependency seconds,\nsum over jobs (s)"),
+    ("critical_path_seconds", "critical path (s)"),
+    ("dependency_seconds", "runner seconds, sum over jobs (s)"),
     ("index_mb", "MB from the index"),
 )
 COLORS = {
@@ -123,7 +123,8 @@ def machine(pythons: dict[str, Path]) -> str:
 
 
 def chart(records: list[Record], path: Path) -> None:
-    """One panel per project × profile: critical path seconds per scenario, a bar per strategy."""
+    """A row per project × profile, a column per measure (critical path, runner seconds, index
+    MB): a group of bars per scenario, a bar per strategy."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -133,18 +134,17 @@ def chart(records: list[Record], path: Path) -> None:
     panels = sorted({(r["project"], r["profile"]) for r in records})
     if not panels:
         return
-    fig, axes = plt.subplots(3, len(panels), figsize=(5.2 * len(panels), 10), squeeze=False)
-    for col, (project, profile) in enumerate(panels):
+    size = (5.0 * len(ROWS), 2.9 * len(panels) + 0.8)
+    fig, axes = plt.subplots(len(panels), len(ROWS), figsize=size, squeeze=False)
+    for row, (project, profile) in enumerate(panels):
         subset = [r for r in records if r["project"] == project and r["profile"] == profile]
-        for row, (metric, _label) in enumerate(ROWS):
+        for col, (metric, label) in enumerate(ROWS):
             _panel(axes[row][col], subset, metric)
-            axes[row][col].set_title(f"{project}, {profile} index", fontsize=10)
-    for row, (_metric, label) in enumerate(ROWS):
-        axes[row][0].set_ylabel(label)
+            axes[row][col].set_title(f"{project}, {profile}: {label}", fontsize=9)
     handles = [Patch(color=c) for c in COLORS.values()]
     fig.legend(handles, list(COLORS), loc="upper center", ncol=len(COLORS), frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(path, dpi=110)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / size[1]))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
