@@ -1,4 +1,4 @@
-"""Replay the dependency work of whole GitLab pipelines under four caching strategies.
+"""Replay the dependency work of whole GitLab pipelines under five caching strategies.
 
     uv run --group bench python bench/pipeline.py            # the full benchmark -> docs/
     uv run --group bench python bench/pipeline.py --quick    # pure project, 2 Pythons, fast
@@ -21,12 +21,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report
-from bench.projects import PROJECTS, BenchError, write_canonical_lock
+from bench.projects import PROJECTS, BenchError, base_env, write_canonical_lock
 from bench.proxy import IndexProxy
 from bench.scenarios import PROFILES, SCENARIOS, Bench, installed_pythons
 from bench.storage import CacheStore, SeaweedServer, StorageError
 from bench.strategies import STRATEGIES
-from bench.throttle import MB, Throttle
+from bench.throttle import Throttle
+from bench.uvci_strategy import build_uvci_wheel
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PROXY_CACHE = Path.home() / ".cache" / "uvci-bench" / "index"
@@ -51,6 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help=out_help)
     parser.add_argument("--proxy-cache", type=Path, default=DEFAULT_PROXY_CACHE)
     parser.add_argument("--repeat", type=int, default=1, help="rounds; seconds are medians")
+    start_help = "per-job start-up cost for the report's second critical path (default 30)"
+    parser.add_argument("--job-start", type=float, default=30.0, help=start_help)
     merge_help = "keep the records already in OUT/benchmarks.json that this run does not redo"
     parser.add_argument("--merge", action="store_true", help=merge_help)
     return parser.parse_args(argv)
@@ -78,11 +81,13 @@ def lock_projects(args: argparse.Namespace, scratch: Path) -> int:
 def run(args: argparse.Namespace, scratch: Path) -> int:
     pythons = installed_pythons(args.pythons)
     print(f"pythons: {', '.join(pythons)}", flush=True)
+    local = scratch / "local-wheels"  # uvci itself, served by the proxy to the jobs' uvx
+    build_uvci_wheel(local, base_env())
     with (
         SeaweedServer(scratch / "seaweed") as server,
-        IndexProxy(args.proxy_cache, Throttle(None)) as proxy,
+        IndexProxy(args.proxy_cache, Throttle(None), local=local) as proxy,
     ):
-        store = CacheStore(server.endpoint, Throttle(PROFILES["fast"].storage * MB))
+        store = CacheStore(server.endpoint, Throttle(None))  # each profile sets its rate
         bench = Bench(proxy, store, scratch, pythons, args.cache_format)
         records, failures = bench.run_all(
             args.project, args.profile, args.strategy, args.scenario, args.repeat

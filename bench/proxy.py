@@ -5,12 +5,18 @@ URL under the upstream files host to ``<proxy>/files/...``; ``GET /files/<path>`
 from the proxy's disk cache, fetching it from upstream once. Upstream bytes are cached on disk so
 repeated runs don't hammer the index, but every byte served to a client goes through the
 throttle and is counted as an index byte, as if it came from the real index.
+
+``local``: a directory of wheels the index does not have (uvci itself, built from this tree):
+a project with a wheel there gets a page listing those wheels (``/local/<file>``), served,
+throttled and counted like any other file, so ``uvx --from uvci==X`` in a job pays for uvci.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -67,8 +73,12 @@ class _Server(ThreadingHTTPServer):
 class IndexProxy:
     """The proxy server; ``url`` is its base, ``simple_url`` what uv uses as its index."""
 
-    def __init__(self, cache_dir: Path, throttle: Throttle, upstream: Upstream = Upstream()):
+    def __init__(
+        self, cache_dir: Path, throttle: Throttle, upstream: Upstream = Upstream(),
+        local: Path | None = None,
+    ) -> None:  # fmt: skip
         self.cache_dir = cache_dir
+        self.local = local
         self.throttle = throttle
         self.upstream = upstream
         self.counter = Counter()
@@ -88,10 +98,34 @@ class IndexProxy:
 
     def page(self, name: str) -> bytes:
         """The project page for ``name``, its file URLs pointing at this proxy."""
+        local = self.local_page(name)
+        if local is not None:
+            return local
         upstream = f"{self.upstream.simple}/{name}/"
         path = self._cached(f"pages/{hashlib.sha256(upstream.encode()).hexdigest()}", upstream)
         body = path.read_bytes()
         return body.replace(self.upstream.files.encode() + b"/", f"{self.url}/files/".encode())
+
+    def local_page(self, name: str) -> bytes | None:
+        """A PEP 691 page for the wheels of ``name`` in ``local``; None when it has none."""
+        if self.local is None:
+            return None
+        wanted = _normalize(name)
+        wheels = sorted(
+            w for w in self.local.glob("*.whl") if _normalize(w.name.split("-")[0]) == wanted
+        )
+        if not wheels:
+            return None
+        files = [
+            {
+                "filename": w.name,
+                "url": f"{self.url}/local/{w.name}",
+                "hashes": {"sha256": hashlib.sha256(w.read_bytes()).hexdigest()},
+            }
+            for w in wheels
+        ]
+        page = {"meta": {"api-version": "1.0"}, "name": wanted, "files": files}
+        return json.dumps(page).encode()
 
     def file(self, rel: str) -> Path:
         """The cached upstream file at ``rel`` (relative to the files host)."""
@@ -144,6 +178,11 @@ def _handler_for(proxy: IndexProxy) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(body)
             elif path.startswith("/files/"):
                 self._send_file(proxy.file(path[len("/files/") :]))
+            elif path.startswith("/local/") and proxy.local is not None:
+                name = path[len("/local/") :]
+                if "/" in name or not (proxy.local / name).is_file():
+                    raise FileNotFoundError(name)
+                self._send_file(proxy.local / name)
             else:
                 self._empty(404)
 
@@ -177,6 +216,10 @@ def _handler_for(proxy: IndexProxy) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int]:

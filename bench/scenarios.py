@@ -1,4 +1,9 @@
-"""Scenarios (cold, warm, bump) × profiles × strategies × projects, and their records."""
+"""Scenarios × profiles × strategies × projects, and their records.
+
+Scenarios run in this order in one cache namespace per strategy and round: ``cold`` (lock A,
+empty storage), ``warm`` (A again), ``bump`` (lock B: one pin moved), ``alternate`` (A again
+after B: two branches whose locks differ by one package, pipelines A, B, A).
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,10 @@ from bench.projects import PROJECTS, BenchError, base_env, materialize, uv_env
 from bench.proxy import IndexProxy
 from bench.storage import CacheStore
 from bench.throttle import MB
-from bench.uvci_strategy import plan_layout
+from bench.uvci_strategy import Tools
+from uvci.gitlab.pipeline_gen import WRITER_JOB
 
-SCENARIOS = ("cold", "warm", "bump")
+SCENARIOS = ("cold", "warm", "bump", "alternate")
 PYENV = Path("/root/.pyenv/versions")
 
 
@@ -29,7 +35,9 @@ class Profile:
     storage: float  # MB/s to and from the cache storage
 
 
-PROFILES = {"fast": Profile(100, 100), "slow": Profile(5, 100)}
+# gitlab: GitLab's runner docs put cache transfers at about 20-30 MB/s with the default
+# CACHE_TRANSFER_BUFFER_SIZE; the index as fast as in `fast`
+PROFILES = {"fast": Profile(100, 100), "slow": Profile(5, 100), "gitlab": Profile(100, 25)}
 
 Record = dict[str, Any]
 
@@ -51,6 +59,7 @@ def summarize(stages: list[list[JobRecord]]) -> Record:
     """A pipeline's totals: jobs summed; critical path: the slowest job of each stage, chained."""
     jobs = [job for stage in stages for job in stage]
     return {
+        "critical_path_jobs": sum(1 for st in stages if st),
         "dependency_seconds": round(sum(j.seconds for j in jobs), 3),
         "critical_path_seconds": round(sum(max(j.seconds for j in st) for st in stages if st), 3),
         "index_bytes": sum(j.index_bytes for j in jobs),
@@ -72,6 +81,7 @@ class Bench:
         self.scratch = scratch
         self.pythons = pythons
         self.cache_format = cache_format
+        self.tools = Tools.prepare(scratch)
         self.env = {**base_env(), **uv_env(proxy.url)}
 
     def run_all(
@@ -81,9 +91,10 @@ class Bench:
         records: list[Record] = []
         failures: list[Record] = []
         for name in projects:
-            dirs = self._checkouts(name, "bump" in scenarios)
+            dirs = self._checkouts(name, bool({"bump", "alternate"} & set(scenarios)))
             for profile in profiles:
                 self.proxy.throttle.rate = PROFILES[profile].index * MB
+                self.store.throttle.rate = PROFILES[profile].storage * MB
                 head = {"profile": profile, "project": name}
                 samples, failed = self._rounds(head, strats, dirs, scenarios, repeat)
                 records += [aggregate(runs) for key, runs in samples.items() if key[1] in scenarios]
@@ -91,10 +102,11 @@ class Bench:
         return records, failures
 
     def _checkouts(self, name: str, bump: bool) -> dict[str, Path]:
-        """The project as locked (``cold``/``warm``) and with its bump pin moved (``bump``)."""
+        """The project as locked (``cold``, ``warm``, ``alternate``) and with its bump pin moved
+        (``bump``)."""
         dirs = {"cold": self.scratch / f"{name}-base"}
         materialize(PROJECTS[name], self.proxy.url, dirs["cold"])
-        dirs["warm"] = dirs["cold"]
+        dirs["warm"] = dirs["alternate"] = dirs["cold"]
         if bump:
             dirs["bump"] = self.scratch / f"{name}-bump"
             materialize(PROJECTS[name], self.proxy.url, dirs["bump"], bumped=True)
@@ -104,7 +116,7 @@ class Bench:
         self, head: Record, strats: list[str], dirs: dict[str, Path], wanted: list[str],
         repeat: int,
     ) -> tuple[dict[tuple[str, str], list[Record]], list[Record]]:  # fmt: skip
-        """``repeat`` rounds of cold, warm, bump, each pipeline of every strategy side by side.
+        """``repeat`` rounds of the scenarios in order, every strategy's pipeline side by side.
 
         Each round gives every strategy a fresh cache namespace; a scenario runs all strategies
         one after another before the next scenario, so load from elsewhere hits them alike.
@@ -137,24 +149,22 @@ class Bench:
     def _pipeline(
         self, runner: Runner, strategy: str, scenario: str, dirs: dict[str, Path]
     ) -> Record:
-        project_dir = dirs[scenario]
-        layout = plan_layout(project_dir, list(self.pythons)) if strategy == "uvci" else ""
-        spec = strategies.PipelineSpec(
-            project_dir, self.pythons, layout, self.cache_format, scenario != "warm"
-        )
+        spec = strategies.PipelineSpec(dirs[scenario], self.pythons, self.cache_format, self.tools)
         stages = strategies.build(strategy, spec)
         done = [
             runner.run_stage(i, jobs, spec.project_dir, self.env) for i, jobs in enumerate(stages)
         ]
-        fmt = "tarzstd" if strategy == "uvci" else self.cache_format
-        extra = {"pythons": list(self.pythons), "cache_format": fmt, "layout": layout or None}
+        fmt = "tarzstd" if strategy in ("uvci", "tuned") else self.cache_format
+        shared = any(job.name.startswith(WRITER_JOB) for stage in stages for job in stage)
+        layout = ("shared" if shared else "per-cell") if strategy == "uvci" else None
+        extra = {"pythons": list(self.pythons), "cache_format": fmt, "layout": layout}
         return {**summarize(done), **extra}
 
 
 def aggregate(runs: list[Record]) -> Record:
-    """One record for repeated pipelines: median seconds, each run's numbers kept in ``runs``."""
+    """One record for repeated pipelines: median seconds; each run's numbers and jobs: ``runs``."""
     keys: tuple[str, ...] = ("dependency_seconds", "critical_path_seconds", "index_bytes")
-    keys += ("cache_upload_bytes", "cache_download_bytes")
+    keys += ("cache_upload_bytes", "cache_download_bytes", "critical_path_jobs", "jobs")
     middle = sorted(runs, key=lambda r: r["critical_path_seconds"])[len(runs) // 2]
     return {
         **middle,
@@ -162,13 +172,13 @@ def aggregate(runs: list[Record]) -> Record:
         "critical_path_seconds": round(
             statistics.median(r["critical_path_seconds"] for r in runs), 3
         ),
-        "runs": [{k: r[k] for k in keys} for r in runs],
+        "runs": [{k: r[k] for k in keys if k in r} for r in runs],
     }
 
 
 def _line(r: Record) -> str:
     return (
-        f"  {r['project']:8} {r['profile']:4} {r['strategy']:7} {r['scenario']:4} "
+        f"  {r['project']:8} {r['profile']:6} {r['strategy']:7} {r['scenario']:9} "
         f"dep {r['dependency_seconds']:7.2f}s  path {r['critical_path_seconds']:7.2f}s  "
         f"index {r['index_bytes'] / 1e6:7.1f}MB  up {r['cache_upload_bytes'] / 1e6:7.1f}MB  "
         f"down {r['cache_download_bytes'] / 1e6:7.1f}MB"

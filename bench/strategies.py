@@ -1,13 +1,19 @@
-"""The four pipelines, as stages of jobs whose scripts do each strategy's dependency work.
+"""The five pipelines, as stages of jobs whose scripts do each strategy's dependency work.
 
 - ``none``: every test job syncs from the index with an empty uv cache.
 - ``seed``: one uv cache per Python keyed on ``pyproject.toml`` (zip); a job that restored it
   deletes it at the end so the runner has nothing to upload (the seed's trick).
 - ``uv-docs``: uv's GitLab guide: one cache keyed on ``uv.lock`` shared by every job,
   ``pull-push``, ``uv cache prune --ci`` at the end of each job.
-- ``uvci``: ``uvci generate``'s pipeline (see uvci_strategy.py): prefetch then offline installs.
-The first three install with ``uv sync --locked``; every job starts with an empty ``UV_CACHE_DIR``
-unless its strategy restored one.
+- ``tuned``: the best a careful user writes by hand from uv's guide and GitLab's docs: uv's
+  cache per Python keyed on ``uv.lock`` (``key: files: [uv.lock]``, ``prefix: py$PYTHON``),
+  inside the project dir, tar+zstd at the "fastest" level, no ``uv cache prune --ci``,
+  ``UV_LINK_MODE=hardlink``, ``pull-push``: the runner skips the upload when nothing under the
+  path is newer than the restored archive (jobs.py replays that rule on every file and directory
+  uv touched).
+- ``uvci``: the pipeline ``uvci generate`` writes, replayed job by job (see uvci_strategy.py).
+The first four install with ``uv sync --locked``; every job starts with an empty
+``UV_CACHE_DIR`` (inside the build dir) unless its strategy restored one.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from bench.jobs import CacheSpec, Job, JobContext
 from bench.projects import BenchError, file_hash, lock_hash
 from uvci.uvproc import run_uv
 
-STRATEGIES = ("none", "seed", "uv-docs", "uvci")
+STRATEGIES = ("none", "seed", "uv-docs", "tuned", "uvci")
 UV_CACHE = ".uv-cache"
 
 
@@ -33,15 +39,15 @@ class PipelineSpec:
 
     project_dir: Path
     pythons: dict[str, Path]  # "3.12" -> interpreter
-    layout: str  # uvci's wheelhouse layout, as `uvci plan` chose: shared or per-cell
     cache_format: Format  # for the strategies that leave GitLab's default alone
-    lock_changed: bool = True  # False for a warm pipeline: uv.lock is the one the cache holds
+    tools: uvci_strategy.Tools | None = None  # uv and uvx for uvci's jobs (required for uvci)
+    generate_args: tuple[str, ...] = ()  # more `uvci generate` options (the unit tests')
 
 
 def build(strategy: str, spec: PipelineSpec) -> list[list[Job]]:
     """The pipeline's stages for ``strategy``."""
     builders: dict[str, Callable[[PipelineSpec], list[list[Job]]]] = {
-        "none": _none, "seed": _seed, "uv-docs": _uv_docs, "uvci": _uvci,
+        "none": _none, "seed": _seed, "uv-docs": _uv_docs, "tuned": _tuned, "uvci": _uvci,
     }  # fmt: skip
     return builders[strategy](spec)
 
@@ -98,5 +104,17 @@ def _uv_docs(spec: PipelineSpec) -> list[list[Job]]:
     return [[job(v, py) for v, py in spec.pythons.items()]]
 
 
+def _tuned(spec: PipelineSpec) -> list[list[Job]]:
+    lock = lock_hash(spec.project_dir)
+
+    def job(version: str, python: Path) -> Job:
+        cache = CacheSpec(f"py{version}-{lock}", (UV_CACHE,), "pull-push", "tarzstd", fastest=True)
+        return Job(f"test {version}", (cache,), _sync(python), (("UV_LINK_MODE", "hardlink"),))
+
+    return [[job(v, py) for v, py in spec.pythons.items()]]
+
+
 def _uvci(spec: PipelineSpec) -> list[list[Job]]:
-    return uvci_strategy.build(spec.project_dir, spec.pythons, spec.layout, spec.lock_changed)
+    if spec.tools is None:
+        raise BenchError("the uvci strategy needs uv and uvx for its jobs (PipelineSpec.tools)")
+    return uvci_strategy.build(spec.project_dir, spec.pythons, spec.tools, spec.generate_args)

@@ -1,46 +1,45 @@
-"""The ``uvci`` strategy: the pipeline ``uvci generate`` writes, its dependency work done for real.
+"""The ``uvci`` strategy: the pipeline ``uvci generate`` writes, its jobs replayed for real.
 
-Mirrors the generated jobs (src/uvci/gitlab/pipeline_gen.py, pipeline_scripts.py):
-- prefetch: one job (shared wheelhouse) or one per Python (per-cell), as ``uvci plan`` chooses.
-  Caches: the wheelhouse keyed on ``uv.lock`` with a ``<prefix>-latest`` fallback (pull-push),
-  and the same paths pushed under ``<prefix>-latest``; tar+zstd at the "fastest" level. It runs
-  the real ``uvci prefetch``; when that leaves ``W.unchanged`` and the wheelhouse was saved for
-  this very lock (``W.lock-sha256``), both paths are moved aside so nothing is uploaded.
-  The prefetch stage runs only when ``uv.lock`` (or the pipeline) changed: the generated job's
-  ``rules: changes``. A warm pipeline (same lock) has no prefetch stage at all.
-- test cells: the wheelhouse pull-only (same key and fallback); if no wheelhouse for this lock
-  came back, the cell prefetches its own files; then ``uv venv`` and the offline install (uv
-  checks every file's hash); if that fails, the cell prefetches its files and installs again.
-Every job gets the generated ``.uvci`` template's uv variables (``UV_LINK_MODE=hardlink``: uv's
-cache is kept in the build dir beside the venv) and ``UV_CACHE_DIR=.uvci/uv-cache``.
-Not replayed: the ``uvci-tool`` cache holding uvci itself (uvci runs from the bench's venv).
+The bench does not re-implement the pipeline: it runs ``uvci generate --stdout`` (this tree's
+uvci, ``--uvci-spec uvci==<version>``) for the benchmark project and the matrix, and replays
+every job of the file it prints:
+- the job's cache entry as the runner reads it: the key with ``$PYTHON`` expanded, the paths,
+  the policy, and the archive format and level of the ``.uvci`` template's
+  ``CACHE_COMPRESSION_FORMAT`` / ``CACHE_COMPRESSION_LEVEL``;
+- the job's script items, run by ``bash -eo pipefail`` in the build directory (as the runner's
+  shell does) with the template's and the job's variables, up to the test command (the bench
+  measures dependency work; :func:`uvci.gitlab.pipeline_scripts.activate` marks where it
+  starts);
+- ``PATH`` holds the cell's Python and uv/uvx only, as uv's image does; so
+  ``uvx --from "$UVCI_SPEC" uvci prefetch ...`` installs uvci and its dependencies from the
+  index (the proxy serves a uvci wheel built from this tree, the dependencies from PyPI) into
+  the job's fresh uv cache: their bytes count as index bytes, as they would on a runner.
+Jobs are grouped by stage in the order the pipeline lists them (one stage unless
+``--build-once``); a ``parallel: matrix`` job is one job per Python.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
+import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from ruamel.yaml import YAML
+
+from bench.archive import Format
 from bench.jobs import CacheSpec, Job, JobContext, Policy
 from bench.projects import BenchError
-from uvci.gitlab.pipeline_gen import BASE_VARIABLES, UV_CACHE
-from uvci.uvproc import cmd_output, run_uv
-from uvci.wheelhouse import offline_install_command
+from uvci import __version__
+from uvci.gitlab import pipeline_scripts as sh
+from uvci.gitlab.pipeline_gen import DEFAULT_STAGES
+from uvci.uvproc import cmd_output, uv_executable
 
-WHEELHOUSE = ".uvci/wheels"
-STAMP = f"{WHEELHOUSE}.lock-sha256"
-UNCHANGED = f"{WHEELHOUSE}.unchanged"
-ASIDE = ".uvci/unchanged"
-VENV = ".uvci/venv"
-PATHS = (WHEELHOUSE, STAMP)
-# what the generated jobs set for uv: the template's UV_* variables and UV_CACHE_DIR
-VARIABLES = (
-    *((k, v) for k, v, _ in BASE_VARIABLES if k.startswith("UV_")),
-    ("UV_CACHE_DIR", UV_CACHE),
-)
+REPO = Path(__file__).resolve().parent.parent
+UVCI_SPEC = f"uvci=={__version__}"
+RUNNER_SETTINGS = ("CACHE_COMPRESSION_FORMAT", "CACHE_COMPRESSION_LEVEL", "FF_USE_FASTZIP")
 
 
 def check(result: tuple[int, str, str], what: str) -> str:
@@ -50,79 +49,121 @@ def check(result: tuple[int, str, str], what: str) -> str:
     return out
 
 
-def plan_layout(project_dir: Path, pythons: list[str]) -> str:
-    """The wheelhouse layout ``uvci plan`` chooses for this matrix: shared or per-cell."""
-    cmd = [sys.executable, "-m", "uvci", "plan", str(project_dir), "--python", ",".join(pythons)]
-    out = check(cmd_output([*cmd, "--json"], timeout=300), "uvci plan")
-    return str(json.loads(out)["layout"])
+@dataclass(frozen=True)
+class Tools:
+    """Where the jobs find uv and uvx (a directory holding only those two)."""
+
+    bin_dir: Path
+
+    @classmethod
+    def prepare(cls, scratch: Path) -> Tools:
+        real = _real_uv()
+        bin_dir = scratch / "uv-bin"
+        bin_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("uv", "uvx"):
+            link = bin_dir / name
+            if not link.exists():
+                link.symlink_to(real.parent / name)
+        return cls(bin_dir)
+
+
+def _real_uv() -> Path:
+    """The uv binary itself (a pyenv shim resolved: its directory also holds uvx)."""
+    found = Path(uv_executable()).resolve()
+    if "shims" in found.parts:
+        out = check(cmd_output(["pyenv", "which", "uv"], timeout=60), "pyenv which uv")
+        found = Path(out.strip()).resolve()
+    if not (found.parent / "uvx").exists():
+        raise BenchError(f"no uvx beside {found}")
+    return found
+
+
+def build_uvci_wheel(out_dir: Path, env: dict[str, str], offline: bool = False) -> Path:
+    """This tree's uvci as a wheel in ``out_dir``: what ``uvx --from uvci==X`` installs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    argv = ["build", "--wheel", "--out-dir", str(out_dir), str(REPO)]
+    check(cmd_output([uv_executable(), *argv, *(["--offline"] if offline else [])], env=env,
+                     timeout=300), "uv build (uvci)")  # fmt: skip
+    wheels = sorted(out_dir.glob(f"uvci-{__version__}-*.whl"))
+    if not wheels:
+        raise BenchError(f"uv build left no uvci {__version__} wheel in {out_dir}")
+    return wheels[-1]
+
+
+def generate(project_dir: Path, versions: list[str], extra: tuple[str, ...] = ()) -> Any:
+    """The pipeline ``uvci generate`` writes for this project and matrix, parsed."""
+    argv = [sys.executable, "-m", "uvci", "generate", str(project_dir), "--stdout"]
+    argv += ["--python", ",".join(versions), "--uvci-spec", UVCI_SPEC, *extra]
+    out = check(cmd_output(argv, timeout=300), "uvci generate")
+    return YAML(typ="safe").load(out)
 
 
 def build(
-    project_dir: Path, pythons: dict[str, Path], layout: str, lock_changed: bool
+    project_dir: Path, pythons: dict[str, Path], tools: Tools, extra: tuple[str, ...] = ()
 ) -> list[list[Job]]:
-    lock = hashlib.sha256((project_dir / "uv.lock").read_bytes()).hexdigest()
-    versions = list(pythons)
-    if layout == "shared":
-        prefixes = dict.fromkeys(versions, "uvci-wheels")
-        prefetch = [_prefetch_job("prefetch", "uvci-wheels", lock, versions, [])]
-    else:
-        prefixes = {v: f"uvci-wheels-py{v}" for v in versions}
-        prefetch = [
-            _prefetch_job(f"prefetch {v}", prefixes[v], lock, versions, [v]) for v in versions
-        ]
-    tests = [_test_job(v, py, prefixes[v], lock, versions) for v, py in pythons.items()]
-    return [prefetch, tests] if lock_changed else [tests]
+    """The generated pipeline's jobs, stage by stage."""
+    doc = generate(project_dir, list(pythons), extra)
+    template = dict(doc.get(".uvci", {}).get("variables", {}))
+    order = list(doc.get("stages") or DEFAULT_STAGES)
+    stages: dict[str, list[Job]] = {}
+    for name, spec in doc.items():
+        if name.startswith(".") or not isinstance(spec, dict) or "script" not in spec:
+            continue
+        for python in _cell_pythons(spec):
+            if python not in pythons:
+                raise BenchError(f"{name}: Python {python} is not in the bench's matrix")
+            job = _job(name, spec, python, pythons[python], template, tools)
+            stages.setdefault(str(spec.get("stage", "test")), []).append(job)
+    return [stages[s] for s in sorted(stages, key=order.index)]
 
 
-def _wheel_cache(prefix: str, lock: str, policy: Policy) -> CacheSpec:
-    return CacheSpec(f"{prefix}-{lock[:16]}", PATHS, policy, "tarzstd", (f"{prefix}-latest",), True)
+def _cell_pythons(spec: dict[str, Any]) -> list[str]:
+    matrix = (spec.get("parallel") or {}).get("matrix")
+    if matrix:
+        return [str(p) for entry in matrix for p in entry["PYTHON"]]
+    return [str((spec.get("variables") or {}).get("PYTHON") or spec["variables"]["UV_PYTHON"])]
 
 
-def _prefetch_job(name: str, prefix: str, lock: str, versions: list[str], cells: list[str]) -> Job:
-    latest = CacheSpec(f"{prefix}-latest", PATHS, "push", "tarzstd", fastest=True)
+def _job(
+    name: str, spec: dict[str, Any], python: str, interpreter: Path, template: dict[str, Any],
+    tools: Tools,
+) -> Job:  # fmt: skip
+    def expand(value: object) -> str:
+        return str(value).replace("$PYTHON", python)
 
-    def script(ctx: JobContext) -> None:
-        _prefetch(ctx, versions, cells)
-        stamp = ctx.workdir / STAMP
-        saved_for_lock = stamp.is_file() and stamp.read_text().strip() == lock
-        if (ctx.workdir / UNCHANGED).is_file() and saved_for_lock:
-            aside = ctx.workdir / ASIDE
-            aside.mkdir(parents=True, exist_ok=True)
-            for path in PATHS:
-                shutil.move(ctx.workdir / path, aside / Path(path).name)
-        else:
-            stamp.write_text(lock + "\n")
-
-    return Job(name, (_wheel_cache(prefix, lock, "pull-push"), latest), script, VARIABLES)
-
-
-def _prefetch(ctx: JobContext, versions: list[str], cells: list[str]) -> dict[str, object]:
-    cmd = [sys.executable, "-m", "uvci", "prefetch", str(ctx.workdir)]
-    cmd += ["--python", ",".join(versions), "--wheelhouse", str(ctx.workdir / WHEELHOUSE)]
-    for cell in cells:
-        cmd += ["--cell", cell]
-    out = check(
-        cmd_output([*cmd, "--json"], cwd=ctx.workdir, env=ctx.env, timeout=1800), "uvci prefetch"
+    own = {k: expand(v) for k, v in (spec.get("variables") or {}).items()}
+    variables = {**{k: str(v) for k, v in template.items()}, "PYTHON": python, **own}
+    variables["PATH"] = os.pathsep.join([str(interpreter.parent), str(tools.bin_dir), "/usr/bin",
+                                         "/bin"])  # fmt: skip
+    fmt: Format = "tarzstd" if variables.get("CACHE_COMPRESSION_FORMAT") == "tarzstd" else "zip"
+    fastest = variables.get("CACHE_COMPRESSION_LEVEL") == "fastest"
+    caches = tuple(
+        CacheSpec(expand(c["key"]), tuple(c["paths"]), _policy(c), fmt, fastest=fastest)
+        for c in spec.get("cache") or []
     )
-    try:
-        report = json.loads(out)
-        bool(report["changed"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BenchError(f"uvci prefetch --json printed no 'changed': {out[:300]!r}") from exc
-    return dict(report)
+    script = _dependency_script([str(item) for item in spec["script"]])
+    label = f"{name}: [{python}]" if (spec.get("parallel") or {}).get("matrix") else name
+    env = tuple((k, v) for k, v in variables.items() if k not in RUNNER_SETTINGS)
+    return Job(label, caches, _runner(script, label), env)
 
 
-def _test_job(version: str, python: Path, prefix: str, lock: str, versions: list[str]) -> Job:
-    def script(ctx: JobContext) -> None:
-        stamp = ctx.workdir / STAMP
-        if not (stamp.is_file() and stamp.read_text().strip() == lock):
-            _prefetch(ctx, versions, [version])  # the generated wheelhouse guard
-        check(
-            run_uv(["venv", "--python", str(python), VENV], cwd=ctx.workdir, env=ctx.env), "uv venv"
-        )
-        argv = offline_install_command(Path(WHEELHOUSE), version, f"{VENV}/bin/python")
-        if run_uv(argv, cwd=ctx.workdir, env=ctx.env, timeout=1800)[0] != 0:
-            _prefetch(ctx, versions, [version])  # a file failed uv's hash check: fetch it
-            check(run_uv(argv, cwd=ctx.workdir, env=ctx.env, timeout=1800), "offline install")
+def _policy(cache: dict[str, Any]) -> Policy:
+    policy = str(cache.get("policy", "pull-push"))
+    if policy not in ("pull", "push", "pull-push"):
+        raise BenchError(f"cache policy {policy!r} is not replayed")
+    return policy  # type: ignore[return-value]
 
-    return Job(f"test {version}", (_wheel_cache(prefix, lock, "pull"),), script, VARIABLES)
+
+def _dependency_script(items: list[str]) -> str:
+    """The script items before the test command (``activate()`` starts the test part)."""
+    if sh.activate() not in items:
+        raise BenchError("the generated script has no activate line: the replay is out of step")
+    return "\n".join(items[: items.index(sh.activate())])
+
+
+def _runner(script: str, label: str) -> Callable[[JobContext], None]:
+    def run(ctx: JobContext) -> None:
+        argv = ["bash", "-eo", "pipefail", "-c", script]
+        check(cmd_output(argv, cwd=ctx.workdir, env=ctx.env, timeout=1800), label)
+
+    return run

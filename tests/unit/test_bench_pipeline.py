@@ -1,25 +1,30 @@
 """bench/jobs.py + bench/strategies.py end to end, hermetic: real uv, real SeaweedFS, the
-counting proxy in front of the loopback index (tiny wheels), two pipelines (cold, then warm)."""
+counting proxy in front of the loopback index (tiny wheels), two pipelines (cold, then warm).
+
+The uvci strategy replays the generated pipeline, whose cells run ``uvx --from uvci==X``: the
+proxy serves a uvci wheel built from this tree and uvci's runtime dependency wheels
+(.tools/wheelhouse, from scripts/bootstrap-tools) as local wheels."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench import jobs, strategies
+from bench import jobs, strategies, uvci_strategy
 from bench.projects import base_env, to_proxy, to_pypi, uv_env
 from bench.proxy import IndexProxy, Upstream
-from bench.report import merge, splice, table, verdict
+from bench.report import merge, splice, table
 from bench.scenarios import aggregate, installed_pythons, summarize
 from bench.storage import CacheStore, SeaweedServer
 from bench.throttle import Throttle
-from tests.support.projects import copy_project, lock
+from bench.verdict import twenty, verdict
+from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex
 
 
@@ -29,10 +34,28 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]
         yield server
 
 
+TOOL_WHEELS = Path(__file__).resolve().parents[2] / ".tools" / "wheelhouse"
+
+
+@pytest.fixture(scope="module")
+def local_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """uvci built from this tree (offline: uv_build from uv's cache) and its runtime wheels."""
+    local = tmp_path_factory.mktemp("local-wheels")
+    for wheel in TOOL_WHEELS.glob("*.whl"):
+        if not wheel.name.startswith("uvci-"):
+            shutil.copy2(wheel, local / wheel.name)
+    env = {k: v for k, v in hermetic_env(local / ".unused").items() if k != "UV_CACHE_DIR"}
+    try:
+        uvci_strategy.build_uvci_wheel(local, env, offline=True)
+    except Exception as exc:  # no uv_build in uv's cache: the uvci pipeline cannot be replayed
+        pytest.skip(f"cannot build the uvci wheel offline: {exc}")
+    return local
+
+
 @pytest.fixture
-def proxy(index: LoopbackIndex, tmp_path: Path) -> Iterator[IndexProxy]:
+def proxy(index: LoopbackIndex, tmp_path: Path, local_wheels: Path) -> Iterator[IndexProxy]:
     upstream = Upstream(simple=f"{index.base}/simple", files=index.base)
-    with IndexProxy(tmp_path / "proxy-cache", Throttle(None), upstream) as started:
+    with IndexProxy(tmp_path / "proxy-cache", Throttle(None), upstream, local_wheels) as started:
         yield started
 
 
@@ -42,6 +65,7 @@ def two_pipelines(
     seaweed: SeaweedServer,
     tmp_path: Path,
     pythons: dict[str, Path],
+    generate_args: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     project = copy_project("pure", tmp_path / "project", proxy.simple_url)
     lock(project, {**os.environ, "UV_CACHE_DIR": str(tmp_path / "lock-cache")})
@@ -49,10 +73,11 @@ def two_pipelines(
     runner = jobs.Runner(store, proxy, tmp_path / "run", f"test-{strategy}")
     env = {**base_env(), **uv_env(proxy.url)}
     matrix = dict(list(pythons.items())[:2])
-    spec = strategies.PipelineSpec(project, matrix, "shared", "zip")
+    tools = uvci_strategy.Tools.prepare(tmp_path / "tools")
+    no_pytest = ("--test-command", "true")  # the test project has no pytest; no test is run
+    spec = strategies.PipelineSpec(project, matrix, "zip", tools, (*no_pytest, *generate_args))
     results = []
-    for scenario in ("cold", "warm"):
-        spec = dataclasses.replace(spec, lock_changed=scenario == "cold")
+    for _scenario in ("cold", "warm"):
         stages = strategies.build(strategy, spec)
         done = [runner.run_stage(i, st, project, env) for i, st in enumerate(stages)]
         results.append(summarize(done))
@@ -87,15 +112,44 @@ def test_uv_docs_prune_ci_downloads_again_and_reuploads(
     assert warm["cache_upload_bytes"] > 0  # the pruned cache changed: uploaded again
 
 
-def test_uvci_warm_has_no_prefetch_stage_and_moves_nothing_from_the_index(
+def test_tuned_warm_restores_uvs_cache_and_the_runner_skips_the_upload(
     proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path, pythons: dict[str, Path]
 ) -> None:
-    cold, warm = two_pipelines("uvci", proxy, seaweed, tmp_path, pythons)
+    cold, warm = two_pipelines("tuned", proxy, seaweed, tmp_path, pythons)
     assert cold["index_bytes"] > 0 and cold["cache_upload_bytes"] > 0
-    assert {job["stage"] for job in cold["jobs"]} == {0, 1}  # prefetch, then the cells
+    assert warm["index_bytes"] == 0  # no prune --ci: every wheel is still in uv's cache
+    assert warm["cache_upload_bytes"] == 0  # uv touched nothing under the path: no upload
+    assert warm["cache_download_bytes"] == cold["cache_upload_bytes"]  # one cache per Python
+    assert warm["critical_path_jobs"] == 1
+
+
+def test_uvci_replays_the_generated_per_cell_pipeline(
+    proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path, pythons: dict[str, Path]
+) -> None:
+    layout = ("--layout", "per-cell")
+    cold, warm = two_pipelines("uvci", proxy, seaweed, tmp_path, pythons, layout)
+    assert cold["critical_path_jobs"] == warm["critical_path_jobs"] == 1  # no prefetch stage
+    versions = list(pythons)[:2]
+    names = [job["name"] for job in cold["jobs"]]
+    assert names == [f"uvci-test: [{v}]" for v in versions], names
+    assert cold["index_bytes"] > 0  # uvci (uvx) and each cell's files
+    saved = [job["saved"] for job in cold["jobs"]]
+    assert saved == [(f"uvci-v2-wheels-py{v}-x86_64",) for v in versions]  # each its own
     assert warm["index_bytes"] == 0 and warm["cache_upload_bytes"] == 0
-    assert [job["name"].split()[0] for job in warm["jobs"]] == ["test", "test"]
-    assert warm["cache_download_bytes"] > 0  # each cell pulled the wheelhouse
+    assert warm["cache_download_bytes"] == cold["cache_upload_bytes"]
+
+
+def test_uvci_shared_layout_has_one_writer_and_readers_that_only_pull(
+    proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path, pythons: dict[str, Path]
+) -> None:
+    cold, warm = two_pipelines("uvci", proxy, seaweed, tmp_path, pythons, ("--layout", "shared"))
+    assert cold["critical_path_jobs"] == 1
+    writer, reader = cold["jobs"]
+    assert writer["name"] == "uvci-test-writer" and reader["name"].startswith("uvci-test: [")
+    assert writer["saved"] == ("uvci-v2-wheels-all-x86_64",) and reader["saved"] == ()
+    assert reader["index_bytes"] > 0  # same stage: the writer's upload lands after it started
+    assert warm["index_bytes"] == 0 and warm["cache_upload_bytes"] == 0
+    assert all(job["restored"] == ("uvci-v2-wheels-all-x86_64",) for job in warm["jobs"])
 
 
 def test_lock_urls_round_trip() -> None:
@@ -115,6 +169,7 @@ def test_critical_path_chains_stages() -> None:
 
     totals = summarize([[rec(0, 2.0)], [rec(1, 1.0), rec(1, 3.0)]])
     assert totals["critical_path_seconds"] == 5.0
+    assert totals["critical_path_jobs"] == 2
     assert totals["dependency_seconds"] == 6.0
     assert totals["index_bytes"] == 30
 
@@ -124,7 +179,7 @@ def test_results_are_spliced_between_markers() -> None:
     out = splice(doc, "new")
     assert out == "intro\n<!-- results:start -->\nnew\n<!-- results:end -->\noutro\n"
     failure = {"strategy": "uvci", "project": "p", "profile": "fast", "scenario": "cold"}
-    assert "uvci** failed" in table([], [{**failure, "error": "boom"}])
+    assert "uvci** failed" in table([], [{**failure, "error": "boom"}], 30)
 
 
 def test_installed_pythons_are_3_10_and_later() -> None:
@@ -156,24 +211,45 @@ def test_merge_replaces_only_redone_records(tmp_path: Path) -> None:
     assert merge(path, [rec("slow", 3)]) == [rec("fast", 1), rec("slow", 3)]
 
 
-def test_verdict_compares_uvci_with_the_fastest_of_the_four() -> None:
+def test_verdict_compares_uvci_with_the_fastest_of_the_five() -> None:
     def rec(scenario: str, strategy: str, path: float, dep: float, up: int = 0) -> dict[str, Any]:
         return {
             "project": "p", "profile": "fast", "scenario": scenario, "strategy": strategy,
-            "critical_path_seconds": path, "dependency_seconds": dep,
+            "critical_path_seconds": path, "dependency_seconds": dep, "critical_path_jobs": 1,
             "index_bytes": 0 if strategy == "uvci" else 5, "cache_upload_bytes": up,
+            "jobs": [{"cache_upload_bytes": up}],
         }  # fmt: skip
 
     records = [
-        rec("cold", "none", 2.0, 8.0), rec("cold", "uvci", 3.0, 8.3),
-        rec("warm", "seed", 2.0, 9.0), rec("warm", "uvci", 1.0, 10.0, up=2_000_000),
+        rec("cold", "none", 2.0, 8.0), rec("cold", "uvci", 3.0, 8.3, up=100_000_000),
+        rec("warm", "tuned", 2.0, 9.0), rec("warm", "uvci", 1.0, 10.0, up=2_000_000),
     ]  # fmt: skip
-    rows = verdict(records).splitlines()[4:]
+    rows = verdict(records, 30).splitlines()[4:]
     assert rows[0] == (
         "| p | fast | cold | 1.50 slower (3.0 s vs 2.0 s, none) "
-        "| 1.04 **within 5%** (8.3 s vs 8.0 s, none) | – |"
+        "| 1.03 **within 5%** (33.0 s vs 32.0 s, none) "
+        "| 1.04 **within 5%** (8.3 s vs 8.0 s, none) "
+        "| 1.00 **within 10%** (3.0 s vs 3.0 s) | – |"  # floor: 2.0 s + 100 MB at 100 MB/s
     )
     assert rows[1] == (
-        "| p | fast | warm | **1.00** fastest (1.0 s) "
-        "| 1.11 slower (10.0 s vs 9.0 s, seed) | 0.0 MB, 2.0 MB |"
+        "| p | fast | warm | **1.00** fastest (1.0 s) | **1.00** fastest (31.0 s) "
+        "| 1.11 slower (10.0 s vs 9.0 s, tuned) | – | 0.0 MB, 2.0 MB |"
+    )
+
+
+def test_twenty_pipelines_sum_one_cold_three_bumps_sixteen_warm() -> None:
+    def rec(strategy: str, scenario: str, path: float, jobs_on_path: int) -> dict[str, Any]:
+        return {
+            "project": "p", "profile": "fast", "scenario": scenario, "strategy": strategy,
+            "critical_path_seconds": path, "dependency_seconds": 2 * path,
+            "critical_path_jobs": jobs_on_path, "index_bytes": 1_000_000,
+            "cache_upload_bytes": 0, "cache_download_bytes": 0,
+        }  # fmt: skip
+
+    records = [rec("uvci", s, 1.0, 1) for s in ("cold", "bump", "warm")]
+    records += [rec("none", s, 0.5, 2) for s in ("cold", "bump", "warm")]
+    rows = twenty(records, 30).splitlines()[4:]
+    assert rows[0] == "| p | fast | none | 10.0 (1.00) | 1210.0 (1.95) | 20.0 (1.00) | 20.0 | 0.0 |"
+    assert rows[1] == (
+        "| p | fast | **uvci** | 20.0 (2.00) | 620.0 (1.00) | 40.0 (2.00) | 20.0 | 0.0 |"
     )

@@ -99,3 +99,19 @@ def test_a_burst_of_connections_is_queued_not_dropped(tmp_path: Path) -> None:
             sock.close()
         proxy.__exit__(None, None, None)
     assert len(sockets) == 64
+
+
+def test_local_wheels_get_a_page_and_are_counted(index: LoopbackIndex, tmp_path: Path) -> None:
+    local = tmp_path / "local"
+    local.mkdir()
+    wheel = local / "uvci-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not really a zip")
+    upstream = Upstream(simple=f"{index.base}/simple", files=index.base)
+    with IndexProxy(tmp_path / "cache", Throttle(None), upstream, local) as proxy:
+        _, body = get(f"{proxy.simple_url}/UVCI/", {"Accept": JSON_TYPE})
+        (entry,) = json.loads(body)["files"]
+        assert entry["url"] == f"{proxy.url}/local/{wheel.name}"
+        before, _ = proxy.counter.snapshot()
+        assert get(entry["url"])[1] == wheel.read_bytes()
+        assert proxy.counter.snapshot()[0] - before == wheel.stat().st_size
+        assert first_file(proxy, "alpha")  # anything else still comes from upstream

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,3 +179,24 @@ def test_empty_python_list_is_refused() -> None:
     result = uvci("plan", "--python", ",", str(EXAMPLE))
     assert result.returncode == 2 and "--python" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cache_cost_per_cell_from_the_rates_given() -> None:
+    def cost(index: str, cache: str) -> dict[str, Any]:
+        argv = ["plan", "--json", "--python", "3.10,3.12", str(EXAMPLE)]
+        result = uvci(*argv, "--index-rate", index, "--cache-rate", cache)
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout)["cache_cost"])
+
+    slow_cache = cost("100", "25")
+    assert "cannot pay" in slow_cache["summary"]
+    for cell in slow_cache["cells"]:
+        assert cell["pays_after"] is None and cell["saves"] < 0
+        assert cell["index_seconds"] == round(cell["index_bytes"] / 100e6, 3)
+        assert cell["upload_seconds"] == round(cell["cache_bytes"] / 25e6, 3)
+    slow_index = cost("5", "100")
+    assert all(c["pays_after"] == 1 and c["saves"] > 0 for c in slow_index["cells"])
+
+
+def test_one_rate_alone_is_refused() -> None:
+    assert_one_line_error(uvci("plan", str(EXAMPLE), "--index-rate", "5"), "--cache-rate")

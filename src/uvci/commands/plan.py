@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from uvci.cachecost import CellCost, cell_costs, summary
 from uvci.errors import EXIT_FINDINGS, EXIT_OK
 from uvci.options import add_plan_arguments, plan_from_args
 from uvci.plan import Cell, Plan
@@ -33,6 +34,7 @@ examples:
   uvci plan                              # the project in the current directory
   uvci plan examples/matrix-demo --python 3.10,3.13
   uvci plan --platform x86_64-unknown-linux-musl --all-extras --json
+  uvci plan --index-rate 100 --cache-rate 25   # what a cache costs and saves per cell
 """
 
 
@@ -42,15 +44,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--files", action="store_true", help="list every package of every cell, not only totals"
     )
+    rates = parser.add_argument_group("what a cache costs and saves (both, in MB/s)")
+    rates.add_argument("--index-rate", type=float, metavar="MB/S",
+                       help="download rate from the package index")  # fmt: skip
+    rates.add_argument("--cache-rate", type=float, metavar="MB/S",
+                       help="transfer rate to and from the runner's cache storage")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
+    rates = (args.index_rate, args.cache_rate)
+    if (rates[0] is None) != (rates[1] is None) or any(r is not None and r <= 0 for r in rates):
+        print("uvci plan: give both --index-rate and --cache-rate, in MB/s (> 0)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    costs = cell_costs(plan, *rates) if rates[0] is not None else None
     if args.json:
-        json.dump(plan.to_json(), sys.stdout, indent=2)
+        doc = plan.to_json()
+        if costs is not None:
+            doc["cache_cost"] = {"cells": [c.to_json() for c in costs],
+                                 "summary": summary(costs, *rates)}  # fmt: skip
+        json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         render(plan, Console(), files=args.files)
+        if costs is not None:
+            Console().print(_costs_table(costs), f"cache: {summary(costs, *rates)}")
     problem = unavailable_message(plan)
     if problem is None:
         return EXIT_OK
@@ -105,6 +124,19 @@ def _cells_table(plan: Plan) -> Table:
         if cell.unavailable:
             builds += f" [red](no file fits: {', '.join(cell.unavailable)})[/]"
         table.add_row(cell.python, str(len(cell.packages)), mb(cell.download_bytes), builds)
+    return table
+
+
+def _costs_table(costs: list[CellCost]) -> Table:
+    table = Table(title="a cache per cell (seconds = bytes / rate)")
+    heads = ("python", "no cache: index s", "warm: restore s", "fill: +upload s",
+             "warm saves s", "pays after")  # fmt: skip
+    for column in heads:
+        table.add_column(column, justify="right")
+    for c in costs:
+        pays = f"{c.pays_after} warm" if c.pays_after is not None else "never"
+        table.add_row(c.python, f"{c.index_seconds:.2f}", f"{c.restore_seconds:.2f}",
+                      f"{c.upload_seconds:.2f}", f"{c.saves:+.2f}", pays)  # fmt: skip
     return table
 
 
