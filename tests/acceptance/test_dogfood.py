@@ -77,7 +77,8 @@ def test_lint_and_types_are_their_own_job() -> None:
 
 def test_a_tag_builds_checks_and_publishes_with_trusted_publishing_only() -> None:
     release = ci()["release"]
-    assert [r["if"] for r in release["rules"]] == [r"$CI_COMMIT_TAG =~ /^v[0-9]+\.[0-9]+\.[0-9]+$/"]
+    tag_rule = r"$CI_COMMIT_TAG =~ /^[0-9]+\.[0-9]+\.[0-9]+$/"
+    assert [r["if"] for r in release["rules"]] == [tag_rule]
     assert release["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"}}
     script = "\n".join(release["script"])
     assert "uv build" in script and "twine check" in script
@@ -87,3 +88,9 @@ def test_a_tag_builds_checks_and_publishes_with_trusted_publishing_only() -> Non
                    "--password", "pypi-"):  # fmt: skip
         assert stored not in text
     assert "$CI_COMMIT_TAG" in script  # the tag must name pyproject's version
+
+
+def test_the_tag_also_publishes_the_catalog_component_after_pypi() -> None:
+    job = ci()["catalog-release"]
+    assert job["release"]["tag_name"] == "$CI_COMMIT_TAG" and job["needs"] == ["release"]
+    assert job["rules"] == ci()["release"]["rules"]
