@@ -46,7 +46,10 @@ def test_the_matrix_is_python_310_to_314_on_the_dev_group() -> None:
     assert "--group=dev" in args and "--no-default-groups" in args  # not the bench group
     text = PIPELINE.read_text()
     assert 'PYTHON: ["3.10", "3.11", "3.12", "3.13", "3.14"]' in text
-    assert "\n    - pytest --junitxml=" in text
+    # the tests that need only uv and Python; the slow ones and the bench group's run elsewhere
+    command = 'pytest -m "not slow" --ignore-glob="tests/unit/test_bench_*"'
+    assert args[args.index("--test-command") + 1] == command
+    assert f"\n    - {command} --junitxml=" in text
 
 
 def test_committed_pipeline_is_what_generate_writes() -> None:
