@@ -46,7 +46,10 @@ def test_the_matrix_is_python_310_to_314_on_the_dev_group() -> None:
     assert "--group=dev" in args and "--no-default-groups" in args  # not the bench group
     text = PIPELINE.read_text()
     assert 'PYTHON: ["3.10", "3.11", "3.12", "3.13", "3.14"]' in text
-    assert "\n    - pytest --junitxml=" in text
+    # the tests that need only uv and Python; the slow ones and the bench group's run elsewhere
+    command = 'pytest -m "not slow" --ignore-glob="tests/unit/test_bench_*"'
+    assert args[args.index("--test-command") + 1] == command
+    assert f"\n    - {command} --junitxml=" in text
 
 
 def test_committed_pipeline_is_what_generate_writes() -> None:
@@ -72,12 +75,13 @@ def test_lint_and_types_are_their_own_job() -> None:
     assert {"local": ".gitlab/ci/uvci.yml"} in config["include"]
     script = "\n".join(config["lint"]["script"])
     assert "ruff check src tests bench" in script and "ruff format --check" in script
-    assert "mypy" in script and "--locked" in script
+    assert "mypy" in script and "uv sync --locked  #" in CI_FILE.read_text()  # bench's imports too
 
 
 def test_a_tag_builds_checks_and_publishes_with_trusted_publishing_only() -> None:
     release = ci()["release"]
-    assert [r["if"] for r in release["rules"]] == [r"$CI_COMMIT_TAG =~ /^v[0-9]+\.[0-9]+\.[0-9]+$/"]
+    tag_rule = r"$CI_COMMIT_TAG =~ /^[0-9]+\.[0-9]+\.[0-9]+$/"
+    assert [r["if"] for r in release["rules"]] == [tag_rule]
     assert release["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"}}
     script = "\n".join(release["script"])
     assert "uv build" in script and "twine@7.0.0 check" in script
@@ -87,3 +91,9 @@ def test_a_tag_builds_checks_and_publishes_with_trusted_publishing_only() -> Non
                    "--password", "pypi-"):  # fmt: skip
         assert stored not in text
     assert "$CI_COMMIT_TAG" in script  # the tag must name pyproject's version
+
+
+def test_the_tag_also_publishes_the_catalog_component_after_pypi() -> None:
+    job = ci()["catalog-release"]
+    assert job["release"]["tag_name"] == "$CI_COMMIT_TAG" and job["needs"] == ["release"]
+    assert job["rules"] == ci()["release"]["rules"]

@@ -46,3 +46,14 @@ def find_pythons(minors: tuple[str, ...] = MATRIX) -> dict[str, Path]:
     """``{"3.10": Path(...), ...}`` for the minors that are installed (missing ones left out)."""
     found = {minor: find_python(minor) for minor in minors}
     return {minor: path for minor, path in found.items() if path is not None}
+
+
+def host_glibc() -> tuple[int, int]:
+    """The glibc of this machine, ``(2, 36)`` on Debian bookworm, ``(2, 41)`` on trixie (uv's
+    images): a real ``uv sync`` installs the wheels it allows. ``(0, 0)`` when unknown."""
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        text = ""
+    found = re.search(r"(\d+)\.(\d+)", text)
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)

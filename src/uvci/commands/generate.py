@@ -138,7 +138,8 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
         "--component",
         type=Path,
         metavar="DIR",
-        help="write a CI/CD catalog component, DIR/templates/uvci.yml",
+        help="write this project's pipeline as a CI/CD component, DIR/templates/uvci.yml (the "
+        "generic catalog component, for any project: templates/uvci/template.yml in uvci)",
     )
     parser.add_argument("--force", action="store_true",
                         help="overwrite a generated file that was edited by hand")  # fmt: skip
