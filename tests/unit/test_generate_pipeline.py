@@ -46,7 +46,10 @@ def test_one_stage_each_cell_owns_its_wheelhouse(
         "key": "uvci-v2-wheels-py$PYTHON-x86_64",
         "paths": [".uvci/wheels"],
         "policy": "pull-push",
+        "when": "always",  # a fill survives failing tests: the job decides before they run
     }  # no fallback keys, no lock hash: the cell keeps the content right for any uv.lock
+    steps = test["script"]
+    assert steps.index(sh.keep_if_changed([sh.WHEELHOUSE]) + "\n") < steps.index(sh.activate())
     text = script(test)
     # what to install comes from the checked-out lock, hashes included, never from the cache
     assert (

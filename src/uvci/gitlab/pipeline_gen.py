@@ -197,11 +197,15 @@ def cache_paths(shape: Shape) -> list[str]:
 
 
 def wheel_cache(shape: Shape, opts: GenerateOptions, policy: str, why: str) -> CommentedMap:
-    return mapping(
+    entry = mapping(
         ("key", cache_key(shape, opts)),
         ("paths", flow(cache_paths(shape))),
         ("policy", policy, why),
     )
+    if policy == "pull-push":  # a fill survives failing tests (the job decided before them)
+        entry["when"] = "always"
+        entry.yaml_add_eol_comment("files fetched before a test failed are kept too", "when")
+    return entry
 
 
 def build_job(shape: Shape, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
@@ -268,7 +272,7 @@ def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bo
         script_line(sh.install_function(() if cell.once else cell.builds.directories, cell.once)),
         script_line(sh.install_or_fill(cell_fill)),
     ]
-    if uploads:
+    if uploads:  # decided before the tests run: their result cannot change it
         lines.append(script_line(sh.keep_if_changed(cache_paths(shape))))
     lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
     return lines
