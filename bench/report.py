@@ -40,7 +40,7 @@ def write(
     results = "\n\n".join([
         table(records, failures, start), verdict(records, start), twenty(records, start),
         START_NOTE.format(start=start), "Can a cache pay?\n\n" + can_pay(profiles),
-    ]) + "\n" + machine(pythons)  # fmt: skip
+    ]) + "\n" + machine(records)  # fmt: skip
     md = out / "benchmarks.md"
     _atomic(md, splice(md.read_text() if md.exists() else "", results))
 
@@ -113,12 +113,14 @@ def table(records: list[Record], failures: list[Record], job_start: float) -> st
     )
 
 
-def machine(pythons: dict[str, Path]) -> str:
+def machine(records: list[Record]) -> str:
     cpus = os.cpu_count()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    per_project = {r["project"]: ", ".join(r.get("pythons", [])) for r in records}
+    used = "; ".join(f"{project} on {v}" for project, v in sorted(per_project.items()))
     return (
         f"\nMachine: {platform.platform()}, {cpus} cores, {mem:.0f} GiB; uv {uv_version()}; "
-        f"Pythons {', '.join(pythons)}.\n"
+        f"Pythons: {used}.\n"
     )
 
 

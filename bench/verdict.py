@@ -164,8 +164,9 @@ def can_pay(profiles: list[str]) -> str:
         if p.index >= p.storage:
             lines.append(
                 f"- `{name}` (index {p.index:g} MB/s, cache {p.storage:g} MB/s): the index is at "
-                "least as fast as the cache, so restoring a wheel can never beat downloading it; "
-                "a cache here saves index bytes, not time (it costs its upload and its restore)."
+                "least as fast as the cache, so in transfer time restoring a byte never beats "
+                "downloading it: a cache can only save the work after the transfer (unpacking, "
+                "building) and index bytes, and it costs its upload after every lock change."
             )
         else:
             lines.append(
