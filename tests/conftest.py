@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # make `tests.support` importable however pytest is started
     sys.path.insert(0, str(REPO))
 
+from tests.support.faulty_index import FaultyIndex  # noqa: E402
 from tests.support.images import Images, require_images  # noqa: E402
 from tests.support.projects import copy_project, hermetic_env, lock  # noqa: E402
 from tests.support.pyindex import LoopbackIndex  # noqa: E402
@@ -158,3 +159,15 @@ def make_index(tmp_path: Path, universe_dir: Path) -> Iterator[Callable[..., Loo
     yield make
     for index in started:
         index.stop()
+
+
+@pytest.fixture
+def faulty(universe_dir: Path, tmp_path: Path) -> Iterator[FaultyIndex]:
+    """A private loopback index over a copy of the universe that can redirect and trickle
+    (tests/support/faulty_index.py); stopped after the test."""
+    directory = tmp_path / "faulty-index"
+    shutil.copytree(universe_dir, directory)
+    index = FaultyIndex(directory).start()
+    assert isinstance(index, FaultyIndex)
+    yield index
+    index.stop()

@@ -189,6 +189,10 @@ class Run:
             text for name, text in sorted(self.logs.items()) if name.startswith(prefix)
         )
 
+    def cell_log(self, python: str, job: str = "uvci-test") -> str:
+        """The output lines of one matrix cell (``uvci-test: [3.12] > ...``)."""
+        return "\n".join(line for line in self.output.splitlines() if f"{job}: [{python}]" in line)
+
     def ran(self, job: str) -> bool:
         """Whether ``job`` (or a cell of it) ran in this pipeline."""
         return any(name == job or name.startswith(f"{job}: ") for name in self.jobs())

@@ -158,10 +158,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory, container_images: Images) -> 
         yield Runs(cold, warm, planned, ci_file())
 
 
-def cell_log(run: Run, python: str) -> str:
-    return "\n".join(line for line in run.output.splitlines() if f"uvci-test: [{python}]" in line)
-
-
 def test_cold_each_cell_fetches_its_own_files_once_and_runs_the_tests(runs: Runs) -> None:
     cold = runs.cold
     assert cold.rc == 0, cold.output
@@ -174,7 +170,7 @@ def test_cold_each_cell_fetches_its_own_files_once_and_runs_the_tests(runs: Runs
     assert cold.project_files() == expected  # the selected group too; each file once per cell
     assert cold.tool_files()[f"uvci-{__version__}-py3-none-any.whl"] == len(PYTHONS)
     for python in PYTHONS:
-        log = cell_log(cold, python)
+        log = cold.cell_log(python)
         for test in SELECTED_TESTS:
             assert re.search(rf"{test} \(test_selected\.SelectedTest[.\w]*\) \.\.\. ok", log), log
         assert f"python{python}-trixie-slim" in cold.output
@@ -187,6 +183,6 @@ def test_warm_takes_nothing_from_the_index_and_uploads_nothing(runs: Runs) -> No
     assert warm.requests == (), [r.path for r in warm.requests]
     assert warm.cache_after == warm.cache_before
     for python in PYTHONS:
-        log = cell_log(warm, python)
+        log = warm.cell_log(python)
         assert "installed offline from the restored wheelhouse" in log, log
         assert "nothing to upload" in log, log

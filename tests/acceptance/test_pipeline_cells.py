@@ -153,10 +153,6 @@ def saved_keys(run: Run) -> set[str]:
     return {path.split("/")[0] for path in changed}
 
 
-def cell_log(run: Run, python: str) -> str:
-    return "\n".join(line for line in run.output.splitlines() if f"uvci-test: [{python}]" in line)
-
-
 def test_cold_every_cell_fetches_only_its_own_files_once(runs: Runs) -> None:
     cold = runs.cold
     assert cold.rc == 0, cold.output
@@ -180,7 +176,7 @@ def test_warm_takes_nothing_from_the_index_and_uploads_nothing(runs: Runs) -> No
     assert warm.requests == (), [r.path for r in warm.requests]  # not even uvci: it never ran
     assert saved_keys(warm) == set()
     for python in PYTHONS:
-        log = cell_log(warm, python)
+        log = warm.cell_log(python)
         assert "installed offline from the restored wheelhouse" in log, log
         assert "nothing to upload" in log
 
@@ -212,7 +208,7 @@ def test_a_poisoned_cache_installs_nothing_from_it_and_is_repaired(runs: Runs) -
     assert run.rc == 0, run.output
     assert run.project_files() == {POISONED: len(PYTHONS)}  # refetched, by hash from uv.lock
     for python in PYTHONS:
-        log = cell_log(run, python)
+        log = run.cell_log(python)
         assert "Hash mismatch" in log and "fetching them" in log, log
         stored = runs.cache / key(python) / ".uvci" / "wheels" / POISONED
         assert file_sha256(stored) == runs.poisoned_sha  # the real wheel, as uv.lock says

@@ -56,5 +56,5 @@ def test_each_cell_installs_the_wheels_planned_for_its_python(
     assert failing.project_files() == planned  # each cell fetched its planned files, once
     assert warm.rc == 0 and warm.requests == (), warm.output
     for python in PYTHONS:
-        log = "\n".join(line for line in warm.output.splitlines() if f"[{python}]" in line)
+        log = warm.cell_log(python)
         assert "installed offline from the restored wheelhouse" in log, log

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,16 +25,6 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-@pytest.fixture
-def faulty(universe_dir: Path, tmp_path: Path) -> Iterator[FaultyIndex]:
-    directory = tmp_path / "faulty-index"
-    shutil.copytree(universe_dir, directory)
-    index = FaultyIndex(directory).start()
-    assert isinstance(index, FaultyIndex)
-    yield index
-    index.stop()
 
 
 def test_trickling_body_ends_at_its_deadline(

@@ -4,8 +4,6 @@ an unexpected error (a bug) is one line naming uvci's version and where to repor
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,16 +29,6 @@ def error_line(err: str, command: str) -> str:
     lines = [line for line in err.splitlines() if line.startswith(f"uvci {command}: ")]
     assert len(lines) == 1, err
     return lines[0]
-
-
-@pytest.fixture
-def faulty(universe_dir: Path, tmp_path: Path) -> Iterator[FaultyIndex]:
-    directory = tmp_path / "faulty-index"
-    shutil.copytree(universe_dir, directory)
-    index = FaultyIndex(directory).start()
-    assert isinstance(index, FaultyIndex)
-    yield index
-    index.stop()
 
 
 def test_lock_url_with_port_99999(
