@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from uvci import __version__
 from uvci.errors import FatalError
-from uvci.gitlab import generated, yamlio
+from uvci.gitlab import generated, toolenv, yamlio
 from uvci.gitlab.buildenv import (
     BuildRequires,
     build_requires,
@@ -26,6 +27,7 @@ from uvci.gitlab.pipeline_gen import (
     build_pipeline,
     local_builds,
 )
+from uvci.gitlab.toolenv import TOOL_ENV
 from uvci.options import add_plan_arguments, refuse_control_characters
 from uvci.plan import Plan
 from uvci.release import unreleased_note
@@ -159,10 +161,11 @@ def run(args: argparse.Namespace) -> int:
         target = args.component / "templates" / "uvci.yml"
         write_generated(target, component_text(plan, opts, command), args.force)
     elif args.stdout:
+        opts = locked_tool_env(args, plan, opts)
         sys.stdout.write(generated.render([build_pipeline(plan, opts)], __version__, command))
     else:
-        _write_pipeline(args, plan, opts, requires, command)
-    note = unreleased_note(opts.uvci_spec) if args.uvci_spec is None else None
+        opts = _write_pipeline(args, plan, opts, requires, command)
+    note = None if args.uvci_spec is not None or opts.tool_env else unreleased_note(opts.uvci_spec)
     if note:  # last: after what was written, and never before a one-line error
         print(f"uvci generate: note: {note}", file=sys.stderr)
     return 0
@@ -171,9 +174,11 @@ def run(args: argparse.Namespace) -> int:
 def _write_pipeline(
     args: argparse.Namespace, plan: Plan, opts: GenerateOptions, requires: BuildRequires,
     command: str,
-) -> None:  # fmt: skip
-    text = generated.render([build_pipeline(plan, opts)], __version__, command)
+) -> GenerateOptions:  # fmt: skip
     ci_text = ci_file_with_include(args.path / ".gitlab-ci.yml")  # bad YAML: fail before writing
+    _make_parent(args.path / PIPELINE)  # an unwritable target too
+    opts = locked_tool_env(args, plan, opts)
+    text = generated.render([build_pipeline(plan, opts)], __version__, command)
     if opts.build_env:
         _write_build_env(plan, requires)
     write_generated(args.path / PIPELINE, text, args.force)
@@ -181,6 +186,7 @@ def _write_pipeline(
         yamlio.write_atomic(args.path / ".gitlab-ci.yml", ci_text)
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
     _report(plan, opts, local_builds(plan))
+    return opts
 
 
 def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
@@ -190,6 +196,26 @@ def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
     )
     if write_build_env(directory, text):
         print(f"uvci generate: locked the build backend in {directory}", file=sys.stderr)
+
+
+def locked_tool_env(args: argparse.Namespace, plan: Plan, opts: GenerateOptions) -> GenerateOptions:
+    """``opts`` whose cells install uvci from TOOL_ENV when it is locked (written here unless
+    --stdout, which only uses a lock already there); else ``uvx --from``, with a note."""
+    if not opts.tool_env:
+        return opts
+    directory = plan.project.root / TOOL_ENV
+    text = toolenv.pyproject_text(opts.uvci_spec, plan.pythons)
+    try:
+        if args.stdout:
+            return replace(opts, tool_env=toolenv.is_locked(directory, text))
+        if write_build_env(directory, text, f"uvci ({opts.uvci_spec})"):
+            print(f"uvci generate: locked {opts.uvci_spec} in {directory}", file=sys.stderr)
+        return opts
+    except FatalError as exc:
+        toolenv.remove_unlocked(directory)
+        print(f"uvci generate: note: {exc}; the cells install uvci with `uvx --from "
+              f"{opts.uvci_spec}` instead", file=sys.stderr)  # fmt: skip
+        return replace(opts, tool_env=False)
 
 
 def write_generated(target: Path, text: str, force: bool) -> None:
@@ -204,14 +230,18 @@ def write_generated(target: Path, text: str, force: bool) -> None:
             f"{target}: edited by hand since uvci generated it (diff above); move the change "
             "into the options or .gitlab-ci.yml, or pass --force to overwrite it"
         )
+    _make_parent(target)
+    yamlio.write_atomic(target, text)
+    print(f"uvci generate: wrote {target}", file=sys.stderr)
+
+
+def _make_parent(target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FatalError(
             f"{target.parent}: cannot write ({exc.strerror}); make it a writable directory"
         ) from None
-    yamlio.write_atomic(target, text)
-    print(f"uvci generate: wrote {target}", file=sys.stderr)
 
 
 def ci_file_with_include(path: Path) -> str | None:

@@ -125,6 +125,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also fill with the files of the build backend locked in DIR/uv.lock "
         "(uvci generate writes .gitlab/ci/uvci-build)",
     )
+    group.add_argument(
+        "--tool-env",
+        type=Path,
+        metavar="DIR",
+        help="also keep the files of the uvci locked in DIR/uv.lock (uvci generate writes "
+        ".gitlab/ci/uvci-tool), so a later fill installs uvci offline from the wheelhouse",
+    )
     group.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
 
@@ -132,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     interpreters = running_interpreter()
     plan = plan_from_args(args, interpreters=interpreters)
-    if args.build_env is not None:
-        plan = with_build_env(plan, args.path / args.build_env, interpreters)
+    for extra, what in ((args.build_env, "build backend"), (args.tool_env, "uvci tool env")):
+        if extra is not None:
+            plan = with_build_env(plan, args.path / extra, interpreters, what)
     given = args.wheelhouse
     wheelhouse = default_wheelhouse(args.path) if given is None else Path(given)
     claim_wheelhouse(wheelhouse if given is None else given)  # before anything is written
@@ -155,11 +163,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def with_build_env(plan: Plan, directory: Path, interpreters: dict[str, str]) -> Plan:
-    """``plan`` whose cells also install the build backend locked in ``directory``."""
+def with_build_env(
+    plan: Plan, directory: Path, interpreters: dict[str, str], what: str = "build backend"
+) -> Plan:
+    """``plan`` whose cells also install the env locked in ``directory`` (the build backend,
+    or uvci itself)."""
     if not (directory / "uv.lock").is_file():
         raise FatalError(
-            f"{directory}: no uv.lock of the build backend; run `uvci generate` and commit it"
+            f"{directory}: no uv.lock of the {what}; run `uvci generate` and commit it"
         )
     backend = make_plan(
         directory, python=plan.pythons, platform=plan.platform, interpreters=interpreters

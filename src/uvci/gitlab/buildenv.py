@@ -92,8 +92,10 @@ def pyproject_text(
     return "\n".join(lines) + "\n"
 
 
-def write_build_env(directory: Path, text: str) -> bool:
-    """Write the build env's pyproject.toml and lock it; True when anything changed."""
+def write_build_env(directory: Path, text: str, what: str = "the build backend") -> bool:
+    """Write the build env's pyproject.toml and lock it; True when anything changed.
+
+    ``what`` names the locked env in the error line (the tool env uses it too)."""
     pyproject = directory / "pyproject.toml"
     old = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
     lock = directory / "uv.lock"
@@ -105,8 +107,8 @@ def write_build_env(directory: Path, text: str) -> bool:
     if rc != 0:
         said = " ".join(line.strip() for line in (err or out).splitlines() if line.strip())
         raise FatalError(
-            f"{directory}: `uv lock` of the build backend failed [uv: {said[:400] or rc}]; "
-            "check the index settings and [build-system] requires"
+            f"{directory}: `uv lock` of {what} failed [uv: {said[:400] or rc}]; "
+            "check the index settings and the requirements"
         )
     return True
 

@@ -16,6 +16,7 @@ from uvci.gitlab.buildenv import BuildRequires
 from uvci.gitlab.images import CHECKED, GLIBC, check_images, published
 from uvci.gitlab.pipeline_gen import DEFAULT_RETAIN, GenerateOptions
 from uvci.gitlab.pipeline_scripts import is_pytest
+from uvci.gitlab.toolenv import lockable
 from uvci.options import plan_from_args
 from uvci.plan import Plan
 from uvci.platforms import DEFAULT_PLATFORM, resolve_target
@@ -57,9 +58,10 @@ def options(args: argparse.Namespace, plan: Plan, requires: BuildRequires) -> Ge
     variant = _variant(plan)
     uv = image_uv_version(plan)
     check_images(uv, plan.pythons, variant)
+    spec = args.uvci_spec or f"uvci=={__version__}"
     return GenerateOptions(
         uv_version=uv,
-        uvci_spec=args.uvci_spec or f"uvci=={__version__}",
+        uvci_spec=spec,
         plan_args=plan_args(plan),
         selection=tuple(plan.selection.uv_args()),
         test_command=args.test_command,
@@ -73,6 +75,7 @@ def options(args: argparse.Namespace, plan: Plan, requires: BuildRequires) -> Ge
         platform_slug=plan.platform.split("-")[0],
         build_env=bool(requires.requirements),
         scm_version=requires.scm_versioned,
+        tool_env=lockable(spec) and getattr(args, "component", None) is None,
     )
 
 
