@@ -314,7 +314,7 @@ def test_uvci_installs_by_hash_from_the_wheelhouse_else_from_the_index_unresolve
     assert result.returncode == 0, result.stderr
     calls = [line for line in result.stdout.splitlines() if line.startswith("UV ")]
     export = "UV export --locked --quiet --no-header --project .gitlab/ci/uvci-tool"
-    assert calls[0] == f"{export} --no-emit-project -o {sh.TOOL_REQUIREMENTS}"
+    assert calls[0] == f"{export} --no-emit-project --emit-index-url -o {sh.TOOL_REQUIREMENTS}"
     assert calls[1] == f"UV venv --quiet --python 3.12 {sh.TOOL_VENV}"
     installs = calls[2:]
     assert len(installs) == (1 if in_wheelhouse else 2)

@@ -204,7 +204,7 @@ def locked_tool_env(args: argparse.Namespace, plan: Plan, opts: GenerateOptions)
     if not opts.tool_env:
         return opts
     directory = plan.project.root / TOOL_ENV
-    text = toolenv.pyproject_text(opts.uvci_spec, plan.pythons)
+    text = toolenv.pyproject_text(opts.uvci_spec, plan.pythons, project_tool_uv(plan.project.root))
     try:
         if args.stdout:
             return replace(opts, tool_env=toolenv.is_locked(directory, text))

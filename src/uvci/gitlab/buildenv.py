@@ -85,11 +85,18 @@ def pyproject_text(
         "",
         "[tool.uv]",
         "package = false",
+        *index_lines(tool_uv),
     ]
+    return "\n".join(lines) + "\n"
+
+
+def index_lines(tool_uv: Mapping[str, Any]) -> list[str]:
+    """The project's ``[[tool.uv.index]]`` tables, for a locked env beside the pipeline."""
+    lines: list[str] = []
     for index in tool_uv.get("index", []):
         lines += ["", "[[tool.uv.index]]"]
         lines += [f"{k} = {json.dumps(v)}" for k, v in index.items() if isinstance(v, str | bool)]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_build_env(directory: Path, text: str, what: str = "the build backend") -> bool:

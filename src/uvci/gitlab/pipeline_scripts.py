@@ -123,7 +123,8 @@ def tool_function(tool_env: str) -> str:
     offline = sh_join([*pip, "--quiet", "--offline", "--no-index", "--find-links", WHEELHOUSE])
     return (
         "uvci_tool() {\n"
-        f"  {sh_join([*export, '--no-emit-project', '-o', TOOL_REQUIREMENTS])} &&\n"
+        f"  {sh_join([*export, '--no-emit-project', '--emit-index-url', '-o', TOOL_REQUIREMENTS])}"
+        " &&\n"
         f"  {sh_join(['uv', 'venv', '--quiet', '--python', '$PYTHON', TOOL_VENV])} &&\n"
         f"  {{ {offline} 2>/dev/null || {{\n"
         '    echo "uvci: uvci is not in the wheelhouse yet: installing it from the index"\n'
