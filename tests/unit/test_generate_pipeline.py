@@ -16,7 +16,7 @@ from uvci.cli import main
 from uvci.gitlab import pipeline_scripts as sh
 from uvci.gitlab import toolenv
 from uvci.gitlab.pipeline_gen import GenerateOptions, LocalBuilds, Shape, build_jobs
-from uvci.gitlab.toolenv import TOOL_ENV
+from uvci.gitlab.toolenv import NOT_IMPORTED_BY_PREFETCH, TOOL_ENV
 
 LockedProject = Callable[..., Path]
 UNITTEST = ("--test-command", "python -m unittest")  # the test projects lock no pytest
@@ -314,11 +314,15 @@ def test_uvci_installs_by_hash_from_the_wheelhouse_else_from_the_index_unresolve
     assert result.returncode == 0, result.stderr
     calls = [line for line in result.stdout.splitlines() if line.startswith("UV ")]
     export = "UV export --locked --quiet --no-header --project .gitlab/ci/uvci-tool"
-    assert calls[0] == f"{export} --no-emit-project --emit-index-url -o {sh.TOOL_REQUIREMENTS}"
-    assert calls[1] == f"UV venv --quiet --python 3.12 {sh.TOOL_VENV}"
+    left_out = "".join(f" --no-emit-package {name}" for name in NOT_IMPORTED_BY_PREFETCH)
+    assert calls[0] == (
+        f"{export} --no-emit-project --emit-index-url -o {sh.TOOL_REQUIREMENTS}{left_out}"
+    )
+    assert calls[1] == f"UV venv --quiet --clear --python 3.12 {sh.TOOL_VENV}"
     installs = calls[2:]
     assert len(installs) == (1 if in_wheelhouse else 2)
     assert all("--require-hashes --no-deps -r .uvci/tool-requirements.txt" in c for c in installs)
+    assert all(c.startswith("UV pip install --no-config ") for c in installs)  # not the project's
     assert "--offline --no-index --find-links .uvci/wheels" in installs[0]
     assert in_wheelhouse or "--offline" not in installs[1]  # the index, nothing to resolve
 

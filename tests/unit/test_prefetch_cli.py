@@ -283,3 +283,27 @@ def test_read_only_wheelhouse_is_a_clear_error(
             f"uvci prefetch: error: {wheelhouse}/stale-1.0-py3-none-any.whl: Read-only file system"
         )
     )
+
+
+# a fetching cell installs uvci without these (toolenv.NOT_IMPORTED_BY_PREFETCH): a real
+# prefetch must run with them made unimportable
+BLOCK_AND_PREFETCH = """
+import sys
+from uvci.gitlab.toolenv import NOT_IMPORTED_BY_PREFETCH
+for name in NOT_IMPORTED_BY_PREFETCH:
+    for module in [m for m in sys.modules if m.split(".")[0] == name.replace("-", "_")]:
+        del sys.modules[module]
+    sys.modules[{"ruamel-yaml": "ruamel"}.get(name, name.replace("-", "_"))] = None
+from uvci.cli import main
+sys.exit(main(["prefetch", *sys.argv[1:]]))
+"""
+
+
+def test_prefetch_runs_without_the_dependencies_a_cell_leaves_out(
+    locked_project: LockedProject, uv_env: dict[str, str]
+) -> None:
+    project = locked_project("pure")
+    argv = [sys.executable, "-c", BLOCK_AND_PREFETCH, str(project), "--python", "3.10,3.12"]
+    result = subprocess.run(argv, capture_output=True, text=True, env=uv_env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (project / ".uvci" / "wheels" / "requirements-3.12.txt").is_file()

@@ -18,6 +18,7 @@ from pathlib import Path
 from uvci.atomicfile import keep_out_of_git
 from uvci.commands.plan import unavailable_message
 from uvci.errors import EXIT_FINDINGS, FatalError
+from uvci.gitlab.toolenv import NOT_IMPORTED_BY_PREFETCH
 from uvci.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.ownership import claim_wheelhouse
 from uvci.plan import Cell, Plan, make_plan
@@ -139,9 +140,11 @@ def run(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     interpreters = running_interpreter()
     plan = plan_from_args(args, interpreters=interpreters)
-    for extra, what in ((args.build_env, "build backend"), (args.tool_env, "uvci tool env")):
-        if extra is not None:
-            plan = with_build_env(plan, args.path / extra, interpreters, what)
+    if args.build_env is not None:
+        plan = with_build_env(plan, args.path / args.build_env, interpreters)
+    if args.tool_env is not None:
+        plan = with_build_env(plan, args.path / args.tool_env, interpreters, "uvci tool env",
+                              skip=NOT_IMPORTED_BY_PREFETCH)  # fmt: skip
     given = args.wheelhouse
     wheelhouse = default_wheelhouse(args.path) if given is None else Path(given)
     claim_wheelhouse(wheelhouse if given is None else given)  # before anything is written
@@ -164,10 +167,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def with_build_env(
-    plan: Plan, directory: Path, interpreters: dict[str, str], what: str = "build backend"
-) -> Plan:
+    plan: Plan, directory: Path, interpreters: dict[str, str], what: str = "build backend",
+    skip: tuple[str, ...] = (),
+) -> Plan:  # fmt: skip
     """``plan`` whose cells also install the env locked in ``directory`` (the build backend,
-    or uvci itself)."""
+    or uvci itself), but for the packages named in ``skip``."""
     if not (directory / "uv.lock").is_file():
         raise FatalError(
             f"{directory}: no uv.lock of the {what}; run `uvci generate` and commit it"
@@ -175,7 +179,9 @@ def with_build_env(
     backend = make_plan(
         directory, python=plan.pythons, platform=plan.platform, interpreters=interpreters
     )
-    by_python = {cell.python: cell.packages for cell in backend.cells}
+    by_python = {
+        cell.python: tuple(p for p in cell.packages if p.name not in skip) for cell in backend.cells
+    }
     cells = tuple(
         Cell(cell.python, (*cell.packages, *by_python.get(cell.python, ()))) for cell in plan.cells
     )

@@ -12,6 +12,8 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from uvci.gitlab.toolenv import NOT_IMPORTED_BY_PREFETCH
+
 WHEELHOUSE = ".uvci/wheels"
 VENV = ".uvci/venv"
 VENV_PYTHON = f"{VENV}/bin/python"
@@ -116,16 +118,21 @@ def tool_function(tool_env: str) -> str:
     """``uvci_tool``: uvci as ``tool_env/uv.lock`` pins it, hashes committed with the pipeline.
 
     Offline from the wheelhouse when an earlier fill kept uvci's wheels there; else from the
-    index, every package pinned (``--no-deps``): no resolution, only the downloads."""
+    index the lock names, every package pinned (``--no-deps``): no resolution, only downloads,
+    and none of the dependencies ``uvci prefetch`` never imports.
+    ``--no-config``: the project's own uv settings (``exclude-newer``...) are not uvci's."""
     export = ["uv", "export", "--locked", "--quiet", "--no-header", "--project", tool_env]
-    pip = ["uv", "pip", "install", "--python", f"{TOOL_VENV}/bin/python", "--require-hashes"]
-    pip += ["--no-deps", "-r", TOOL_REQUIREMENTS]
+    export += ["--no-emit-project", "--emit-index-url", "-o", TOOL_REQUIREMENTS]
+    for name in NOT_IMPORTED_BY_PREFETCH:
+        export += ["--no-emit-package", name]
+    venv = ["uv", "venv", "--quiet", "--clear", "--python", "$PYTHON", TOOL_VENV]
+    pip = ["uv", "pip", "install", "--no-config", "--python", f"{TOOL_VENV}/bin/python"]
+    pip += ["--require-hashes", "--no-deps", "-r", TOOL_REQUIREMENTS]
     offline = sh_join([*pip, "--quiet", "--offline", "--no-index", "--find-links", WHEELHOUSE])
     return (
         "uvci_tool() {\n"
-        f"  {sh_join([*export, '--no-emit-project', '--emit-index-url', '-o', TOOL_REQUIREMENTS])}"
-        " &&\n"
-        f"  {sh_join(['uv', 'venv', '--quiet', '--python', '$PYTHON', TOOL_VENV])} &&\n"
+        f"  {sh_join(export)} &&\n"
+        f"  {sh_join(venv)} &&\n"
         f"  {{ {offline} 2>/dev/null || {{\n"
         '    echo "uvci: uvci is not in the wheelhouse yet: installing it from the index"\n'
         f"    {sh_join(pip)}; }}; }}\n"

@@ -27,6 +27,10 @@ from uvci.project import version_key
 from uvci.uvproc import run_uv
 
 TOOL_ENV = ".gitlab/ci/uvci-tool"  # uvci and its dependencies, locked (uvci generate)
+# uvci's dependencies that `uvci prefetch` never imports (YAML for generate/doctor; rich's
+# syntax highlighting and markdown): a fetching cell installs and keeps all but these, 1.5 MB
+# less in every cell's wheelhouse (tests/unit/test_generate_pipeline.py checks the imports)
+NOT_IMPORTED_BY_PREFETCH = ("markdown-it-py", "mdurl", "pygments", "ruamel-yaml")
 NAME = "uvci-tool-env"
 
 
