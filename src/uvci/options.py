@@ -97,11 +97,13 @@ def plan_from_args(
     *,
     need_fresh_lock: bool = False,
     default_platform: str = DEFAULT_PLATFORM,
+    check_lock: bool = True,
 ) -> Plan:
     """The plan the arguments ask for; ``interpreters`` (minor -> full version): the Pythons
     the cells really run, where the command knows them (:mod:`uvci.patchlevels`). A lock whose
     freshness uv could not check is a warning on stderr, or with ``need_fresh_lock`` an error.
-    ``default_platform``: without --platform (`uvci run`: this machine's)."""
+    ``default_platform``: without --platform (`uvci run`: this machine's); ``check_lock``
+    False: the caller has had uv check the lock (`uvci prefetch --frozen`)."""
     root = root if root is not None else args.path
     if not root.is_dir():
         raise FatalError(f"{root}: no such directory; pass the project directory")
@@ -111,6 +113,7 @@ def plan_from_args(
         platform=args.platform or default_platform,
         selection=selection_from_args(args),
         interpreters=interpreters,
+        check_lock=check_lock,
     )
     if need_fresh_lock and plan.lock_unchecked:
         raise FatalError(

@@ -307,3 +307,16 @@ def test_prefetch_runs_without_the_dependencies_a_cell_leaves_out(
     result = subprocess.run(argv, capture_output=True, text=True, env=uv_env, check=False)
     assert result.returncode == 0, result.stderr
     assert (project / ".uvci" / "wheels" / "requirements-3.12.txt").is_file()
+
+
+def test_frozen_uses_the_lock_as_it_is_without_asking_uv(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"alpha>=1.1"', '"alpha>=1.1", "tint"'))
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12")
+    assert rc == 2 and "uv.lock" in err  # stale: refused, as `uv sync --locked` would
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12", "--frozen")
+    assert rc == 0, err  # the generated job checked it already (`uv export --locked`)
+    assert (project / ".uvci" / "wheels" / "requirements-3.12.txt").is_file()

@@ -133,18 +133,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also keep the files of the uvci locked in DIR/uv.lock (uvci generate writes "
         ".gitlab/ci/uvci-tool), so a later fill installs uvci offline from the wheelhouse",
     )
+    group.add_argument(
+        "--frozen",
+        action="store_true",
+        help="use uv.lock (and the --build-env/--tool-env locks) as they are, without `uv lock "
+        "--check`: the generated jobs have just checked them with `uv export --locked`",
+    )
     group.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     interpreters = running_interpreter()
-    plan = plan_from_args(args, interpreters=interpreters)
+    plan = plan_from_args(args, interpreters=interpreters, check_lock=not args.frozen)
     if args.build_env is not None:
-        plan = with_build_env(plan, args.path / args.build_env, interpreters)
+        plan = with_build_env(plan, args.path / args.build_env, interpreters, args.frozen)
     if args.tool_env is not None:
-        plan = with_build_env(plan, args.path / args.tool_env, interpreters, "uvci tool env",
-                              skip=NOT_IMPORTED_BY_PREFETCH)  # fmt: skip
+        plan = with_build_env(plan, args.path / args.tool_env, interpreters, args.frozen,
+                              "uvci tool env", skip=NOT_IMPORTED_BY_PREFETCH)  # fmt: skip
     given = args.wheelhouse
     wheelhouse = default_wheelhouse(args.path) if given is None else Path(given)
     claim_wheelhouse(wheelhouse if given is None else given)  # before anything is written
@@ -167,8 +173,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def with_build_env(
-    plan: Plan, directory: Path, interpreters: dict[str, str], what: str = "build backend",
-    skip: tuple[str, ...] = (),
+    plan: Plan, directory: Path, interpreters: dict[str, str], frozen: bool = False,
+    what: str = "build backend", skip: tuple[str, ...] = (),
 ) -> Plan:  # fmt: skip
     """``plan`` whose cells also install the env locked in ``directory`` (the build backend,
     or uvci itself), but for the packages named in ``skip``."""
@@ -176,9 +182,8 @@ def with_build_env(
         raise FatalError(
             f"{directory}: no uv.lock of the {what}; run `uvci generate` and commit it"
         )
-    backend = make_plan(
-        directory, python=plan.pythons, platform=plan.platform, interpreters=interpreters
-    )
+    backend = make_plan(directory, python=plan.pythons, platform=plan.platform,
+                        interpreters=interpreters, check_lock=not frozen)  # fmt: skip
     by_python = {
         cell.python: tuple(p for p in cell.packages if p.name not in skip) for cell in backend.cells
     }

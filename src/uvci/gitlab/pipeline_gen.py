@@ -280,7 +280,7 @@ def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bo
 
 def _fill(opts: GenerateOptions, cells: list[str]) -> str:
     """``uvci prefetch`` for ``cells`` (none: every cell)."""
-    extra = ["--retain", opts.retain, "--no-build"]
+    extra = ["--retain", opts.retain, "--no-build", "--frozen"]  # uv export --locked checked
     if opts.build_env:
         extra += ["--build-env", BUILD_ENV]
     tool_env = TOOL_ENV if opts.tool_env else None
