@@ -17,12 +17,10 @@ from rich.console import Console
 from tests.conftest import LockedProject
 from tests.support.pyindex import LoopbackIndex
 from uvci.errors import FatalError
-from uvci.manifest import Manifest, load_manifest
-from uvci.plan import make_plan
-from uvci.progress import PlainReporter, RichReporter, make_reporter
-from uvci.reqfiles import write_text
-from uvci.uvproc import run_uv
-from uvci.wheelhouse import (
+from uvci.planning import make_plan
+from uvci.util.progress import PlainReporter, RichReporter, make_reporter
+from uvci.util.uvproc import run_uv
+from uvci.wheelhouse.fill import (
     PrefetchResult,
     default_wheelhouse,
     fill_wheelhouse,
@@ -30,6 +28,8 @@ from uvci.wheelhouse import (
     requirements_path,
     status_paths,
 )
+from uvci.wheelhouse.manifest import Manifest, load_manifest
+from uvci.wheelhouse.reqfiles import write_text
 
 
 def test_paths_and_offline_install_argv(tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from uvci.cachecost import CellCost, cell_costs, summary
+from uvci.commands.options import add_plan_arguments, plan_from_args
 from uvci.errors import EXIT_FINDINGS, EXIT_OK
-from uvci.options import add_plan_arguments, plan_from_args
-from uvci.plan import Cell, Plan
-from uvci.redact import redact
+from uvci.model.cachecost import CellCost, cell_costs, summary
+from uvci.model.plan import Cell, Plan
+from uvci.util.redact import redact
 
 SUMMARY = "show what every matrix cell installs, and what a cache costs"
 DESCRIPTION = """\

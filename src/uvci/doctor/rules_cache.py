@@ -13,9 +13,9 @@ from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context
 from uvci.doctor.model import Edit, Finding
-from uvci.gitlab.jobparts import Cache
-from uvci.gitlab.pipeline import Job
-from uvci.project import version_key
+from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.pipeline import Job
+from uvci.model.project import version_key
 
 LOCK_PATTERNS = ("uv.lock", "pylock*.toml", "requirements*.txt", "constraints*.txt", "*.lock")
 GENERATE = "or adopt `uvci generate` (a locked pipeline with the cache laid out)"

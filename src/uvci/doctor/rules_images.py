@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from uvci.doctor.context import Context
 from uvci.doctor.model import Finding
 from uvci.doctor.rules_python import image_loc
-from uvci.gitlab.images import FIRST_UV, PUBLISHED
-from uvci.gitlab.variables import expand
+from uvci.gitlab.generate.images import FIRST_UV, PUBLISHED
+from uvci.gitlab.read.variables import expand
 
 # ghcr.io/astral-sh/uv:<version>-<variant> (or docker.io's astral/uv)
 _UV_TAG = re.compile(r"(?:^|/)(?:astral-sh|astral)/uv:(\d+)\.(\d+)(?:\.\d+)?-(\S+)$")

@@ -11,7 +11,7 @@ from uvci.doctor.context import Context, is_uv_image
 from uvci.doctor.model import Edit, Finding
 from uvci.doctor.rules_cache import GENERATE
 from uvci.doctor.shell import Command, commands, positional_args
-from uvci.gitlab.pipeline import Job
+from uvci.gitlab.read.pipeline import Job
 
 _LOCKED = ("--locked", "--frozen")
 _UV_CALL = re.compile(r"(?<![\w./-])(uv(?:\s+--?[\w-]+(?:=\S+)?)*\s+)(sync|run)(?=\s|$)")

@@ -13,10 +13,10 @@ from uvci.doctor import paths as p
 from uvci.doctor.context import Context
 from uvci.doctor.model import Edit, Finding
 from uvci.doctor.shell import Command, positional_args
-from uvci.gitlab.jobparts import Cache
-from uvci.gitlab.nodes import as_str_list, site_of
-from uvci.gitlab.pipeline import Job
-from uvci.gitlab.variables import expand
+from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.nodes import as_str_list, site_of
+from uvci.gitlab.read.pipeline import Job
+from uvci.gitlab.read.variables import expand
 
 _PINNED_TOOL = re.compile(r"(==|@)[\w.*+!-]+$|\.whl$|^[./~]|://")
 _RETRIED = re.compile(r"\buv\s[^|&;\n]*\b(sync|lock)\b[^|&;\n]*\|\|.*\buv\s[^\n]*\b(sync|lock)\b")

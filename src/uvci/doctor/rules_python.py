@@ -10,9 +10,9 @@ from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context, image_python, is_uv_image
 from uvci.doctor.model import Finding
-from uvci.gitlab.nodes import Loc
-from uvci.gitlab.pipeline import Job
-from uvci.project import RELEASES, allowed, version_key
+from uvci.gitlab.read.nodes import Loc
+from uvci.gitlab.read.pipeline import Job
+from uvci.model.project import RELEASES, allowed, version_key
 
 _DISTRO_TAG = re.compile(r"(bookworm|trixie|bullseye|debian|alpine|jammy|noble|focal)")
 _ENV_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync"})

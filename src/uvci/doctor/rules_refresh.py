@@ -11,9 +11,9 @@ from uvci.doctor.context import Context
 from uvci.doctor.model import Edit, Finding
 from uvci.doctor.rules_cache import GENERATE, keyed_on_existing_lock, keyed_on_lock
 from uvci.doctor.shell import Command
-from uvci.gitlab.jobparts import Cache
-from uvci.gitlab.nodes import site_of
-from uvci.gitlab.pipeline import Job
+from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.nodes import site_of
+from uvci.gitlab.read.pipeline import Job
 
 LARGE_CACHE_BYTES = 200 * 1024 * 1024
 HEAVY_PACKAGES = frozenset({"torch", "tensorflow", "jax", "jaxlib", "nvidia-cudnn-cu12"})

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from uvci.uvproc import cmd_output, run_uv
+from uvci.util.uvproc import cmd_output, run_uv
 
 _PROBE = (
     "import platform, sys; "
