@@ -14,6 +14,7 @@ from tests.support.schema import gitlab_ci_errors
 from uvci.cli import main
 from uvci.gitlab.generate import scripts as sh
 from uvci.model.buildkind import BuildKind, build_kind
+from uvci.model.testcommand import is_pytest
 
 LockedProject = Callable[..., Path]
 UNITTEST = ("--test-command", "python -m unittest")  # the test projects lock no pytest
@@ -290,4 +291,4 @@ def test_shell_quoting_keeps_variables_and_globs() -> None:
         '-r ".uvci/wheels/requirements-$PYTHON.txt"'
     )
     assert sh.sh_join([".uvci/dist/*.whl", "a b", "it's"]) == ".uvci/dist/*.whl 'a b' 'it'\"'\"'s'"
-    assert sh.is_pytest("python -m pytest -x") and not sh.is_pytest("pytest-watch")
+    assert is_pytest("python -m pytest -x") and not is_pytest("pytest-watch")

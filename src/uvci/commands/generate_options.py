@@ -16,9 +16,9 @@ from uvci.errors import FatalError
 from uvci.gitlab.generate.buildenv import BuildRequires
 from uvci.gitlab.generate.images import CHECKED, GLIBC, check_images, published
 from uvci.gitlab.generate.pipeline import DEFAULT_RETAIN, GenerateOptions
-from uvci.gitlab.generate.scripts import is_pytest
 from uvci.model.plan import Plan
 from uvci.model.platforms import DEFAULT_PLATFORM, resolve_target
+from uvci.model.testcommand import is_pytest
 from uvci.util.uvproc import uv_version
 from uvci.wheelhouse.retention import parse_retain
 

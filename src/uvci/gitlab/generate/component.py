@@ -15,9 +15,9 @@ from ruamel.yaml.comments import CommentedMap
 from uvci import __version__
 from uvci.gitlab.generate import header
 from uvci.gitlab.generate.pipeline import GenerateOptions, build_pipeline
-from uvci.gitlab.generate.scripts import is_pytest
 from uvci.gitlab.yaml.build import mapping
 from uvci.model.plan import Plan
+from uvci.model.testcommand import is_pytest
 
 
 def _input(default: str, description: str) -> CommentedMap:

@@ -12,6 +12,8 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from uvci.model.testcommand import is_pytest
+
 WHEELHOUSE = ".uvci/wheels"
 VENV = ".uvci/venv"
 VENV_PYTHON = f"{VENV}/bin/python"
@@ -24,7 +26,6 @@ CHANGED = ".uvci/wheels.changed"  # exists when this job changed the wheelhouse
 FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: the uv.lock the writer last filled for
 
 _PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./*-]+")
-_PYTEST = re.compile(r"^(pytest|py\.test|python[0-9.]* -m pytest)(\s|$)")
 
 
 class Raw(str):
@@ -162,10 +163,6 @@ def build_once(directories: Sequence[str]) -> str:
 
 def activate() -> str:
     return f'export VIRTUAL_ENV="$PWD/{VENV}" PATH="$PWD/{VENV}/bin:$PATH"'
-
-
-def is_pytest(command: str) -> bool:
-    return _PYTEST.match(command.strip()) is not None
 
 
 def run_tests(command: str, pytest_junit: bool | None = None) -> str:
