@@ -9,6 +9,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from uvci.errors import FatalError
 from uvci.gitlab.yaml import roundtrip
+from uvci.util.atomicfile import write_atomic
 
 ROUND_TRIP = [
     # comments, anchors, merge keys, !reference, quoting, key order, 4-space sequences
@@ -106,7 +107,7 @@ def test_add_local_include_creates_the_key_first(tmp_path: Path) -> None:
 def test_write_atomic_leaves_no_temp_files(tmp_path: Path) -> None:
     path = tmp_path / "f.yml"
     path.write_text("old")
-    roundtrip.write_atomic(path, "new")
+    write_atomic(path, "new")
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["f.yml"]
 

@@ -30,6 +30,7 @@ from uvci.gitlab.generate.pipeline import (
 from uvci.gitlab.generate.release import unreleased_note
 from uvci.gitlab.yaml import roundtrip
 from uvci.model.plan import Plan
+from uvci.util.atomicfile import write_atomic
 
 SUMMARY = "write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse"
 DESCRIPTION = """\
@@ -179,7 +180,7 @@ def _write_pipeline(
         _write_build_env(plan, requires)
     write_generated(args.path / PIPELINE, text, args.force)
     if ci_text is not None:
-        roundtrip.write_atomic(args.path / ".gitlab-ci.yml", ci_text)
+        write_atomic(args.path / ".gitlab-ci.yml", ci_text)
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
     _report(plan, opts, local_builds(plan))
 
@@ -211,7 +212,7 @@ def write_generated(target: Path, text: str, force: bool) -> None:
         raise FatalError(
             f"{target.parent}: cannot write ({exc.strerror}); make it a writable directory"
         ) from None
-    roundtrip.write_atomic(target, text)
+    write_atomic(target, text)
     print(f"uvci generate: wrote {target}", file=sys.stderr)
 
 

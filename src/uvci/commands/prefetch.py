@@ -20,7 +20,7 @@ from uvci.commands.plan import unavailable_message
 from uvci.errors import EXIT_FINDINGS, FatalError
 from uvci.model.plan import Cell, Plan
 from uvci.planning import make_plan
-from uvci.util.atomicfile import keep_out_of_git
+from uvci.util.atomicfile import keep_out_of_git, write_if_changed
 from uvci.util.progress import make_reporter
 from uvci.util.redact import redact
 from uvci.wheelhouse.fill import (
@@ -31,7 +31,6 @@ from uvci.wheelhouse.fill import (
     status_paths,
 )
 from uvci.wheelhouse.ownership import claim_wheelhouse
-from uvci.wheelhouse.reqfiles import write_text
 from uvci.wheelhouse.retention import parse_retain
 
 SUMMARY = "fill the wheelhouse for every cell (runs inside CI)"
@@ -144,9 +143,9 @@ def run(args: argparse.Namespace) -> int:
     result = _fill(args, plan, wheelhouse)
     report = json.dumps(result.to_json(), indent=2) + "\n"
     if writable:
-        write_text(status.report, report)
+        write_if_changed(status.report, report)
         if not result.changed:
-            write_text(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
+            write_if_changed(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
     if args.json:
         sys.stdout.write(report)
     problem = unavailable_message(plan, result.cells)  # as `uvci plan` says it, and exits 1

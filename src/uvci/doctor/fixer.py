@@ -20,6 +20,7 @@ from uvci.doctor.lockcheck import why_not_fresh
 from uvci.doctor.model import Edit, Finding
 from uvci.gitlab.read.pipeline import Pipeline
 from uvci.gitlab.yaml import roundtrip
+from uvci.util.atomicfile import write_atomic
 
 _VARIABLES_AFTER = ("spec", "include", "workflow", "stages")
 
@@ -61,7 +62,7 @@ def plan_fixes(
 
 def write(changes: Iterable[FileChange]) -> None:
     for change in changes:
-        roundtrip.write_atomic(change.path, change.after)
+        write_atomic(change.path, change.after)
 
 
 def _trusted(edits: list[Edit], notes: list[str] | None) -> list[Edit]:

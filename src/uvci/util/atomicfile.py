@@ -1,5 +1,8 @@
 """Files written whole or not at all: temp file in the same directory, then ``os.replace``.
 
+Every file uvci writes goes through here: :func:`write_atomic` (text or bytes),
+:func:`write_if_changed`, and :func:`write_verified` for downloads.
+
 :func:`write_verified` streams chunks into ``.<name>.<random>.part`` (a name no installer takes for
 a dist), checks length and sha256, and only then renames it into place; any failure or
 interruption removes the temp file. File-system errors become one clear :class:`FatalError`
@@ -116,6 +119,31 @@ def write_error(exc: OSError, dest: Path) -> FatalError:
     )
 
 
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (temp file beside it, then ``os.replace``).
+
+    An existing file keeps its mode; a new one gets ``0666 & ~umask``. A file-system error is
+    one :class:`FatalError` naming the file (:func:`write_error`)."""
+    try:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else FILE_MODE
+        fd, temp = tempfile.mkstemp(
+            dir=path.parent, prefix=temp_name_prefix(path.name), suffix=".part"
+        )
+    except OSError as exc:
+        raise write_error(exc, path) from None
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(fd, mode)
+            out.write(raw)
+        os.replace(temp, path)
+    except BaseException as exc:
+        Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise write_error(exc, path) from None
+        raise
+
+
 def write_if_changed(path: Path, text: str) -> bool:
     """Write ``text`` atomically unless ``path`` already holds it; True when written."""
     try:
@@ -123,15 +151,7 @@ def write_if_changed(path: Path, text: str) -> bool:
             return False
     except (OSError, UnicodeDecodeError):
         pass
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
     return True
 
 
@@ -152,6 +172,6 @@ def keep_out_of_git(root: Path, *inside: Path) -> None:
         return
     try:
         state.mkdir(parents=True, exist_ok=True)
-        write_if_changed(ignore, _IGNORE_ALL)
     except OSError as exc:
         raise write_error(exc, ignore) from None
+    write_if_changed(ignore, _IGNORE_ALL)

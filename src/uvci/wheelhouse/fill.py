@@ -43,7 +43,7 @@ from typing import Any
 from uvci.errors import FatalError
 from uvci.model.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.model.platforms import resolve_target
-from uvci.util.atomicfile import DISK_FULL
+from uvci.util.atomicfile import DISK_FULL, write_if_changed
 from uvci.util.progress import Reporter
 from uvci.wheelhouse.credentials import load_auth
 from uvci.wheelhouse.download import Fetcher
@@ -64,7 +64,6 @@ from uvci.wheelhouse.reqfiles import (
     cell_notes,
     requirements_name,
     write_cells,
-    write_text,
 )
 from uvci.wheelhouse.retention import Retain, retained
 from uvci.wheelhouse.sdists import Builder
@@ -282,7 +281,7 @@ class _Fill:
         }
         present |= kept_entries(wheelhouse, old.files, present)  # other cells', retained
         manifest = Manifest(present, cells, generation, needed_id)
-        write_text(wheelhouse / MANIFEST, manifest.dumps())
+        write_if_changed(wheelhouse / MANIFEST, manifest.dumps())
 
     def result(self, notes: tuple[str, ...]) -> PrefetchResult:
         return PrefetchResult(

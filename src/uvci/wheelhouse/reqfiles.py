@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from uvci.model.plan import Cell, Plan, PlannedPackage
-from uvci.util.atomicfile import write_error, write_if_changed
+from uvci.util.atomicfile import write_if_changed
 from uvci.wheelhouse.manifest import (
     CellEntry,
     FileEntry,
@@ -46,14 +46,6 @@ def checksums_name(python: str) -> str:
 def cell_file_names(python: str) -> tuple[str, str]:
     """The files ``uvci prefetch`` writes for a cell: requirements, checksums."""
     return requirements_name(python), checksums_name(python)
-
-
-def write_text(path: Path, text: str) -> None:
-    """Atomic write (skipped when unchanged); a full disk or a read-only dir is a clear error."""
-    try:
-        write_if_changed(path, text)
-    except OSError as exc:
-        raise write_error(exc, path) from None
 
 
 def cell_fingerprint(cell: Cell) -> str:
@@ -91,12 +83,12 @@ def write_cell(
         pins = [Requirement(pin.name, pin.version, ()) for pin in pins]
     path = wheelhouse / requirements_name(cell.python)
     text = requirements_text(cell.python, pins)
-    write_text(path, text)
+    write_if_changed(path, text)
     sums = {path.name: hashlib.sha256(text.encode("utf-8")).hexdigest()}
     sums.update(
         (n, h) for n, h in cell_dist_hashes(cell, files).items() if (wheelhouse / n).is_file()
     )
-    write_text(wheelhouse / checksums_name(cell.python), checksums_text(sums))
+    write_if_changed(wheelhouse / checksums_name(cell.python), checksums_text(sums))
     missing = (f"{p.name} ({p.kind})" for p in cell.packages if p.kind in NOT_IN_WHEELHOUSE)
     return CellEntry(
         requirements=path.name,

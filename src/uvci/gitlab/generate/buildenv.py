@@ -19,6 +19,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from uvci.errors import FatalError
+from uvci.util.atomicfile import write_atomic
 from uvci.util.tomlio import load_toml
 from uvci.util.uvproc import run_uv
 
@@ -100,7 +101,7 @@ def write_build_env(directory: Path, text: str) -> bool:
     if old == text and lock.is_file() and _lock_ok(directory, offline=True):
         return False
     directory.mkdir(parents=True, exist_ok=True)
-    pyproject.write_text(text, encoding="utf-8")
+    write_atomic(pyproject, text)
     rc, out, err = run_uv(["lock", "--quiet", "--project", str(directory)])
     if rc != 0:
         said = " ".join(line.strip() for line in (err or out).splitlines() if line.strip())

@@ -33,6 +33,7 @@ from uvci.gitlab.generate.pipeline import (
 )
 from uvci.gitlab.generate.scripts import Raw
 from uvci.gitlab.yaml.build import flow, mapping, quoted
+from uvci.util.atomicfile import write_atomic
 
 TEMPLATE = Path("templates") / "uvci" / "template.yml"
 REGENERATE = "python -m uvci.gitlab.generate.catalog  # in uvci's repository"
@@ -105,7 +106,7 @@ def main(argv: list[str]) -> int:
     if target.exists() and target.read_text(encoding="utf-8") == text:
         print(f"{target} is up to date", file=sys.stderr)
         return 0
-    target.write_text(text, encoding="utf-8")
+    write_atomic(target, text)
     print(f"wrote {target}", file=sys.stderr)
     return 0
 

@@ -20,9 +20,7 @@ edit them like dicts and lists. :func:`line_of` gives the 1-based line of a key 
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from ruamel.yaml.tokens import CommentToken
 from uvci.errors import FatalError
 from uvci.gitlab.yaml import fastload
 from uvci.gitlab.yaml.quirks import LastKeyWins, refuse_deep_nesting
+from uvci.util.atomicfile import write_atomic
 
 _MARK = CommentMark(0)
 _SYNTAX_ERRORS: tuple[type[Exception], ...] = (YAMLError, *fastload.ERRORS)
@@ -148,35 +147,6 @@ def dumps(doc: YamlDocument) -> str:
     elif doc.documents:
         yaml.dump(doc.documents[0], buf)
     return buf.getvalue()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same directory and ``os.replace``.
-
-    A failure (read-only or full disk, not a directory) is a FatalError naming ``path``.
-    """
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise _cannot_write(path, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise _cannot_write(path, exc) from None
-        raise
-
-
-def _cannot_write(path: Path, exc: OSError) -> FatalError:
-    return FatalError(
-        f"{path}: cannot write ({exc.strerror or exc}); check that its directory is writable "
-        "and the disk has space"
-    )
 
 
 def write_file(doc: YamlDocument) -> None:
