@@ -25,6 +25,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from uvci.errors import FatalError
 from uvci.model.plan import Cell, PlannedPackage
 from uvci.model.platforms import Target
+from uvci.model.project import minor_of
 from uvci.util.atomicfile import file_sha256
 from uvci.util.progress import Reporter
 from uvci.util.uvproc import run_uv
@@ -39,7 +40,7 @@ def running_python() -> str:
 
 def build_interpreter(python: str, interpreters: Mapping[str, str | Path]) -> tuple[str, bool]:
     """``(interpreter, named)`` that builds for cell ``python``; not named: a request for uv."""
-    minor = ".".join(python.split(".")[:2])
+    minor = minor_of(python)
     given = interpreters.get(python) or interpreters.get(minor)
     if given:
         return str(given), True
