@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -24,6 +24,14 @@ SUPPORTED_VERSIONS = (1,)
 LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
 # What a value of the wrong shape raises while the tables are read (a hand-edited lock).
 _SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
+
+
+SourceKind = Literal[
+    "registry", "git", "url", "path", "directory", "editable", "virtual", "unknown"
+]
+SOURCE_KINDS: tuple[SourceKind, ...] = (
+    "registry", "git", "url", "path", "directory", "editable", "virtual",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ class Dep:
 class Package:
     name: str
     version: str | None
-    source_kind: str  # registry | git | url | path | directory | editable | virtual
+    source_kind: SourceKind
     source: str
     sdist: Dist | None
     wheels: tuple[Dist, ...]
@@ -205,8 +213,8 @@ class _Reader:
         )
 
 
-def _source(raw: dict[str, Any]) -> tuple[str, str]:
-    for kind in ("registry", "git", "url", "path", "directory", "editable", "virtual"):
+def _source(raw: dict[str, Any]) -> tuple[SourceKind, str]:
+    for kind in SOURCE_KINDS:
         if kind in raw:
             return kind, str(raw[kind])
     return "unknown", ""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from uvci.errors import ProcessError
 from uvci.model.plan import LocalPackage
@@ -16,7 +16,12 @@ from uvci.runner.interpreters import Interpreter
 from uvci.runner.testcmd import TestCommand
 from uvci.util.uvproc import ChildGroups, check, uv_executable
 
-PASSED, FAILED, ERROR, SKIPPED, CANCELLED = "passed", "failed", "error", "skipped", "cancelled"
+CellResult = Literal["passed", "failed", "error", "skipped", "cancelled"]
+PASSED: Final = "passed"
+FAILED: Final = "failed"
+ERROR: Final = "error"
+SKIPPED: Final = "skipped"
+CANCELLED: Final = "cancelled"
 
 
 @dataclass
@@ -26,7 +31,7 @@ class CellRun:
     python: str
     interpreter: Interpreter | None
     phase: str = "waiting"
-    result: str | None = None
+    result: CellResult | None = None
     detail: str = ""
     started: float | None = None
     finished: float | None = None
@@ -53,7 +58,7 @@ class CellRun:
             "junit": str(self.junit) if self.junit else None,
         }
 
-    def finish(self, result: str, detail: str = "") -> None:
+    def finish(self, result: CellResult, detail: str = "") -> None:
         self.result, self.detail, self.phase = result, detail, "done"
         self.finished = time.monotonic()
 
