@@ -1,0 +1,1 @@
+"""GitLab CI: reading a user's pipeline (``read``), writing uvci's (``generate``), YAML I/O (``yaml``)."""
