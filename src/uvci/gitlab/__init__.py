@@ -1,1 +1,2 @@
-"""GitLab CI: reading a user's pipeline (``read``), writing uvci's (``generate``), YAML I/O (``yaml``)."""
+"""GitLab CI: reading a user's pipeline (``read``), writing uvci's (``generate``), YAML
+(``yaml``)."""
