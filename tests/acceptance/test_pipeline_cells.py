@@ -32,9 +32,9 @@ from tests.support.dists import BACKEND_SOURCE, build_wheel
 from tests.support.images import Images
 from tests.support.universe import Release
 from uvci import __version__
-from uvci.atomicfile import file_sha256
-from uvci.gitlab.toolenv import TOOL_ENV
-from uvci.plan import make_plan
+from uvci.gitlab.generate.toolenv import TOOL_ENV
+from uvci.planning import make_plan
+from uvci.util.atomicfile import file_sha256
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.schema import gitlab_ci_errors
 from uvci.cli import main
-from uvci.gitlab.generated import is_untouched
+from uvci.gitlab.generate.header import is_untouched
 
 LockedProject = Callable[..., Path]
 PIPELINE = Path(".gitlab") / "ci" / "uvci.yml"

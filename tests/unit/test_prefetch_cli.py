@@ -18,8 +18,9 @@ from tests.conftest import LockedProject
 from tests.support.dists import build_wheel
 from tests.support.projects import index_table, lock
 from tests.support.pyindex import LoopbackIndex
+from tests.support.tmpfs import tmpfs
 from uvci.cli import main
-from uvci.ownership import MARKER
+from uvci.wheelhouse.ownership import MARKER
 
 MakeIndex = Callable[..., LoopbackIndex]
 BIG = "bigpkg-1.0-py3-none-any.whl"
@@ -190,18 +191,9 @@ def test_killed_download_never_passes_as_complete(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 128 KiB tmpfs (needs root and mount rights; skipped otherwise)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    rc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mount)], capture_output=True
-    ).returncode
-    if rc != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    """A 128 KiB tmpfs."""
+    with tmpfs(tmp_path / "tiny", "128k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_disk_full_is_a_clear_error_and_nothing_half_written(
@@ -289,7 +281,7 @@ def test_read_only_wheelhouse_is_a_clear_error(
 # prefetch must run with them made unimportable
 BLOCK_AND_PREFETCH = """
 import sys
-from uvci.gitlab.toolenv import NOT_IMPORTED_BY_PREFETCH
+from uvci.gitlab.generate.toolenv import NOT_IMPORTED_BY_PREFETCH
 for name in NOT_IMPORTED_BY_PREFETCH:
     for module in [m for m in sys.modules if m.split(".")[0] == name.replace("-", "_")]:
         del sys.modules[module]

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from uvci.plan import Cell, PlannedPackage
+from uvci.model.plan import Cell, PlannedPackage
 from uvci.runner import envs
-from uvci.uvproc import ChildGroups
+from uvci.util.uvproc import ChildGroups
 
 
 def _dead_pid() -> int:
@@ -49,8 +49,7 @@ def test_a_relocatable_venv_works_after_the_rename(
     minor, interpreter = each_python
     children = ChildGroups()
     building = envs.building_dir(tmp_path, minor)
-    rc, out, err = envs.create(children, interpreter, building)
-    assert rc == 0, out + err
+    envs.create(children, interpreter, building)
     final = envs.final_dir(tmp_path, minor)
     envs.publish(building, final)
     code = "import sys; print(sys.prefix, '%d.%d' % sys.version_info[:2])"

@@ -9,38 +9,11 @@ installed, as ``uv sync`` does not install them.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-from uvci.plan import Plan
-from uvci.uvproc import ChildGroups, uv_executable
-
-BUILDABLE_SOURCES = ("editable", "directory")
-
-
-@dataclass(frozen=True)
-class LocalPackage:
-    name: str
-    directory: Path
-
-
-class BuildFailed(Exception):
-    def __init__(self, package: str, output: str) -> None:
-        super().__init__(f"building {package} failed")
-        self.package = package
-        self.output = output
-
-
-def local_packages(plan: Plan, python: str) -> tuple[LocalPackage, ...]:
-    """The buildable local packages cell ``python`` installs, in lock order."""
-    cell = next(c for c in plan.cells if c.python == python)
-    names = {p.name for p in cell.packages if p.kind == "local"}
-    found: dict[str, LocalPackage] = {}
-    for package in plan.lock.packages:
-        if package.name in names and package.source_kind in BUILDABLE_SOURCES:
-            directory = (plan.project.root / package.source).resolve()
-            found[package.name] = LocalPackage(package.name, directory)
-    return tuple(found.values())
+from uvci.model.plan import LocalPackage
+from uvci.util import uvproc
+from uvci.util.uvproc import ChildGroups
 
 
 def is_pure(wheel: Path) -> bool:
@@ -51,16 +24,11 @@ def build_wheel(
     children: ChildGroups, package: LocalPackage, interpreter: Path, out_dir: Path
 ) -> Path:
     """``uv build --wheel`` of ``package`` into a fresh ``out_dir``; the wheel's path."""
-    out_dir = out_dir.resolve()
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
-    cmd = [uv_executable(), "build", "--wheel", "--quiet", "--no-progress", "--python"]
-    cmd += [str(interpreter), "--out-dir", str(out_dir), str(package.directory)]
-    rc, out, err = children.run(cmd, cwd=package.directory)  # out_dir is absolute
-    wheels = sorted(out_dir.glob("*.whl"))
-    if rc != 0 or len(wheels) != 1:
-        raise BuildFailed(package.name, f"{out}{err}".strip() or f"uv build exited {rc}")
-    return wheels[0]
+    return uvproc.build_wheel(
+        package.directory, interpreter, out_dir, cwd=package.directory, run=children.run
+    )
 
 
 def build_shared(

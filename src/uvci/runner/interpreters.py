@@ -19,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from uvci.uvproc import cmd_output, run_uv
+from uvci.model.project import minor_of
+from uvci.util.atomicfile import write_atomic
+from uvci.util.uvproc import cmd_output, run_uv
 
 _PROBE = (
     "import platform, sys; "
@@ -91,7 +93,7 @@ def probe(path: Path, minor: str) -> Interpreter | None:
     fields = out.split()
     if rc != 0 or len(fields) != 3 or fields[0] != "CPython" or fields[2] != "True":
         return None
-    if ".".join(fields[1].split(".")[:2]) != minor:
+    if minor_of(fields[1]) != minor:
         return None
     return Interpreter(minor, path, fields[1])
 
@@ -140,9 +142,7 @@ class ProbeCache:
         if self.file is None:
             return
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.versions, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.file)
+        write_atomic(self.file, json.dumps(self.versions, indent=1, sort_keys=True))
 
 
 def find_interpreter(
