@@ -38,8 +38,9 @@ SUMMARY = "write the GitLab pipeline: one test matrix, each cell keeping its own
 DESCRIPTION = """\
 Write the GitLab CI pipeline for the uv project in PATH (default: the current directory):
 .gitlab/ci/uvci.yml, plus an `include: - local: .gitlab/ci/uvci.yml` line in .gitlab-ci.yml
-(created if absent; the rest of the file, comments included, is left as it is), and
-.gitlab/ci/uvci-build/ (the project's build backend, locked with hashes by `uv lock`).
+(created if absent; the rest of the file, comments included, is left as it is),
+.gitlab/ci/uvci-build/ (the project's build backend, locked with hashes by `uv lock`) and, for a
+released --uvci-spec uvci==X.Y.Z the index serves, .gitlab/ci/uvci-tool/ (uvci, locked so).
 
 The pipeline is one stage (docs/pipeline.md explains every line):
   uvci-test  parallel:matrix over the plan's Pythons, image
@@ -48,9 +49,10 @@ The pipeline is one stage (docs/pipeline.md explains every line):
              offline from its own wheelhouse cache (.uvci/wheels) with uv checking every hash,
              builds the project with the locked build backend, runs the test command and
              publishes a JUnit report. Only when a file is missing or fails its hash does it run
-             `uvx --from uvci==VERSION uvci prefetch --cell` (uvci pinned, from the index),
-             which fetches just those files; the cache is uploaded only when the cell changed
-             it. A warm cell needs nothing but uv and a shell, and takes nothing from the index.
+             `uvci prefetch --cell` (uvci as uvci-tool/uv.lock pins it, from the wheelhouse once
+             a fill kept it there; else `uvx --from SPEC`), which fetches just those files; the
+             cache is uploaded only when the cell changed it. A warm cell needs nothing but uv
+             and a shell, and takes nothing from the index.
 
 The cache key is per cell (Python and platform; one key for every cell with --layout shared,
 written by the newest Python's cell only). The wheelhouse keeps the current lock's files plus
