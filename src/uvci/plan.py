@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uvci.freshness import Freshness, check_fresh
+from uvci.freshness import Freshness, PendingCheck, start_check
 from uvci.lock import Lock, load_lock
 from uvci.patchlevels import full_version
 from uvci.platforms import DEFAULT_PLATFORM, resolve_target
@@ -166,12 +166,23 @@ def make_plan(
     :mod:`uvci.patchlevels`)."""
     selection = selection or Selection()
     project = load_project(root)
-    lock = load_lock(root / "uv.lock")
-    fresh = check_fresh(project, lock) if check_lock else Freshness()
+    pending = start_check(project) if check_lock else None  # uv checks while we parse
+    lock = _load_lock(root / "uv.lock", pending)
+    fresh = pending.result(lock) if pending is not None else Freshness()
     resolve_target(platform)  # an unknown platform fails before the matrix is worked out
     matrix = python_matrix(project, lock.requires_python, python, today)
     plan = Plan(project, lock, platform, selection, (), matrix.notes, fresh.unchecked)
     return plan_cells(plan, matrix.pythons, interpreters)
+
+
+def _load_lock(path: Path, pending: PendingCheck | None) -> Lock:
+    """The lock; when it cannot be read, its error (and uv has finished before it is raised)."""
+    try:
+        return load_lock(path)
+    except BaseException:
+        if pending is not None:
+            pending.wait()
+        raise
 
 
 def plan_cells(

@@ -6,15 +6,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from uvci.cachecost import CellCost, cell_costs, summary
 from uvci.errors import EXIT_FINDINGS, EXIT_OK
 from uvci.options import add_plan_arguments, plan_from_args
 from uvci.plan import Cell, Plan
 from uvci.redact import redact
+
+if TYPE_CHECKING:  # rich is imported only to draw tables (not for --json)
+    from rich.console import Console
+    from rich.table import Table
 
 SUMMARY = "show what every matrix cell installs, and what a cache costs"
 DESCRIPTION = """\
@@ -67,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
+        from rich.console import Console
+
         render(plan, Console(), files=args.files)
         if costs is not None:
             Console().print(_costs_table(costs), f"cache: {summary(costs, *rates)}")
@@ -115,8 +119,14 @@ def render(plan: Plan, console: Console, *, files: bool = False) -> None:
     console.print(_layout_advice(plan))
 
 
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    return Table(title=title)
+
+
 def _cells_table(plan: Plan) -> Table:
-    table = Table(title="cells")
+    table = _table("cells")
     for column in ("python", "packages", "download", "build from source"):
         table.add_column(column, justify="right" if column != "build from source" else "left")
     for cell in plan.cells:
@@ -128,7 +138,7 @@ def _cells_table(plan: Plan) -> Table:
 
 
 def _costs_table(costs: list[CellCost]) -> Table:
-    table = Table(title="a cache per cell (seconds = bytes / rate)")
+    table = _table("a cache per cell (seconds = bytes / rate)")
     heads = ("python", "no cache: index s", "warm: restore s", "fill: +upload s",
              "warm saves s", "pays after")  # fmt: skip
     for column in heads:
@@ -141,7 +151,7 @@ def _costs_table(costs: list[CellCost]) -> Table:
 
 
 def _files_table(cell: Cell) -> Table:
-    table = Table(title=f"Python {cell.python}")
+    table = _table(f"Python {cell.python}")
     for column in ("package", "version", "kind", "file", "size"):
         table.add_column(column)
     for p in cell.packages:
