@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from packaging.markers import Marker
 from packaging.tags import Tag
 
 from uvci.errors import FatalError
@@ -64,6 +65,7 @@ class _Walker:
         self.installed: dict[int, Package] = {}
         self.seen: set[tuple[int, str | None]] = set()
         self.stack: list[tuple[Package, str | None]] = []
+        self.verdicts: dict[int, bool] = {}  # id(marker) -> does it hold (the lock shares them)
 
     def add_root(self, root: Root) -> None:
         if root.package is not None:
@@ -81,11 +83,18 @@ class _Walker:
 
     def push_deps(self, deps: Iterable[Dep]) -> None:
         for dep in deps:
-            if dep.marker is not None and not any(dep.marker.evaluate(e) for e in self.envs):
+            if dep.marker is not None and not self.holds(dep.marker):
                 continue
             package = self.lookup(dep)
             self.stack.append((package, None))
             self.stack.extend((package, extra) for extra in dep.extras)
+
+    def holds(self, marker: Marker) -> bool:
+        """Whether ``marker`` holds in this cell (for the project or one of its extras)."""
+        verdict = self.verdicts.get(id(marker))
+        if verdict is None:
+            verdict = self.verdicts[id(marker)] = any(marker.evaluate(e) for e in self.envs)
+        return verdict
 
     def lookup(self, dep: Dep) -> Package:
         candidates = [

@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if costs is not None:
             doc["cache_cost"] = {"cells": [c.to_json() for c in costs],
                                  "summary": summary(costs, *rates)}  # fmt: skip
-        json.dump(doc, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")  # one write (stdout may be unbuffered)
     else:
         from rich.console import Console
 
