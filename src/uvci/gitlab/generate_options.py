@@ -4,9 +4,11 @@ regenerates the file. Every bad value is one line (:class:`~uvci.errors.FatalErr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import shlex
 import sys
+from collections.abc import Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -37,7 +39,15 @@ def generate_plan(args: argparse.Namespace) -> Plan:
         file=sys.stderr,
     )
     args.python = list(keep)
-    return plan_from_args(args, need_fresh_lock=True)
+    return without_pythons(plan, keep)
+
+
+def without_pythons(plan: Plan, keep: Sequence[str]) -> Plan:
+    """``plan`` as planned with ``--python`` ``keep`` (a subset of its Pythons): each cell is
+    planned on its own, so its cells are kept, not planned again; an explicit matrix has no
+    notes about the default one."""
+    cells = tuple(cell for cell in plan.cells if cell.python in keep)
+    return dataclasses.replace(plan, cells=cells, notes=())
 
 
 def _variant(plan: Plan) -> str:
