@@ -24,7 +24,7 @@ from pathlib import Path
 
 from uvci.doctor.engine import check
 from uvci.errors import FatalError
-from uvci.tomlio import load_toml
+from uvci.util.tomlio import load_toml
 
 DATA = Path(__file__).with_suffix(".toml")
 NOT_JUDGED = frozenset({"UVC008", "UVC011", "UVC013"})

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from uvci.doctor import render
 from uvci.doctor.engine import check
-from uvci.uvproc import cmd_output
+from uvci.util.uvproc import cmd_output
 
 PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 TEMPLATES = """\

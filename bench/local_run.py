@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from uvci.runner.interpreters import Interpreter, find_interpreters
-from uvci.uvproc import cmd_output
+from uvci.util.uvproc import cmd_output
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "pure"
 VENV_BIN = Path(sys.executable).parent

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import tomli
 
-from uvci.plan import make_plan
-from uvci.uvproc import run_uv, uv_executable
+from uvci.planning import make_plan
+from uvci.util.uvproc import run_uv, uv_executable
 
 if sys.version_info >= (3, 11):
     import tomllib

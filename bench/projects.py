@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.proxy import PYPI_FILES, PYPI_SIMPLE
-from uvci.uvproc import run_uv
+from uvci.util.uvproc import run_uv
 
 PROJECTS_DIR = Path(__file__).resolve().parent / "projects"
 

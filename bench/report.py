@@ -11,7 +11,7 @@ from typing import Any
 from bench.scenarios import SCENARIOS, Record
 from bench.strategies import STRATEGIES
 from bench.verdict import can_pay, jobs_on_path, path_with_start, twenty, verdict
-from uvci.uvproc import uv_version
+from uvci.util.uvproc import uv_version
 
 ROWS = (
     ("critical_path_seconds", "critical path (s)"),

@@ -23,7 +23,7 @@ from bench.proxy import IndexProxy
 from bench.storage import CacheStore
 from bench.throttle import MB
 from bench.uvci_strategy import Tools
-from uvci.gitlab.pipeline_gen import WRITER_JOB
+from uvci.gitlab.generate.pipeline import WRITER_JOB
 
 SCENARIOS = ("cold", "warm", "bump", "alternate")
 PYENV = Path("/root/.pyenv/versions")

@@ -27,7 +27,7 @@ from bench import uvci_strategy
 from bench.archive import Format
 from bench.jobs import CacheSpec, Job, JobContext
 from bench.projects import BenchError, file_hash, lock_hash
-from uvci.uvproc import run_uv
+from uvci.util.uvproc import run_uv
 
 STRATEGIES = ("none", "seed", "uv-docs", "tuned", "uvci")
 UV_CACHE = ".uv-cache"

@@ -8,7 +8,7 @@ every job of the file it prints:
   ``CACHE_COMPRESSION_FORMAT`` / ``CACHE_COMPRESSION_LEVEL``;
 - the job's script items, run by ``bash -eo pipefail`` in the build directory (as the runner's
   shell does) with the template's and the job's variables, up to the test command (the bench
-  measures dependency work; :func:`uvci.gitlab.pipeline_scripts.activate` marks where it
+  measures dependency work; :func:`uvci.gitlab.generate.scripts.activate` marks where it
   starts);
 - ``PATH`` holds the cell's Python and uv/uvx only, as uv's image does; so
   ``uvx --from "$UVCI_SPEC" uvci prefetch ...`` installs uvci and its dependencies from the
@@ -33,9 +33,9 @@ from bench.archive import Format
 from bench.jobs import CacheSpec, Job, JobContext, Policy
 from bench.projects import BenchError
 from uvci import __version__
-from uvci.gitlab import pipeline_scripts as sh
-from uvci.gitlab.pipeline_gen import DEFAULT_STAGES
-from uvci.uvproc import cmd_output, uv_executable
+from uvci.gitlab.generate import scripts as sh
+from uvci.gitlab.generate.pipeline import DEFAULT_STAGES
+from uvci.util.uvproc import cmd_output, uv_executable
 
 REPO = Path(__file__).resolve().parent.parent
 UVCI_SPEC = f"uvci=={__version__}"

@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from uvci.errors import EXIT_BUG, EXIT_INTERRUPTED, REPORT_TO, FatalError, one_line
-from uvci.redact import redact
+from uvci.util.redact import redact
 
 # Each command and its one-line summary (a test checks they match the modules' SUMMARY).
 COMMANDS = {

@@ -46,7 +46,7 @@ from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex, Request
 from tests.support.universe import build_universe
 from uvci import __version__
-from uvci.uvproc import cmd_output, run_uv
+from uvci.util.uvproc import cmd_output, run_uv
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_TOOLS = REPO / ".tools" / "node_modules"

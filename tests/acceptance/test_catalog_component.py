@@ -36,10 +36,10 @@ from tests.support.images import Images
 from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex
 from uvci import __version__
-from uvci.gitlab.catalog import TEMPLATE
-from uvci.plan import make_plan
-from uvci.selection import Selection
-from uvci.uvproc import uv_version
+from uvci.gitlab.generate.catalog import TEMPLATE
+from uvci.model.selection import Selection
+from uvci.planning import make_plan
+from uvci.util.uvproc import uv_version
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.support.schema import gitlab_ci_errors
-from uvci.uvproc import uv_version
+from uvci.util.uvproc import uv_version
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / ".gitlab" / "ci" / "uvci.yml"

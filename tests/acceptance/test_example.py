@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from uvci.uvproc import uv_version
+from uvci.util.uvproc import uv_version
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "matrix-demo"
 PIPELINE = EXAMPLE / ".gitlab" / "ci" / "uvci.yml"

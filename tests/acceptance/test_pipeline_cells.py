@@ -33,9 +33,9 @@ from tests.support.images import Images
 from tests.support.projects import hermetic_env
 from tests.support.universe import Release, build_release
 from uvci import __version__
-from uvci.atomicfile import file_sha256
-from uvci.plan import make_plan
-from uvci.uvproc import run_uv
+from uvci.planning import make_plan
+from uvci.util.atomicfile import file_sha256
+from uvci.util.uvproc import run_uv
 
 pytestmark = pytest.mark.slow
 

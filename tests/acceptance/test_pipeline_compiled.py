@@ -16,7 +16,7 @@ import pytest
 
 from tests.acceptance.pipeline_harness import generated_in_containers
 from tests.support.images import Images
-from uvci.plan import make_plan
+from uvci.planning import make_plan
 
 pytestmark = pytest.mark.slow
 

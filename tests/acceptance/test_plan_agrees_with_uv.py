@@ -14,9 +14,9 @@ import pytest
 
 from tests.support.planning import assert_cell_is_what_uv_installed, full_version
 from tests.support.projects import sync
-from uvci.plan import make_plan
-from uvci.platforms import host_platform
-from uvci.selection import Selection
+from uvci.model.platforms import host_platform
+from uvci.model.selection import Selection
+from uvci.planning import make_plan
 
 CASES: list[tuple[str, tuple[str, ...], Selection]] = [
     ("forked", (), Selection()),

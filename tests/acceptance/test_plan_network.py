@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.planning import assert_cell_is_what_uv_installed, full_version
-from uvci.plan import make_plan
-from uvci.platforms import host_platform
-from uvci.uvproc import run_uv
+from uvci.model.platforms import host_platform
+from uvci.planning import make_plan
+from uvci.util.uvproc import run_uv
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "matrix-demo"
 

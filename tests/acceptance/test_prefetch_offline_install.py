@@ -20,10 +20,10 @@ from tests.conftest import LockedProject
 from tests.support.projects import EXPECTED_SYNC
 from tests.support.pyindex import LoopbackIndex
 from tests.support.venvs import installed
-from uvci.plan import make_plan
-from uvci.platforms import host_platform
-from uvci.uvproc import run_uv
-from uvci.wheelhouse import fill_wheelhouse, offline_install_command
+from uvci.model.platforms import host_platform
+from uvci.planning import make_plan
+from uvci.util.uvproc import run_uv
+from uvci.wheelhouse.fill import fill_wheelhouse, offline_install_command
 
 PROJECTS = ("pure", "compiled", "forked", "sdist-only", "extras-groups", "workspace")
 WITH_TESTS = ("pure", "compiled")

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.projects import hermetic_env
 from uvci import __version__
-from uvci.uvproc import run_uv
+from uvci.util.uvproc import run_uv
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_STATE = (".uvci", ".tools", ".venvs", ".venv", "__pycache__")
@@ -55,7 +55,7 @@ def assert_clean(sdist: Path, wheel: Path) -> None:
         assert name.startswith("src/uvci/") or name in {
             "PKG-INFO", "pyproject.toml", "pyproject.toml.orig", "README.md",
         }, f"unexpected in the sdist: {name}"  # fmt: skip
-    assert "src/uvci/cli.py" in inside and "src/uvci/gitlab/pipeline_gen.py" in inside
+    assert "src/uvci/cli.py" in inside and "src/uvci/gitlab/generate/pipeline.py" in inside
     with zipfile.ZipFile(wheel) as whl:
         wheel_names = whl.namelist()
         metadata = whl.read(f"uvci-{__version__}.dist-info/METADATA").decode()

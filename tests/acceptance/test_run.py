@@ -21,7 +21,7 @@ import pytest
 from tests.support.projects import lock
 from tests.support.pyindex import LoopbackIndex
 from tests.support.pythons import find_pythons
-from uvci.plan import make_plan
+from uvci.planning import make_plan
 from uvci.runner.interpreters import Missing, find_interpreter, uv_python_dir
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import packaging
 from packaging.utils import parse_wheel_filename
 
 from tests.support.venvs import installed
-from uvci.plan import Cell
+from uvci.model.plan import Cell
 
 
 def interpreter_tags(python: Path) -> set[str]:

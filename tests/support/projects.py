@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tests.support.dists import BACKEND_SOURCE
-from uvci.uvproc import cmd_output, run_uv
+from uvci.util.uvproc import cmd_output, run_uv
 
 PROJECTS_DIR = Path(__file__).resolve().parents[1] / "data" / "projects"
 PROJECT_NAMES = ("compiled", "extras-groups", "forked", "pure", "sdist-only", "workspace")

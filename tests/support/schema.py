@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from uvci.errors import FatalError
-from uvci.gitlab import yamlio
-from uvci.uvproc import cmd_output
+from uvci.gitlab.yaml import roundtrip
+from uvci.util.uvproc import cmd_output
 
 
 def _plain(node: Any) -> Any:
@@ -37,7 +37,11 @@ def gitlab_ci_errors(source: Path | str) -> list[str]:
     """Schema errors of a pipeline file (Path) or YAML text (str); ``[]`` when valid."""
     path = source if isinstance(source, Path) else Path("<text>.gitlab-ci.yml")
     try:
-        doc = yamlio.load_file(source) if isinstance(source, Path) else yamlio.loads(source, path)
+        doc = (
+            roundtrip.load_file(source)
+            if isinstance(source, Path)
+            else roundtrip.loads(source, path)
+        )
     except FatalError as exc:
         return [exc.message]
     errors: list[str] = []

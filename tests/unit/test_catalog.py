@@ -12,9 +12,9 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from tests.support.schema import gitlab_ci_errors
-from uvci.gitlab import catalog
-from uvci.gitlab.generated import is_untouched
-from uvci.uvproc import uv_version
+from uvci.gitlab.generate import catalog
+from uvci.gitlab.generate.header import is_untouched
+from uvci.util.uvproc import uv_version
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / catalog.TEMPLATE
@@ -23,7 +23,7 @@ SPEC = "uvci @ https://gitlab.example.com/api/v4/projects/1/packages/generic/uvc
 
 def test_the_checked_in_template_is_what_the_generator_writes() -> None:
     assert TEMPLATE.read_text(encoding="utf-8") == catalog.template_text(), (
-        "regenerate it: python -m uvci.gitlab.catalog"
+        "regenerate it: python -m uvci.gitlab.generate.catalog"
     )
     assert is_untouched(TEMPLATE.read_text(encoding="utf-8"))
 

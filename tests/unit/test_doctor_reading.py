@@ -11,7 +11,7 @@ import pytest
 from uvci.cli import main
 from uvci.doctor.engine import check
 from uvci.errors import FatalError
-from uvci.gitlab.pipeline import read_pipeline
+from uvci.gitlab.read.pipeline import read_pipeline
 
 COMPONENT = """\
 spec:

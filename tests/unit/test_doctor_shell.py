@@ -9,8 +9,8 @@ import pytest
 from uvci.doctor.context import image_python, is_uv_image
 from uvci.doctor.rules_install import add_locked
 from uvci.doctor.shell import commands, uv_subcommand
-from uvci.gitlab.jobparts import ScriptLine
-from uvci.gitlab.nodes import Loc
+from uvci.gitlab.read.jobparts import ScriptLine
+from uvci.gitlab.read.nodes import Loc
 
 
 def line(text: str) -> ScriptLine:

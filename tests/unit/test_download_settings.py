@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from uvci.credentials import Auth
-from uvci.download import Fetcher
 from uvci.errors import FatalError
+from uvci.wheelhouse.credentials import Auth
+from uvci.wheelhouse.download import Fetcher
 
 
 def fetcher(tmp_path: Path, **env: str) -> Fetcher:

@@ -10,7 +10,7 @@ from tests.conftest import LockedProject
 from tests.support.pyindex import LoopbackIndex
 from uvci.cli import main
 from uvci.errors import FatalError
-from uvci.gitlab.buildenv import (
+from uvci.gitlab.generate.buildenv import (
     BuildRequires,
     build_requires,
     project_tool_uv,

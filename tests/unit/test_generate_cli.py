@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.schema import gitlab_ci_errors
 from uvci.cli import main
-from uvci.gitlab.generated import is_untouched
+from uvci.gitlab.generate.header import is_untouched
 
 LockedProject = Callable[..., Path]
 PIPELINE = Path(".gitlab") / "ci" / "uvci.yml"
@@ -214,9 +214,8 @@ def test_a_python_without_image_is_dropped_from_the_one_plan(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from uvci import options
     from uvci.cli import build_parser
-    from uvci.gitlab import generate_options
+    from uvci.commands import generate_options, options
 
     project = locked_project("pure")
     monkeypatch.setattr(generate_options, "published", lambda pythons, _: tuple(pythons[:-1]))

@@ -11,9 +11,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.support.schema import gitlab_ci_errors
-from uvci.buildkind import BuildKind, build_kind
 from uvci.cli import main
-from uvci.gitlab import pipeline_scripts as sh
+from uvci.gitlab.generate import scripts as sh
+from uvci.model.buildkind import BuildKind, build_kind
+from uvci.model.testcommand import is_pytest
 
 LockedProject = Callable[..., Path]
 UNITTEST = ("--test-command", "python -m unittest")  # the test projects lock no pytest
@@ -160,7 +161,7 @@ def test_refused_options_are_one_line(
 
 def test_images_exist_only_for_published_uv_versions() -> None:
     from uvci.errors import FatalError
-    from uvci.gitlab.images import check_images
+    from uvci.gitlab.generate.images import check_images
 
     check_images("0.13.9", ["3.9", "3.14"], "trixie-slim")
     with pytest.raises(FatalError, match=r"uv 0\.9\.30: uvci's jobs run in uv's trixie images"):
@@ -290,4 +291,4 @@ def test_shell_quoting_keeps_variables_and_globs() -> None:
         '-r ".uvci/wheels/requirements-$PYTHON.txt"'
     )
     assert sh.sh_join([".uvci/dist/*.whl", "a b", "it's"]) == ".uvci/dist/*.whl 'a b' 'it'\"'\"'s'"
-    assert sh.is_pytest("python -m pytest -x") and not sh.is_pytest("pytest-watch")
+    assert is_pytest("python -m pytest -x") and not is_pytest("pytest-watch")

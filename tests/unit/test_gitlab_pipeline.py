@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from uvci.errors import FatalError
-from uvci.gitlab.pipeline import Job, Pipeline, matrix_cells, read_pipeline
+from uvci.gitlab.read.pipeline import Job, Pipeline, matrix_cells, read_pipeline
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -8,7 +8,8 @@ import pytest
 from ruamel.yaml.comments import CommentedMap
 
 from uvci.errors import FatalError
-from uvci.gitlab import yamlio
+from uvci.gitlab.yaml import roundtrip
+from uvci.util.atomicfile import write_atomic
 
 ROUND_TRIP = [
     # comments, anchors, merge keys, !reference, quoting, key order, 4-space sequences
@@ -53,60 +54,60 @@ test:
 def test_round_trip_is_byte_identical(tmp_path: Path, text: str) -> None:
     path = tmp_path / ".gitlab-ci.yml"
     path.write_text(text)
-    doc = yamlio.load_file(path)
-    assert yamlio.dumps(doc) == text
+    doc = roundtrip.load_file(path)
+    assert roundtrip.dumps(doc) == text
 
 
 def test_spec_header_is_separate_from_config(tmp_path: Path) -> None:
-    doc = yamlio.loads(ROUND_TRIP[1], tmp_path / "x.yml")
+    doc = roundtrip.loads(ROUND_TRIP[1], tmp_path / "x.yml")
     assert "spec" in doc.header
     assert list(doc.config) == ["test"]
 
 
 def test_line_of_keys_items_and_merged_keys() -> None:
-    doc = yamlio.loads(ROUND_TRIP[0], Path("ci.yml"))
+    doc = roundtrip.loads(ROUND_TRIP[0], Path("ci.yml"))
     config = doc.config
-    assert yamlio.line_of(config, "job") == 11
-    assert yamlio.line_of(config[".base"]["script"], 1) == 9
-    assert yamlio.line_of(config["job"], "image") == 6  # from the <<: *base merge
-    assert yamlio.is_reference(config["job"]["before_script"][0])
+    assert roundtrip.line_of(config, "job") == 11
+    assert roundtrip.line_of(config[".base"]["script"], 1) == 9
+    assert roundtrip.line_of(config["job"], "image") == 6  # from the <<: *base merge
+    assert roundtrip.is_reference(config["job"]["before_script"][0])
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / ".gitlab-ci.yml"
     path.write_text("job:\n  script: [uv sync\n  cache: x\n")
     with pytest.raises(FatalError) as info:
-        yamlio.load_file(path)
+        roundtrip.load_file(path)
     assert f"{path}:3: invalid YAML" in info.value.message
 
 
 def test_missing_file_is_fatal(tmp_path: Path) -> None:
     with pytest.raises(FatalError, match="cannot read"):
-        yamlio.load_file(tmp_path / "nope.yml")
+        roundtrip.load_file(tmp_path / "nope.yml")
 
 
 def test_add_local_include_keeps_the_rest_and_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / ".gitlab-ci.yml"
     path.write_text("# mine\ninclude:\n  - local: a.yml\n\ntest:\n  script: [uv sync]\n")
-    doc = yamlio.load_file(path)
-    assert yamlio.add_local_include(doc, "ci/uvci.yml")
-    assert not yamlio.add_local_include(doc, "/ci/uvci.yml")
-    yamlio.write_file(doc)
+    doc = roundtrip.load_file(path)
+    assert roundtrip.add_local_include(doc, "ci/uvci.yml")
+    assert not roundtrip.add_local_include(doc, "/ci/uvci.yml")
+    roundtrip.write_file(doc)
     assert path.read_text() == (
         "# mine\ninclude:\n  - local: a.yml\n  - local: ci/uvci.yml\n\ntest:\n  script: [uv sync]\n"
     )
 
 
 def test_add_local_include_creates_the_key_first(tmp_path: Path) -> None:
-    doc = yamlio.loads("test:\n  script: [uv sync]\n", tmp_path / "x.yml")
-    yamlio.add_local_include(doc, "ci/uvci.yml")
-    assert yamlio.dumps(doc).startswith("include:\n  - local: ci/uvci.yml\ntest:")
+    doc = roundtrip.loads("test:\n  script: [uv sync]\n", tmp_path / "x.yml")
+    roundtrip.add_local_include(doc, "ci/uvci.yml")
+    assert roundtrip.dumps(doc).startswith("include:\n  - local: ci/uvci.yml\ntest:")
 
 
 def test_write_atomic_leaves_no_temp_files(tmp_path: Path) -> None:
     path = tmp_path / "f.yml"
     path.write_text("old")
-    yamlio.write_atomic(path, "new")
+    write_atomic(path, "new")
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["f.yml"]
 
@@ -123,29 +124,29 @@ def test_write_atomic_leaves_no_temp_files(tmp_path: Path) -> None:
     ],
 )
 def test_append_key_keeps_the_gap_before_the_next_block(before: str, after: str) -> None:
-    doc = yamlio.loads(before, Path("x.yml"))
-    yamlio.append_key(doc.config["variables"], "B", "b")
-    assert yamlio.dumps(doc) == after
+    doc = roundtrip.loads(before, Path("x.yml"))
+    roundtrip.append_key(doc.config["variables"], "B", "b")
+    assert roundtrip.dumps(doc) == after
 
 
 def test_insert_block_leaves_a_blank_line_before_the_next_key() -> None:
-    doc = yamlio.loads("# top\ninclude: a.yml\ntest: {}\n", Path("x.yml"))
+    doc = roundtrip.loads("# top\ninclude: a.yml\ntest: {}\n", Path("x.yml"))
     block = CommentedMap()
     block["A"] = "a"
-    yamlio.insert_block(doc.config, 1, "variables", block)
-    assert yamlio.dumps(doc) == "# top\ninclude: a.yml\nvariables:\n  A: a\n\ntest: {}\n"
+    roundtrip.insert_block(doc.config, 1, "variables", block)
+    assert roundtrip.dumps(doc) == "# top\ninclude: a.yml\nvariables:\n  A: a\n\ntest: {}\n"
 
 
 def test_add_local_include_keeps_an_end_of_line_comment_on_its_line(tmp_path: Path) -> None:
-    doc = yamlio.loads(
+    doc = roundtrip.loads(
         "include:\n  - local: a.yml  # ours\n  - b.yml\n\n# jobs\ntest: {}\n", tmp_path / "x.yml"
     )
-    yamlio.add_local_include(doc, "ci/uvci.yml")
+    roundtrip.add_local_include(doc, "ci/uvci.yml")
     expected = "include:\n  - local: a.yml  # ours\n  - b.yml\n  - local: ci/uvci.yml\n"
-    assert yamlio.dumps(doc) == expected + "\n# jobs\ntest: {}\n"
-    doc = yamlio.loads("include:\n  - local: a.yml  # ours\n\ntest: {}\n", tmp_path / "x.yml")
-    yamlio.add_local_include(doc, "ci/uvci.yml")
-    assert yamlio.dumps(doc) == (
+    assert roundtrip.dumps(doc) == expected + "\n# jobs\ntest: {}\n"
+    doc = roundtrip.loads("include:\n  - local: a.yml  # ours\n\ntest: {}\n", tmp_path / "x.yml")
+    roundtrip.add_local_include(doc, "ci/uvci.yml")
+    assert roundtrip.dumps(doc) == (
         "include:\n  - local: a.yml  # ours\n  - local: ci/uvci.yml\n\ntest: {}\n"
     )
 
@@ -155,14 +156,14 @@ EXAMPLES = sorted((Path(__file__).parents[1] / "data" / "pipelines").rglob("*.ym
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_example_pipeline_round_trips_unchanged(path: Path) -> None:
-    doc = yamlio.load_file(path)
-    assert yamlio.dumps(doc) == doc.text
+    doc = roundtrip.load_file(path)
+    assert roundtrip.dumps(doc) == doc.text
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fast_loader_sees_the_same_data_and_lines(path: Path) -> None:
-    slow = yamlio.load_file(path)
-    fast = yamlio.load_file(path, round_trip=False)
+    slow = roundtrip.load_file(path)
+    fast = roundtrip.load_file(path, round_trip=False)
     assert len(fast.documents) == len(slow.documents)
     for a, b in zip(fast.documents, slow.documents, strict=True):
         assert _lines(a) == _lines(b)
@@ -173,12 +174,12 @@ def _lines(node: object, path: str = "") -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
     if isinstance(node, dict):
         for key, value in node.items():
-            out.append((f"{path}/{key}@", yamlio.line_of(node, key)))
+            out.append((f"{path}/{key}@", roundtrip.line_of(node, key)))
             out += _lines(value, f"{path}/{key}")
     elif isinstance(node, list):
-        out.append((f"{path}!ref", yamlio.is_reference(node)))
+        out.append((f"{path}!ref", roundtrip.is_reference(node)))
         for index, value in enumerate(node):
-            out.append((f"{path}[{index}]@", yamlio.line_of(node, index)))
+            out.append((f"{path}[{index}]@", roundtrip.line_of(node, index)))
             out += _lines(value, f"{path}[{index}]")
     else:
         out.append((path, node if node is None or isinstance(node, (bool, int)) else str(node)))
@@ -189,17 +190,17 @@ def _lines(node: object, path: str = "") -> list[tuple[str, object]]:
 def test_a_repeated_key_takes_its_last_value_in_both_loaders(round_trip: bool) -> None:
     # GitLab accepts duplicate keys and the last one wins
     text = "test:\n  script: [a]\n  image: x\n  script: [b]\n"
-    doc = yamlio.loads(text, Path("ci.yml"), round_trip=round_trip)
+    doc = roundtrip.loads(text, Path("ci.yml"), round_trip=round_trip)
     job = doc.config["test"]
     assert list(job) == ["script", "image"]
     assert list(job["script"]) == ["b"]
-    assert yamlio.line_of(job, "script") == 4
+    assert roundtrip.line_of(job, "script") == 4
 
 
 def test_fast_loader_reads_complex_keys_as_the_round_trip_one_does() -> None:
     text = "? [a, b]\n: {script: [x]}\n? {k: v}\n: 1\njob:\n  script: [uv sync]\n"
-    slow = yamlio.loads(text, Path("ci.yml"))
-    fast = yamlio.loads(text, Path("ci.yml"), round_trip=False)
+    slow = roundtrip.loads(text, Path("ci.yml"))
+    fast = roundtrip.loads(text, Path("ci.yml"), round_trip=False)
     assert [type(k).__name__ for k in fast.config] == [type(k).__name__ for k in slow.config]
     assert list(fast.config) == list(slow.config)
     assert _lines(fast.config) == _lines(slow.config)
@@ -207,8 +208,8 @@ def test_fast_loader_reads_complex_keys_as_the_round_trip_one_does() -> None:
 
 def test_a_recursive_alias_reads_as_null_in_both_loaders() -> None:
     text = "a: &x [1, *x]\nb: &y {k: *y}\njob:\n  script: [uv sync]\n"
-    slow = yamlio.loads(text, Path("ci.yml"))
-    fast = yamlio.loads(text, Path("ci.yml"), round_trip=False)
+    slow = roundtrip.loads(text, Path("ci.yml"))
+    fast = roundtrip.loads(text, Path("ci.yml"), round_trip=False)
     assert slow.config["a"] == [1, None] and slow.config["b"] == {"k": None}
     assert _lines(fast.config) == _lines(slow.config)
 
@@ -220,8 +221,8 @@ def test_fast_loader_resolves_plain_scalars_as_the_round_trip_one() -> None:
         "a: yes\nb: on\nc: 0o17\nd: 017\ne: 1_000\nf: 2024-01-02\ng: '3'\nh: ~\ni: 3.10\n"
         "k: .inf\nl: 0x1f\nm: True\nn: -1\n"
     )
-    fast = yamlio.loads(text, Path("ci.yml"), round_trip=False).config
-    slow = yamlio.loads(text, Path("ci.yml")).config
+    fast = roundtrip.loads(text, Path("ci.yml"), round_trip=False).config
+    slow = roundtrip.loads(text, Path("ci.yml")).config
     assert {k: _kind(v) for k, v in fast.items()} == {k: _kind(v) for k, v in slow.items()}
 
 

@@ -12,8 +12,8 @@ from tests.conftest import LockedProject
 from tests.support.faulty_index import FaultyIndex
 from uvci import __version__
 from uvci.cli import main
-from uvci.credentials import load_auth
 from uvci.errors import FatalError
+from uvci.wheelhouse.credentials import load_auth
 
 GAMMA = "gamma-1.1-py3-none-any.whl"
 

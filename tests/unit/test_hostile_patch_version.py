@@ -14,8 +14,8 @@ from tests.support.projects import index_table, lock, sync
 from tests.support.pyindex import LoopbackIndex
 from tests.support.venvs import installed_versions
 from uvci.cli import main
-from uvci.patchlevels import LATEST_PATCH, full_version
-from uvci.plan import make_plan
+from uvci.model.patchlevels import LATEST_PATCH, full_version
+from uvci.planning import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
 # uv's own examples of patch-level markers: `<= '3.11'` is only 3.11.0, `< '3.11.10'` splits

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import LockedProject
 from tests.support.pyindex import LoopbackIndex
 from uvci.cli import main
-from uvci.redact import redact
+from uvci.util.redact import redact
 
 PASSWORD = "s3cr@t-pa55@word"
 TOKEN = "tok-81c2e9"

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import LockedProject
 from uvci.cli import main
-from uvci.ownership import MARKER
+from uvci.wheelhouse.ownership import MARKER
 
 
 def prefetch(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

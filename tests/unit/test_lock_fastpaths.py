@@ -6,7 +6,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from uvci.lock import _check_url, _last_segment
+from uvci.model.lock import _check_url, _last_segment
 
 URLS = [
     "https://files.example/packages/ab/cd/pkg-1.0-py3-none-any.whl",

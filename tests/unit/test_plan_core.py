@@ -9,8 +9,9 @@ import pytest
 
 from uvci.commands.plan import unavailable_message
 from uvci.errors import FatalError
-from uvci.plan import Plan, make_plan
-from uvci.selection import Selection
+from uvci.model.plan import Plan
+from uvci.model.selection import Selection
+from uvci.planning import make_plan
 
 FORKED = Path(__file__).parents[1] / "data" / "locks" / "forked"
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]

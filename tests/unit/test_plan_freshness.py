@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from uvci import freshness, plan
+from uvci import planning
 from uvci.errors import FatalError
-from uvci.plan import make_plan
+from uvci.planning import make_plan
 
 FORKED = Path(__file__).parents[1] / "data" / "locks" / "forked"
 
@@ -37,13 +37,13 @@ def test_the_lock_is_parsed_while_uv_checks_it(
 ) -> None:
     done = fake_uv(tmp_path, monkeypatch, rc=0, err="")
     checking: list[bool] = []
-    load_lock = plan.load_lock
+    load_lock = planning.load_lock
 
-    def spy(path: Path) -> plan.Lock:
+    def spy(path: Path) -> planning.Lock:
         checking.append(any(t.name == "uv-lock-check" for t in threading.enumerate()))
         return load_lock(path)
 
-    monkeypatch.setattr(plan, "load_lock", spy)
+    monkeypatch.setattr(planning, "load_lock", spy)
     result = make_plan(project_copy(tmp_path), python=["3.12"])
     assert checking == [True] and done.exists()
     assert result.lock_unchecked is None and len(result.cells) == 1
@@ -73,9 +73,9 @@ def test_an_unreadable_lock_is_its_own_error_once_uv_has_finished(
 def test_a_failure_inside_the_check_thread_reaches_the_caller(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: object, **kwargs: object) -> freshness.Result:
+    def broken(*args: object, **kwargs: object) -> planning.Result:
         raise PermissionError("uv: not executable")
 
-    monkeypatch.setattr(freshness, "run_uv", broken)
+    monkeypatch.setattr(planning, "run_uv", broken)
     with pytest.raises(PermissionError, match="not executable"):
         make_plan(project_copy(tmp_path), python=["3.12"])

@@ -19,7 +19,7 @@ from tests.support.dists import build_wheel
 from tests.support.projects import index_table, lock
 from tests.support.pyindex import LoopbackIndex
 from uvci.cli import main
-from uvci.ownership import MARKER
+from uvci.wheelhouse.ownership import MARKER
 
 MakeIndex = Callable[..., LoopbackIndex]
 BIG = "bigpkg-1.0-py3-none-any.whl"

@@ -22,10 +22,10 @@ from tests.conftest import LockedProject
 from tests.support.projects import copy_project, lock
 from tests.support.pyindex import LoopbackIndex
 from uvci.cli import main
-from uvci.credentials import Auth, Credentials, Index, env_name, load_auth, normalize_url
 from uvci.errors import FatalError
-from uvci.plan import make_plan
-from uvci.wheelhouse import fill_wheelhouse
+from uvci.planning import make_plan
+from uvci.wheelhouse.credentials import Auth, Credentials, Index, env_name, load_auth, normalize_url
+from uvci.wheelhouse.fill import fill_wheelhouse
 
 USER, PASSWORD = "alice", "s3cret-token-42"
 

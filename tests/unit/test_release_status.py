@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 import uvci
-from uvci import release
 from uvci.cli import main
-from uvci.tomlio import load_toml
+from uvci.gitlab.generate import release
+from uvci.util.tomlio import load_toml
 
 REPO = Path(__file__).resolve().parents[2]
 LockedProject = Callable[..., Path]

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from uvci.plan import Totals
+from uvci.model.plan import Totals
 from uvci.runner.cells import FAILED, PASSED, SKIPPED, CellRun
 from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.interpreters import Interpreter
 from uvci.runner.session import fetch_summary
-from uvci.wheelhouse import PrefetchResult
+from uvci.wheelhouse.fill import PrefetchResult
 
 
 def _console() -> tuple[Console, io.StringIO]:

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from uvci.plan import Cell, PlannedPackage
+from uvci.model.plan import Cell, PlannedPackage
 from uvci.runner import envs
-from uvci.uvproc import ChildGroups
+from uvci.util.uvproc import ChildGroups
 
 
 def _dead_pid() -> int:

@@ -1,4 +1,4 @@
-"""uvci.uvproc.ChildGroups: the (rc, out, err) contract, timeouts, and stopping whole groups."""
+"""uvproc.ChildGroups: the (rc, out, err) contract, timeouts, and stopping whole groups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from uvci.uvproc import ChildGroups
+from uvci.util.uvproc import ChildGroups
 
 # A child that ignores SIGINT and starts a grandchild that ignores SIGINT and SIGTERM: stopping
 # it needs every step of the escalation, and the grandchild is only reachable through the group.

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from uvci.errors import FatalError
+from uvci.model import testcommand
 from uvci.runner.testcmd import parse_test_command
 
 
@@ -33,10 +34,16 @@ def test_the_executable_is_taken_from_the_cell_environment(tmp_path: Path) -> No
         ("python3.12 -m pytest tests", True),
         ("python -m unittest", False),
         ("./run-tests.sh pytest", False),
+        ("/usr/bin/pytest -q", True),
+        ("pytest-watch", False),
+        ("'unbalanced", False),
     ],
 )
 def test_pytest_detection(text: str, is_pytest: bool) -> None:
-    assert parse_test_command(text, None, []).is_pytest is is_pytest
+    """One definition: `uvci run` (the words) and `uvci generate` (the line) agree."""
+    assert testcommand.is_pytest(text) is is_pytest
+    if is_pytest:
+        assert parse_test_command(text, None, []).is_pytest
 
 
 def test_other_commands_get_no_junitxml(tmp_path: Path) -> None:

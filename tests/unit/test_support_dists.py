@@ -15,7 +15,7 @@ from packaging.utils import parse_wheel_filename
 from tests.support.dists import BACKEND_SOURCE, build_sdist, build_wheel, compress_tags
 from tests.support.projects import PROJECT_NAMES, PROJECTS_DIR, copy_project
 from tests.support.venvs import installed
-from uvci.uvproc import run_uv
+from uvci.util.uvproc import run_uv
 
 LINUX_311 = ("cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-manylinux2014_x86_64")
 

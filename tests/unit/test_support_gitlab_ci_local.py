@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.projects import git_init
 from tests.support.pyindex import LoopbackIndex
-from uvci.uvproc import cmd_output
+from uvci.util.uvproc import cmd_output
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / ".tools" / "node_modules"  # scripts/bootstrap-tools installs Node 22 + the tool here

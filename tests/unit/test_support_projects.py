@@ -14,7 +14,7 @@ from tests.support.pyindex import LoopbackIndex
 from tests.support.pythons import host_glibc
 from tests.support.universe import Release, build_release
 from tests.support.venvs import installed, installed_versions
-from uvci.uvproc import cmd_output, run_uv
+from uvci.util.uvproc import cmd_output, run_uv
 
 if sys.version_info >= (3, 11):
     import tomllib

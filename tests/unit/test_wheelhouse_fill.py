@@ -15,14 +15,15 @@ from tests.conftest import LockedProject
 from tests.support.pyindex import LoopbackIndex
 from tests.support.pythons import host_glibc
 from tests.support.universe import Release, build_release
-from uvci.atomicfile import keep_out_of_git
 from uvci.errors import FatalError
-from uvci.plan import Plan, make_plan
-from uvci.platforms import host_platform
-from uvci.retention import Retain, parse_retain, retained
-from uvci.sdists import running_python
-from uvci.uvproc import cmd_output, run_uv, uv_executable
-from uvci.wheelhouse import PrefetchResult, fill_wheelhouse, requirements_path
+from uvci.model.plan import Plan
+from uvci.model.platforms import host_platform
+from uvci.planning import make_plan
+from uvci.util.atomicfile import keep_out_of_git
+from uvci.util.uvproc import cmd_output, run_uv, uv_executable
+from uvci.wheelhouse.fill import PrefetchResult, fill_wheelhouse, requirements_path
+from uvci.wheelhouse.retention import Retain, parse_retain, retained
+from uvci.wheelhouse.sdists import running_python
 
 MakeIndex = Callable[..., LoopbackIndex]
 PURE_310 = {

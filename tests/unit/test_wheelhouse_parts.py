@@ -17,12 +17,11 @@ from rich.console import Console
 from tests.conftest import LockedProject
 from tests.support.pyindex import LoopbackIndex
 from uvci.errors import FatalError
-from uvci.manifest import Manifest, load_manifest
-from uvci.plan import make_plan
-from uvci.progress import PlainReporter, RichReporter, make_reporter
-from uvci.reqfiles import write_text
-from uvci.uvproc import run_uv
-from uvci.wheelhouse import (
+from uvci.planning import make_plan
+from uvci.util.atomicfile import write_if_changed
+from uvci.util.progress import PlainReporter, RichReporter, make_reporter
+from uvci.util.uvproc import run_uv
+from uvci.wheelhouse.fill import (
     PrefetchResult,
     default_wheelhouse,
     fill_wheelhouse,
@@ -30,6 +29,7 @@ from uvci.wheelhouse import (
     requirements_path,
     status_paths,
 )
+from uvci.wheelhouse.manifest import Manifest, load_manifest
 
 
 def test_paths_and_offline_install_argv(tmp_path: Path) -> None:
@@ -204,10 +204,10 @@ def test_a_status_or_requirements_file_that_cannot_be_written_is_one_line(tmp_pa
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory\n")
     with pytest.raises(FatalError) as caught:
-        write_text(blocker / "requirements-3.12.txt", "pins\n")
+        write_if_changed(blocker / "requirements-3.12.txt", "pins\n")
     assert caught.value.message == (
         f"{blocker}: cannot write requirements-3.12.txt: Not a directory; check that the "
         "directory exists and is writable"
     )
-    write_text(tmp_path / "ok.txt", "pins\n")
+    write_if_changed(tmp_path / "ok.txt", "pins\n")
     assert (tmp_path / "ok.txt").read_text() == "pins\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from uvci.doctor import catalog, engine, fixer, render
 from uvci.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FatalError
-from uvci.gitlab.inputs import parse_cli
-from uvci.redact import redact
+from uvci.gitlab.read.inputs import parse_cli
+from uvci.util.redact import redact
 
 SUMMARY = "find (and fix) what makes an existing uv pipeline slow or wrong"
 DESCRIPTION = """\

@@ -7,18 +7,19 @@ import sys
 from pathlib import Path
 
 from uvci import __version__
+from uvci.commands.generate_options import generate_plan, options, regenerate_command
+from uvci.commands.options import add_plan_arguments, refuse_control_characters
 from uvci.errors import FatalError
-from uvci.gitlab import generated, yamlio
-from uvci.gitlab.buildenv import (
+from uvci.gitlab.generate import header
+from uvci.gitlab.generate.buildenv import (
     BuildRequires,
     build_requires,
     project_tool_uv,
     pyproject_text,
     write_build_env,
 )
-from uvci.gitlab.component import component_text
-from uvci.gitlab.generate_options import generate_plan, options, regenerate_command
-from uvci.gitlab.pipeline_gen import (
+from uvci.gitlab.generate.component import component_text
+from uvci.gitlab.generate.pipeline import (
     BUILD_ENV,
     DEFAULT_RETAIN,
     GenerateOptions,
@@ -26,9 +27,10 @@ from uvci.gitlab.pipeline_gen import (
     build_pipeline,
     local_builds,
 )
-from uvci.options import add_plan_arguments, refuse_control_characters
-from uvci.plan import Plan
-from uvci.release import unreleased_note
+from uvci.gitlab.generate.release import unreleased_note
+from uvci.gitlab.yaml import roundtrip
+from uvci.model.plan import Plan
+from uvci.util.atomicfile import write_atomic
 
 SUMMARY = "write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse"
 DESCRIPTION = """\
@@ -159,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         target = args.component / "templates" / "uvci.yml"
         write_generated(target, component_text(plan, opts, command), args.force)
     elif args.stdout:
-        sys.stdout.write(generated.render([build_pipeline(plan, opts)], __version__, command))
+        sys.stdout.write(header.render([build_pipeline(plan, opts)], __version__, command))
     else:
         _write_pipeline(args, plan, opts, requires, command)
     note = unreleased_note(opts.uvci_spec) if args.uvci_spec is None else None
@@ -172,13 +174,13 @@ def _write_pipeline(
     args: argparse.Namespace, plan: Plan, opts: GenerateOptions, requires: BuildRequires,
     command: str,
 ) -> None:  # fmt: skip
-    text = generated.render([build_pipeline(plan, opts)], __version__, command)
+    text = header.render([build_pipeline(plan, opts)], __version__, command)
     ci_text = ci_file_with_include(args.path / ".gitlab-ci.yml")  # bad YAML: fail before writing
     if opts.build_env:
         _write_build_env(plan, requires)
     write_generated(args.path / PIPELINE, text, args.force)
     if ci_text is not None:
-        yamlio.write_atomic(args.path / ".gitlab-ci.yml", ci_text)
+        write_atomic(args.path / ".gitlab-ci.yml", ci_text)
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
     _report(plan, opts, local_builds(plan))
 
@@ -194,12 +196,12 @@ def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
 
 def write_generated(target: Path, text: str, force: bool) -> None:
     """Write ``target`` unless it already says the same, or was edited by hand (no --force)."""
-    found = generated.existing(target)
+    found = header.existing(target)
     if found.text == text:
         print(f"uvci generate: {target} is up to date", file=sys.stderr)
         return
     if found.text is not None and found.edited and not force:
-        sys.stderr.write(generated.diff(found.text, text, target))
+        sys.stderr.write(header.diff(found.text, text, target))
         raise FatalError(
             f"{target}: edited by hand since uvci generated it (diff above); move the change "
             "into the options or .gitlab-ci.yml, or pass --force to overwrite it"
@@ -210,7 +212,7 @@ def write_generated(target: Path, text: str, force: bool) -> None:
         raise FatalError(
             f"{target.parent}: cannot write ({exc.strerror}); make it a writable directory"
         ) from None
-    yamlio.write_atomic(target, text)
+    write_atomic(target, text)
     print(f"uvci generate: wrote {target}", file=sys.stderr)
 
 
@@ -219,14 +221,14 @@ def ci_file_with_include(path: Path) -> str | None:
     include = PIPELINE.as_posix()
     if not path.exists():
         return f"{NEW_CI_FILE}include:\n  - local: {include}\n"
-    doc = yamlio.load_file(path)
+    doc = roundtrip.load_file(path)
     if doc.config is None:  # empty, or only comments: keep them, add the include
         return (
             doc.text.rstrip("\n")
             + ("\n" if doc.text.strip() else "")
             + (f"include:\n  - local: {include}\n")
         )
-    return yamlio.dumps(doc) if yamlio.add_local_include(doc, include) else None
+    return roundtrip.dumps(doc) if roundtrip.add_local_include(doc, include) else None
 
 
 def _report(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> None:

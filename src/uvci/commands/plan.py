@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from uvci.cachecost import CellCost, cell_costs, summary
+from uvci.commands.options import add_plan_arguments, plan_from_args
 from uvci.errors import EXIT_FINDINGS, EXIT_OK
-from uvci.options import add_plan_arguments, plan_from_args
-from uvci.plan import Cell, Plan
-from uvci.redact import redact
+from uvci.model.cachecost import CellCost, cell_costs, summary
+from uvci.model.plan import Cell, Plan
+from uvci.util.redact import redact
 
 if TYPE_CHECKING:  # rich is imported only to draw tables (not for --json)
     from rich.console import Console

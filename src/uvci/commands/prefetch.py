@@ -1,7 +1,7 @@
 """`uvci prefetch`: fill the wheelhouse with exactly the files the matrix cells install.
 
-The thin CLI over :func:`uvci.wheelhouse.fill_wheelhouse`. Besides the wheelhouse it writes, next
-to it (see :mod:`uvci.wheelhouse`): ``<wheelhouse>.prefetch.json`` (the ``--json`` report) and
+The thin CLI over :func:`uvci.wheelhouse.fill.fill_wheelhouse`. Besides the wheelhouse it
+writes, next to it: ``<wheelhouse>.prefetch.json`` (the ``--json`` report) and
 ``<wheelhouse>.unchanged`` (only when nothing changed), both removed when a run starts.
 """
 
@@ -15,23 +15,23 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from uvci.atomicfile import keep_out_of_git
+from uvci.commands.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.commands.plan import unavailable_message
 from uvci.errors import EXIT_FINDINGS, FatalError
-from uvci.options import add_plan_arguments, check_jobs, plan_from_args
-from uvci.ownership import claim_wheelhouse
-from uvci.plan import Cell, Plan, make_plan
-from uvci.progress import make_reporter
-from uvci.redact import redact
-from uvci.reqfiles import write_text
-from uvci.retention import parse_retain
-from uvci.wheelhouse import (
+from uvci.model.plan import Cell, Plan
+from uvci.planning import make_plan
+from uvci.util.atomicfile import keep_out_of_git, write_if_changed
+from uvci.util.progress import make_reporter
+from uvci.util.redact import redact
+from uvci.wheelhouse.fill import (
     PrefetchResult,
     default_wheelhouse,
     display,
     fill_wheelhouse,
     status_paths,
 )
+from uvci.wheelhouse.ownership import claim_wheelhouse
+from uvci.wheelhouse.retention import parse_retain
 
 SUMMARY = "fill the wheelhouse for every cell (runs inside CI)"
 DESCRIPTION = """\
@@ -143,9 +143,9 @@ def run(args: argparse.Namespace) -> int:
     result = _fill(args, plan, wheelhouse)
     report = json.dumps(result.to_json(), indent=2) + "\n"
     if writable:
-        write_text(status.report, report)
+        write_if_changed(status.report, report)
         if not result.changed:
-            write_text(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
+            write_if_changed(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
     if args.json:
         sys.stdout.write(report)
     problem = unavailable_message(plan, result.cells)  # as `uvci plan` says it, and exits 1

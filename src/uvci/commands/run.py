@@ -10,14 +10,14 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from uvci.atomicfile import keep_out_of_git
+from uvci.commands.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
-from uvci.options import add_plan_arguments, check_jobs, plan_from_args
-from uvci.plan import plan_cells
-from uvci.platforms import host_platform
+from uvci.model.plan import plan_cells
+from uvci.model.platforms import host_platform
 from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.session import Outcome, RunOptions, discover, run_dir, run_matrix
 from uvci.runner.testcmd import DEFAULT_COMMAND, parse_test_command
+from uvci.util.atomicfile import keep_out_of_git
 
 SUMMARY = "run the test matrix locally: one environment per Python, in parallel"
 DESCRIPTION = """\

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from uvci.doctor import paths as p
 from uvci.doctor.shell import Command, commands, positional_args, uv_subcommand
-from uvci.gitlab.jobparts import Cache
-from uvci.gitlab.pipeline import Job, Pipeline, predefined
-from uvci.gitlab.variables import expand
-from uvci.lock import Lock
-from uvci.project import Project
+from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.pipeline import Job, Pipeline, predefined
+from uvci.gitlab.read.variables import expand
+from uvci.model.lock import Lock
+from uvci.model.project import Project
 
 PYTHON_VARIABLES = ("PYTHON_VERSION", "PYTHON", "PY_VERSION", "PY", "PYTHON_VER", "UV_PYTHON")
 INSTALLING = frozenset(

@@ -14,7 +14,7 @@ from ruamel.yaml.scalarstring import (
 
 from uvci.doctor.context import Context
 from uvci.doctor.model import Edit
-from uvci.gitlab.nodes import origin_of
+from uvci.gitlab.read.nodes import origin_of
 
 _STYLES = (
     LiteralScalarString,

@@ -11,10 +11,10 @@ from uvci.doctor.catalog import RULES
 from uvci.doctor.context import Context
 from uvci.doctor.model import Finding
 from uvci.errors import FatalError
-from uvci.gitlab.nodes import Loc
-from uvci.gitlab.pipeline import Pipeline, read_pipeline
-from uvci.lock import Lock, load_lock
-from uvci.project import Project, load_project
+from uvci.gitlab.read.nodes import Loc
+from uvci.gitlab.read.pipeline import Pipeline, read_pipeline
+from uvci.model.lock import Lock, load_lock
+from uvci.model.project import Project, load_project
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Apply findings' edits to the round-trip YAML and show them as a unified diff.
 
 Edits change the original ruamel nodes (so a fix to a template fixes every job that extends
-it), then each changed file is serialised with :mod:`uvci.gitlab.yamlio`, which keeps
+it), then each changed file is serialised with :mod:`uvci.gitlab.yaml.roundtrip`, which keeps
 comments, anchors, key order and ``!reference`` tags. Files are written atomically.
 """
 
@@ -18,8 +18,9 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from uvci.doctor.lockcheck import why_not_fresh
 from uvci.doctor.model import Edit, Finding
-from uvci.gitlab import yamlio
-from uvci.gitlab.pipeline import Pipeline
+from uvci.gitlab.read.pipeline import Pipeline
+from uvci.gitlab.yaml import roundtrip
+from uvci.util.atomicfile import write_atomic
 
 _VARIABLES_AFTER = ("spec", "include", "workflow", "stages")
 
@@ -50,18 +51,18 @@ def plan_fixes(
     appended to ``notes``.
     """
     edits = _trusted(_unique(edit for finding in findings for edit in finding.edits), notes)
-    touched: dict[Path, yamlio.YamlDocument] = {}
+    touched: dict[Path, roundtrip.YamlDocument] = {}
     for edit in sorted(edits, key=_order):
         doc = pipeline.document_for(edit.path)
         if _apply(doc, edit):
             touched[doc.path] = doc
-    changes = [FileChange(path, doc.text, yamlio.dumps(doc)) for path, doc in touched.items()]
+    changes = [FileChange(path, doc.text, roundtrip.dumps(doc)) for path, doc in touched.items()]
     return [change for change in changes if change.before != change.after]
 
 
 def write(changes: Iterable[FileChange]) -> None:
     for change in changes:
-        yamlio.write_atomic(change.path, change.after)
+        write_atomic(change.path, change.after)
 
 
 def _trusted(edits: list[Edit], notes: list[str] | None) -> list[Edit]:
@@ -88,7 +89,7 @@ def _order(edit: Edit) -> tuple[int, int]:
     return (1, -index) if edit.op == "delete" else (0, 0)
 
 
-def _apply(doc: yamlio.YamlDocument, edit: Edit) -> bool:
+def _apply(doc: roundtrip.YamlDocument, edit: Edit) -> bool:
     if edit.op == "global_var":
         return _add_global_variable(doc, str(edit.key), edit.value)
     if _interpolated(edit):
@@ -122,16 +123,16 @@ def _interpolated(edit: Edit) -> bool:
     return isinstance(current, str) and "$[[" in current
 
 
-def _add_global_variable(doc: yamlio.YamlDocument, name: str, value: Any) -> bool:
+def _add_global_variable(doc: roundtrip.YamlDocument, name: str, value: Any) -> bool:
     config = doc.config
     variables = config.get("variables")
     if variables is None:
         block = CommentedMap()
         block[name] = DoubleQuotedScalarString(value)
         position = max((i + 1 for i, k in enumerate(config) if k in _VARIABLES_AFTER), default=0)
-        yamlio.insert_block(config, position, "variables", block)
+        roundtrip.insert_block(config, position, "variables", block)
         return True
     if not isinstance(variables, CommentedMap) or name in variables:
         return False
-    yamlio.append_key(variables, name, DoubleQuotedScalarString(value))
+    roundtrip.append_key(variables, name, DoubleQuotedScalarString(value))
     return True

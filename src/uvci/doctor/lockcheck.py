@@ -7,7 +7,7 @@ import functools
 import sys
 from pathlib import Path
 
-from uvci.uvproc import run_uv
+from uvci.util.uvproc import run_uv
 
 _CHECK = ("lock", "--check", "--offline", "--quiet", "--no-progress")
 

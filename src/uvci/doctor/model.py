@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from uvci.gitlab.nodes import Loc
+from uvci.gitlab.read.nodes import Loc
 
 if TYPE_CHECKING:
     from uvci.doctor.context import Context

@@ -1,21 +1,16 @@
-"""Rules about whether uv's cache is cached at all, and under which key (UVC001-UVC004)."""
+"""Rules about whether uv's cache is cached at all, and where (UVC001, UVC002)."""
 
 from __future__ import annotations
 
 import fnmatch
-import re
-from collections import defaultdict
 from collections.abc import Iterator
-
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context
-from uvci.doctor.model import Edit, Finding
-from uvci.gitlab.jobparts import Cache
-from uvci.gitlab.pipeline import Job
-from uvci.project import version_key
+from uvci.doctor.model import Edit, Finding, Rule, Severity
+from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.pipeline import Job
 
 LOCK_PATTERNS = ("uv.lock", "pylock*.toml", "requirements*.txt", "constraints*.txt", "*.lock")
 GENERATE = "or adopt `uvci generate` (a locked pipeline with the cache laid out)"
@@ -30,13 +25,20 @@ def keyed_on_lock(ctx: Context, cache: Cache) -> bool:
     """Keyed on a lock file that exists (a missing key file makes the key constant)."""
     files = cache.key_files
     lock = cache.key_kind == "files" and any(is_lock_file(f) for f in files)
-    return lock and not any(_missing(ctx, f) for f in files)
+    return lock and not any(missing_key_file(ctx, f) for f in files)
 
 
 def keyed_on_existing_lock(ctx: Context, cache: Cache) -> bool:
     """Keyed on a lock file that is there to be read (never "lock-keyed" with no lock)."""
     locks = [f for f in cache.key_files if is_lock_file(f)]
     return keyed_on_lock(ctx, cache) and any(_exists(ctx, f) for f in locks)
+
+
+def missing_key_file(ctx: Context, name: str) -> bool:
+    """Whether key file ``name`` is surely absent (a pattern or a variable: not)."""
+    if ctx.project is None or "$" in name or "*" in name:
+        return False
+    return not (ctx.project_dir / name.lstrip("/")).exists()
 
 
 def _exists(ctx: Context, name: str) -> bool:
@@ -59,6 +61,22 @@ def uvc001(ctx: Context) -> Iterator[Finding]:
         )
 
 
+UVC001 = Rule(
+    "UVC001",
+    "no cache on a job that runs uv",
+    Severity.MAJOR,
+    "The job resolves, downloads or installs packages with uv but declares no `cache:` "
+    "(neither its own nor one from `default:`). uv's cache lives in the container and is "
+    "thrown away with it, so every run starts cold. (Jobs that install only with "
+    "`--offline`/`--no-index`, e.g. from a wheelhouse artifact, download nothing.)",
+    "Every run downloads every wheel again: for a matrix of N Python versions, N full "
+    "downloads per pipeline, usually the larger part of the job's time.",
+    "Set `UV_CACHE_DIR: $CI_PROJECT_DIR/.uv-cache`, cache that path keyed on `uv.lock`, "
+    "or adopt `uvci generate`, which writes the whole cache layout.",
+    uvc001,
+)
+
+
 def uvc002(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         caches = [cache for cache in job.caches if cache.paths]
@@ -76,6 +94,23 @@ def uvc002(ctx: Context) -> Iterator[Finding]:
         message = _uv_dir_not_cached(ctx, job, caches)
         if message:
             yield _uvc002(job, caches[0], message, _set_cache_dir(ctx, caches))
+
+
+UVC002 = Rule(
+    "UVC002",
+    "the cached path does not hold uv's cache",
+    Severity.MAJOR,
+    "GitLab archives only paths inside `$CI_PROJECT_DIR`. uv writes its cache to "
+    "`UV_CACHE_DIR` (default `~/.cache/uv`, outside the project). A cache of another path, "
+    "of a path outside the project, or of pip's or poetry's cache directory, saves nothing "
+    "uv reads.",
+    "The cache is uploaded and downloaded on every run (time and storage) and uv still "
+    "downloads everything: the cost of caching without its benefit.",
+    "Set `UV_CACHE_DIR` to a directory inside the project (e.g. `$CI_PROJECT_DIR/.uv-cache`) "
+    "and list that same path under `cache: paths:`. `--fix` sets UV_CACHE_DIR when the "
+    "cached path is clearly meant for uv.",
+    uvc002,
+)
 
 
 def _uv_dir_not_cached(ctx: Context, job: Job, caches: list[Cache]) -> str | None:
@@ -119,145 +154,7 @@ def _uvc002(job: Job, cache: Cache, message: str, fix: tuple[Edit, ...] = ()) ->
     )
 
 
-def uvc003(ctx: Context) -> Iterator[Finding]:
-    for job in ctx.project_jobs():  # tools only (uvx, uv tool): a key naming the tool is right
-        if not ctx.project_downloads(job):
-            continue  # installs offline (a wheelhouse its own step refreshes): any key works
-        for cache in ctx.uv_caches(job):
-            problem = _key_problem(ctx, cache)
-            if problem is None:
-                continue
-            fix = _lock_key_edit(ctx, cache) if ctx.has_lock else ()
-            yield Finding(
-                "UVC003",
-                problem,
-                cache.loc,
-                (job.name,),
-                fix,
-                advice="key the cache on uv.lock (`key: {files: [uv.lock]}`)"
-                if ctx.has_lock
-                else "lock the project (`uv lock`), commit uv.lock and key on it",
-            )
-
-
-def _key_problem(ctx: Context, cache: Cache) -> str | None:
-    if cache.key_kind == "default":
-        return "no cache key: every branch and job shares the key `default`, whatever it installs"
-    if cache.key_kind in ("static", "variable"):
-        what = (
-            "the branch"
-            if "CI_COMMIT_REF" in cache.key or "CI_COMMIT_BRANCH" in cache.key
-            else ("nothing that changes with the dependencies")
-        )
-        return f"cache key `{cache.key_raw}` follows {what}, not the lock file"
-    missing = [f for f in cache.key_files if _missing(ctx, f)]
-    if missing:
-        return f"cache key file `{missing[0]}` does not exist in the project; the key never changes"
-    if keyed_on_lock(ctx, cache):
-        return None
-    if ctx.has_lock:
-        return f"cache key files `{cache.key}` leave out uv.lock, which exists"
-    return (
-        f"cache key files `{cache.key}` state version ranges, not versions: new releases "
-        "change what is installed without changing the key"
-    )
-
-
-def _missing(ctx: Context, name: str) -> bool:
-    if ctx.project is None or "$" in name or "*" in name:
-        return False
-    return not (ctx.project_dir / name.lstrip("/")).exists()
-
-
-def _lock_key_edit(ctx: Context, cache: Cache) -> tuple[Edit, ...]:
-    files = CommentedSeq(["uv.lock"])
-    files.fa.set_flow_style()
-    if cache.key_kind == "files":  # edit in place: keeps the prefix and any comments
-        return (edits.set_key(ctx, cache.key_node, "files", files, "key the cache on uv.lock"),)
-    key = CommentedMap()
-    key["files"] = files
-    prefix = None if "CI_COMMIT_" in cache.key_raw else cache.key_raw
-    if cache.key_kind != "default" and prefix:
-        key["prefix"] = prefix
-    return (edits.set_key(ctx, cache.node, "key", key, "key the cache on uv.lock"),)
-
-
-_UVCI_PREFETCH = re.compile(r"\buvci prefetch\b")
-
-
-def uvc004(ctx: Context) -> Iterator[Finding]:
-    groups: dict[tuple[str, str, str | None], list[tuple[Job, Cache]]] = defaultdict(list)
-    for job in ctx.project_jobs():
-        for cache in ctx.uv_caches(job):  # the effective key: variables expanded per job
-            groups[(cache.key_kind, cache.key, cache.prefix)].append((job, cache))
-    for members in groups.values():
-        message = _shared_message(ctx, members)
-        if message is None:
-            continue
-        jobs = tuple(job.name for job, _ in members)
-        for loc in sorted({cache.loc for _, cache in members}, key=str):
-            yield Finding(
-                "UVC004",
-                message,
-                loc,
-                jobs,
-                _version_prefix(ctx, members),
-                advice="add the Python version to the key (`prefix: $PYTHON_VERSION`)",
-            )
-
-
-def _shared_message(ctx: Context, members: list[tuple[Job, Cache]]) -> str | None:
-    """Why jobs of several Pythons on one key lose wheels: several write it, or one writes
-    what the others read. None when one Python (or no known writer) uses the key."""
-    writers = {ctx.python_of(j)[0] for j, c in members if c.policy in ("pull-push", "push")}
-    readers = {ctx.python_of(j)[0] for j, _ in members} - {None}
-    key = _key_text(members[0][1])
-    if None in writers or not writers:
-        return None
-    if len(writers) >= 2:
-        return (
-            f"{len(members)} jobs testing Python {_versions(writers | readers)} push one cache "
-            f"key `{key}`: each upload replaces the others'"
-        )
-    if readers - writers and not _fills_every_cell(ctx, members):
-        return (
-            f"jobs testing Python {_versions(readers - writers)} read the cache key `{key}` "
-            f"that only Python {_versions(writers)} jobs write: they miss their own wheels"
-        )
-    return None
-
-
-def _fills_every_cell(ctx: Context, members: list[tuple[Job, Cache]]) -> bool:
-    """The one writer runs ``uvci prefetch`` for the whole matrix (no ``--cell``): what it
-    saves holds every reader's files (uvci's shared wheelhouse)."""
-    writer = next(j for j, c in members if c.policy in ("pull-push", "push"))
-    return any(
-        _UVCI_PREFETCH.search(line.text) and "--cell" not in line.text for line in writer.scripts
-    )
-
-
-def _versions(versions: set[str | None]) -> str:
-    return ", ".join(sorted((str(v) for v in versions), key=version_key))
-
-
-def _key_text(cache: Cache) -> str:
-    if cache.key_kind == "files":
-        prefix = f", prefix: {cache.prefix}" if cache.prefix else ""
-        return f"files: [{cache.key}]{prefix}"
-    return cache.key
-
-
-def _version_prefix(ctx: Context, members: list[tuple[Job, Cache]]) -> tuple[Edit, ...]:
-    names = {ctx.python_of(job)[1] for job, _ in members}
-    caches = {id(cache.node): cache for _, cache in members}
-    name = names.pop() if len(names) == 1 else None
-    if name is None or len(caches) != 1:
-        return ()
-    cache = next(iter(caches.values()))
-    if cache.key_kind == "files":
-        prefix = f"{cache.prefix_raw}-${name}" if cache.prefix_raw else f"${name}"
-        return (edits.set_key(ctx, cache.key_node, "prefix", prefix, "key per Python"),)
-    if cache.key_kind in ("static", "variable"):
-        value = f"{cache.key_raw}-${name}"
-        return (edits.set_key(ctx, cache.node, "key", value, "key per Python"),)
-    return ()
+RULES: tuple[Rule, ...] = (
+    UVC001,
+    UVC002,
+)

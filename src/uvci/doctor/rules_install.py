@@ -8,10 +8,10 @@ from pathlib import Path
 
 from uvci.doctor import edits
 from uvci.doctor.context import Context, is_uv_image
-from uvci.doctor.model import Edit, Finding
+from uvci.doctor.model import Edit, Finding, Rule, Severity
 from uvci.doctor.rules_cache import GENERATE
 from uvci.doctor.shell import Command, commands, positional_args
-from uvci.gitlab.pipeline import Job
+from uvci.gitlab.read.pipeline import Job
 
 _LOCKED = ("--locked", "--frozen")
 _UV_CALL = re.compile(r"(?<![\w./-])(uv(?:\s+--?[\w-]+(?:=\S+)?)*\s+)(sync|run)(?=\s|$)")
@@ -24,6 +24,21 @@ _INSTALLER_URL = re.compile(r"astral\.sh/uv|github\.com/astral-sh/uv/releases")
 def uvc007(ctx: Context) -> Iterator[Finding]:
     yield from _unlocked_project_commands(ctx)
     yield from _unpinned_pip_installs(ctx)
+
+
+UVC007 = Rule(
+    "UVC007",
+    "installs are not locked",
+    Severity.MAJOR,
+    "`uv sync`/`uv run` without `--locked` or `--frozen` re-resolve when uv.lock is out of "
+    "date and rewrite it instead of failing. `uv pip install` of unpinned requirements "
+    "(a wheel, `.`, package names) in several jobs resolves separately in each job.",
+    "Jobs can test versions nobody locked, and differ from each other; each resolution "
+    "also costs index requests in every job.",
+    "Use `uv sync --locked` / `uv run --locked` (`--fix` adds the flag), or set "
+    "`UV_LOCKED: 1`. For `uv pip`, lock once and install the lock (`uv pip sync`).",
+    uvc007,
+)
 
 
 def _locked_by_env(ctx: Context, job: Job, cmd: Command) -> bool:
@@ -165,6 +180,21 @@ def uvc008(ctx: Context) -> Iterator[Finding]:
                 )
 
 
+UVC008 = Rule(
+    "UVC008",
+    "`uv cache prune --ci` empties a wheel cache",
+    Severity.MINOR,
+    "`uv cache prune --ci` removes pre-built wheels downloaded from the index and keeps "
+    "wheels uv built from source. When every locked package ships wheels, it leaves "
+    "almost nothing worth caching. It is right when builds from source dominate or the "
+    "index is faster than the cache.",
+    "Every run downloads all wheels again, plus the time to archive a nearly empty cache.",
+    "Drop `uv cache prune --ci` (what `--fix` does when it is a script line of its own), or "
+    "keep it and drop the cache if the index is fast.",
+    uvc008,
+)
+
+
 def uvc009(ctx: Context) -> Iterator[Finding]:
     for job in ctx.pipeline.jobs:
         for line in job.scripts:
@@ -189,6 +219,19 @@ def uvc009(ctx: Context) -> Iterator[Finding]:
             )
 
 
+UVC009 = Rule(
+    "UVC009",
+    "uv is installed in every job",
+    Severity.MINOR,
+    "`pip install uv` or the curl installer in a script runs in every job; an unpinned "
+    "install or a `:latest` uv image gives each run whatever uv is newest.",
+    "A few seconds and a network dependency per job, and uv behaviour that changes "
+    "between runs without a commit.",
+    "Use a pinned uv image (`ghcr.io/astral-sh/uv:<version>-python3.X-trixie-slim`).",
+    uvc009,
+)
+
+
 def _installs_uv(cmd: Command) -> str | None:
     argv = cmd.argv
     if argv[0] in ("curl", "wget") and any(_INSTALLER_URL.search(a) for a in argv):
@@ -208,3 +251,10 @@ def _installs_uv(cmd: Command) -> str | None:
 def _unpinned_image(image: str) -> bool:
     tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
     return not re.match(r"^\d+\.\d+(\.\d+)?(-|$)", tag)
+
+
+RULES: tuple[Rule, ...] = (
+    UVC007,
+    UVC008,
+    UVC009,
+)

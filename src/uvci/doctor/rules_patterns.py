@@ -1,22 +1,20 @@
-"""Rules for real-world patterns (UVC016-UVC022): a cached uv.lock, fallback keys nobody
-writes, one key for several toolchains, unpinned tools, `uv pip install` into a synced env,
-retried syncs and a UV_VERSION nobody reads."""
+"""Rules for cache patterns seen in real pipelines (UVC016-UVC018): a cached uv.lock,
+fallback keys nobody writes, one key for several toolchains."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context
-from uvci.doctor.model import Edit, Finding
-from uvci.doctor.shell import Command, positional_args
-from uvci.gitlab.jobparts import Cache
-from uvci.gitlab.nodes import as_str_list, site_of
-from uvci.gitlab.pipeline import Job
-from uvci.gitlab.variables import expand
+from uvci.doctor.model import Edit, Finding, Rule, Severity
+from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.nodes import as_str_list, site_of
+from uvci.gitlab.read.pipeline import Job
+from uvci.gitlab.read.variables import expand
 
 _PINNED_TOOL = re.compile(r"(==|@)[\w.*+!-]+$|\.whl$|^[./~]|://")
 _RETRIED = re.compile(r"\buv\s[^|&;\n]*\b(sync|lock)\b[^|&;\n]*\|\|.*\buv\s[^\n]*\b(sync|lock)\b")
@@ -47,6 +45,20 @@ def uvc016(ctx: Context) -> Iterator[Finding]:
                     )
 
 
+UVC016 = Rule(
+    "UVC016",
+    "uv.lock is a cache path",
+    Severity.MAJOR,
+    "`uv.lock` is a tracked file. GitLab restores a cache after the checkout, so a cache "
+    "that holds uv.lock overwrites the commit's lock with the one an earlier run saved.",
+    "Jobs install from an old lock (or fail `--locked` against it) whenever the cache is "
+    "older than the commit.",
+    "Remove uv.lock from `cache: paths:` (what `--fix` does when other paths remain) and "
+    "key the cache on it instead: `key: {files: [uv.lock]}`.",
+    uvc016,
+)
+
+
 def _drop_path(ctx: Context, cache: Cache, index: int) -> tuple[Edit, ...]:
     raw = cache.node.get("paths")
     if not isinstance(raw, list) or len(raw) < 2:
@@ -72,6 +84,20 @@ def uvc017(ctx: Context) -> Iterator[Finding]:
                     advice="use a key some job writes (e.g. the default branch's key), or "
                     "drop the fallback",
                 )
+
+
+UVC017 = Rule(
+    "UVC017",
+    "a fallback key no job writes",
+    Severity.MINOR,
+    "`fallback_keys` are tried when the job's own key has no cache yet. A fallback that "
+    "matches no key any job of the pipeline writes (keys with variables count as any "
+    "value) can never be found.",
+    "Every new key (a new branch, a lock change) starts cold although a fallback was meant "
+    "to warm it.",
+    "Use a key a job writes, typically the default branch's, or drop the fallback.",
+    uvc017,
+)
 
 
 def _key_pattern(cache: Cache) -> re.Pattern[str]:
@@ -112,6 +138,20 @@ def uvc018(ctx: Context) -> Iterator[Finding]:
             )
 
 
+UVC018 = Rule(
+    "UVC018",
+    "one cache key for several toolchains",
+    Severity.MAJOR,
+    "Jobs of different toolchains (say Node and Python) push the same cache key. GitLab "
+    "keeps one archive per key: each upload holds only the files its job had, so each "
+    "toolchain restores the other's files and misses its own.",
+    "Both toolchains start cold on most runs, and the archive churns on every pipeline.",
+    "Give each toolchain its own key, e.g. `key: {files: [uv.lock], prefix: python}` and "
+    "one keyed on package-lock.json.",
+    uvc018,
+)
+
+
 def _toolchain(ctx: Context, job: Job) -> str | None:
     """The one toolchain a job's scripts (or image) use; None when it uses none or several."""
     names = {cmd.argv[0] for cmd in ctx.commands(job)}
@@ -121,96 +161,8 @@ def _toolchain(ctx: Context, job: Job) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def uvc019(ctx: Context) -> Iterator[Finding]:
-    for job in ctx.uv_jobs():
-        for sub, cmd in ctx.uv_commands(job):
-            tool = _unpinned_tool(sub, cmd, ctx.env(job))
-            if tool:
-                yield Finding(
-                    "UVC019",
-                    f"`{' '.join(cmd.argv)}` runs whatever {tool} is newest on the index: a "
-                    "new release can break the job without a commit",
-                    cmd.line.loc,
-                    (job.name,),
-                    advice=f"pin it: `uvx {tool}@<version>` "
-                    f"(or `uv tool install {tool}==<version>`)",
-                )
-
-
-def _unpinned_tool(sub: str, cmd: Command, env: Mapping[str, str]) -> str | None:
-    if sub not in ("uvx", "tool run", "tool install"):
-        return None
-    source = cmd.option("--from")
-    if source is None:
-        words = positional_args(cmd, 1 if sub == "uvx" else 3)
-        source = words[0] if words else ""
-    spec = expand(source, env)
-    if not spec or "$" in spec or _PINNED_TOOL.search(spec) or "==" in spec:
-        return None  # pinned, a path, or set outside the YAML
-    return _name(spec)
-
-
-def _name(spec: str) -> str:
-    return re.split(r"[\[<>=!~@ ]", spec, maxsplit=1)[0]
-
-
-def uvc020(ctx: Context) -> Iterator[Finding]:
-    for job in ctx.project_jobs():
-        pending: list[Command] = []
-        for sub, cmd in ctx.uv_commands(job):
-            if sub == "pip install" and not _elsewhere(ctx, job, cmd):
-                pending.append(cmd)
-            elif sub == "sync" and pending and not cmd.has("--inexact"):
-                yield _uvc020(job, pending[0], cmd)
-                pending = []
-
-
-def _elsewhere(ctx: Context, job: Job, cmd: Command) -> bool:
-    """Whether ``uv pip install`` targets another environment than the project's .venv."""
-    options = ("--system", "--target", "--prefix", "--python", "-p")
-    return cmd.has(*options) or ctx.flag(job, "UV_SYSTEM_PYTHON", cmd)
-
-
-def _uvc020(job: Job, install: Command, sync: Command) -> Finding:
-    return Finding(
-        "UVC020",
-        f"`{' '.join(install.argv)}` installs into the project's environment, and the later "
-        f"`{' '.join(sync.argv)}` removes what the lock does not list: the install is undone",
-        install.line.loc,
-        (job.name,),
-        advice="add the package to pyproject.toml (a dependency group) and `uv sync --group`, "
-        "or run it with `uv run --with <package>`",
-    )
-
-
-def uvc021(ctx: Context) -> Iterator[Finding]:
-    for job in ctx.uv_jobs():
-        for line in job.scripts:
-            if _RETRIED.search(line.text):
-                yield Finding(
-                    "UVC021",
-                    "a failed `uv sync`/`uv lock` is retried (after deleting the environment): "
-                    "a broken or stale lock then passes as a flaky cache",
-                    line.loc,
-                    (job.name,),
-                    advice="let the job fail: use `uv sync --locked` alone, and fix the lock "
-                    "with `uv lock` in a commit",
-                )
-
-
-def uvc022(ctx: Context) -> Iterator[Finding]:
-    texts = [doc.text for doc in ctx.pipeline.documents]
-    used = any(re.search(r"\$\{?UV_VERSION\b", text) for text in texts)
-    value = ctx.pipeline.global_variables.get("UV_VERSION")
-    if value is None or used:
-        return
-    variables = ctx.pipeline.config.get("variables")
-    yield Finding(
-        "UVC022",
-        f"UV_VERSION ({value}) is declared but no image, installer or script uses it: the "
-        "jobs run whatever uv their image or installer brings",
-        ctx.pipeline.locate(variables, "UV_VERSION"),
-        (),
-        advice="use it, e.g. `image: ghcr.io/astral-sh/uv:$UV_VERSION-python3.12-trixie-slim`, "
-        "or delete it",
-    )
+RULES: tuple[Rule, ...] = (
+    UVC016,
+    UVC017,
+    UVC018,
+)

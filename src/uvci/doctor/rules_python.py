@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context, image_python, is_uv_image
-from uvci.doctor.model import Finding
-from uvci.gitlab.nodes import Loc
-from uvci.gitlab.pipeline import Job
-from uvci.project import RELEASES, allowed, version_key
+from uvci.doctor.model import Finding, Rule, Severity
+from uvci.gitlab.read.nodes import Loc
+from uvci.gitlab.read.pipeline import Job
+from uvci.model.project import RELEASES, allowed, version_key
 
 _DISTRO_TAG = re.compile(r"(bookworm|trixie|bullseye|debian|alpine|jammy|noble|focal)")
 _ENV_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync"})
@@ -33,6 +33,22 @@ def uvc010(ctx: Context) -> Iterator[Finding]:
         if ctx.installs_project(job):
             yield from _outside_requires_python(ctx, job)
             yield from _cell_runs_another_python(ctx, job)
+
+
+UVC010 = Rule(
+    "UVC010",
+    "interpreters are downloaded in every job",
+    Severity.MINOR,
+    "When the requested Python (`--python`, `UV_PYTHON`, `uv python install`) is not the "
+    "image's Python, uv downloads a managed interpreter in every job unless "
+    "`UV_PYTHON_INSTALL_DIR` is cached. An image Python outside requires-python has the "
+    "same effect. The reverse is worse: a matrix cell whose variable says 3.11, on an image "
+    "with 3.12, where nothing asks uv for 3.11, silently tests 3.12.",
+    "A 20-40 MB download and unpack per job.",
+    "Use an image with the matrix's Python (`ghcr.io/astral-sh/uv:<v>-python3.X-...`), "
+    "or cache `UV_PYTHON_INSTALL_DIR` inside the project.",
+    uvc010,
+)
 
 
 def _cell_runs_another_python(ctx: Context, job: Job) -> Iterator[Finding]:
@@ -132,6 +148,19 @@ def uvc011(ctx: Context) -> Iterator[Finding]:
         )
 
 
+UVC011 = Rule(
+    "UVC011",
+    "the matrix is out of step with requires-python",
+    Severity.MINOR,
+    "The Python versions the jobs test should be the versions the project supports: its "
+    "classifiers (or, without them, the lowest version requires-python allows) and none "
+    "that requires-python excludes. Versions past their end of life need no job.",
+    "An untested supported version ships bugs; an excluded one fails or wastes a job.",
+    "Align the matrix with pyproject.toml; `uvci generate` derives it from there.",
+    uvc011,
+)
+
+
 def _excluded(ctx: Context, tested: dict[str, list[Job]]) -> Iterator[Finding]:
     project = ctx.project
     assert project is not None
@@ -203,6 +232,19 @@ def uvc014(ctx: Context) -> Iterator[Finding]:
             break
 
 
+UVC014 = Rule(
+    "UVC014",
+    "UV_LINK_MODE is not set across filesystems",
+    Severity.MINOR,
+    "uv hardlinks files from its cache into the environment. On GitLab the build "
+    "directory is a separate mount: when the cache is on it and the environment in the "
+    "image (or the other way round), hardlinks fail.",
+    "A warning on every install, and a failed link attempt before each copy.",
+    "Set `UV_LINK_MODE: copy` (what `--fix` adds), as uv's GitLab guide does.",
+    uvc014,
+)
+
+
 def _env_in_project(ctx: Context, job: Job, sub: str, system: bool) -> bool | None:
     env = ctx.env(job)
     if sub.startswith("pip") and (system or ctx.flag(job, "UV_SYSTEM_PYTHON")):
@@ -217,3 +259,10 @@ def _env_in_project(ctx: Context, job: Job, sub: str, system: bool) -> bool | No
 
 def _side(in_project: bool) -> str:
     return "on the build volume ($CI_PROJECT_DIR)" if in_project else "in the container image"
+
+
+RULES: tuple[Rule, ...] = (
+    UVC010,
+    UVC011,
+    UVC014,
+)

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from uvci.doctor import edits
 from uvci.doctor import paths as p
 from uvci.doctor.context import Context
-from uvci.doctor.model import Edit, Finding
+from uvci.doctor.model import Edit, Finding, Rule, Severity
 from uvci.doctor.rules_cache import GENERATE, keyed_on_existing_lock, keyed_on_lock
 from uvci.doctor.shell import Command
-from uvci.gitlab.jobparts import Cache
-from uvci.gitlab.nodes import site_of
-from uvci.gitlab.pipeline import Job
+from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.nodes import site_of
+from uvci.gitlab.read.pipeline import Job
 
 LARGE_CACHE_BYTES = 200 * 1024 * 1024
 HEAVY_PACKAGES = frozenset({"torch", "tensorflow", "jax", "jaxlib", "nvidia-cudnn-cu12"})
@@ -56,6 +56,22 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
         )
 
 
+UVC005 = Rule(
+    "UVC005",
+    "an unchanged cache is re-uploaded",
+    Severity.MINOR,
+    "With `policy: pull-push` (GitLab's default) every job archives and uploads the cache "
+    "after its script. When the key is derived from uv.lock and the job installs from the "
+    "lock, a job that restored the cache cannot change it: every warm matrix cell "
+    "re-uploads the same bytes.",
+    "One archive-and-upload per job per pipeline, often tens of seconds for a large uv "
+    "cache, for no change.",
+    "Fill the cache in one job with `pull-push` and give the others `policy: pull`; "
+    "`uvci generate` lays the pipeline out this way.",
+    uvc005,
+)
+
+
 def uvc006(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         stale = [c for c in ctx.uv_caches(job) if not keyed_on_lock(ctx, c)]
@@ -74,6 +90,21 @@ def uvc006(ctx: Context) -> Iterator[Finding]:
                 (job.name,),
                 advice="key the cache on uv.lock and use `policy: pull` instead of deleting it",
             )
+
+
+UVC006 = Rule(
+    "UVC006",
+    "the cache is never refreshed",
+    Severity.MAJOR,
+    "The job deletes the cached directory (typically `rm -rf $UV_CACHE_DIR` when the "
+    "cache was restored) so GitLab skips the upload, while the key does not change with "
+    "the resolved dependencies. Once a cache exists under that key it is never updated.",
+    "After the first run, every new or upgraded dependency is downloaded in every job, "
+    "for as long as the key stays the same.",
+    "Key the cache on uv.lock, so a new resolution gets a new key, and use `policy: pull` "
+    "instead of deleting the directory.",
+    uvc006,
+)
 
 
 def _key_text(cache: Cache) -> str:
@@ -102,6 +133,19 @@ def uvc012(ctx: Context) -> Iterator[Finding]:
                     )
 
 
+UVC012 = Rule(
+    "UVC012",
+    "`.venv` is cached next to uv's cache",
+    Severity.MAJOR,
+    "The virtual environment holds copies (or links) of what uv's cache already holds, and "
+    "its interpreter links point into the image it was built in.",
+    "The archive is about twice the size; a restored venv breaks when the image changes.",
+    "Cache uv's cache only; uv recreates `.venv` from it in seconds. `--fix` removes the "
+    "venv path.",
+    uvc012,
+)
+
+
 def _drop_path(ctx: Context, cache: Cache, index: int) -> tuple[Edit, ...]:
     raw = cache.node.get("paths")
     if not isinstance(raw, list) or len(raw) < 2:
@@ -127,6 +171,20 @@ def uvc013(ctx: Context) -> Iterator[Finding]:
                     edits.global_var(ctx, "CACHE_COMPRESSION_LEVEL", "fastest"),
                 ),
             )
+
+
+UVC013 = Rule(
+    "UVC013",
+    "a large cache is archived with the default zip",
+    Severity.MINOR,
+    "GitLab Runner archives caches with a slow zip implementation unless `FF_USE_FASTZIP` "
+    "is on or `CACHE_COMPRESSION_FORMAT` chooses another format. uv caches of "
+    "PyTorch-sized dependencies run to gigabytes.",
+    "Minutes of compressing and extracting per job for large caches.",
+    'Set `FF_USE_FASTZIP: "true"` and `CACHE_COMPRESSION_LEVEL: fastest` (what `--fix` '
+    "adds to the global variables).",
+    uvc013,
+)
 
 
 def _fast_archiving(ctx: Context) -> bool:
@@ -170,3 +228,25 @@ def uvc015(ctx: Context) -> Iterator[Finding]:
                     advice="drop --no-cache / UV_NO_CACHE (a Docker-build habit; in CI the "
                     "cache is the point)",
                 )
+
+
+UVC015 = Rule(
+    "UVC015",
+    "the job caches uv's cache but tells uv not to use it",
+    Severity.MAJOR,
+    "`--no-cache` (or `UV_NO_CACHE`) makes uv work in a temporary cache and ignore "
+    "`UV_CACHE_DIR`. Common in Dockerfiles, where it keeps layers small; in a CI job that "
+    "restores and saves uv's cache it defeats the cache.",
+    "Every run downloads everything, plus the time to restore and save a cache nobody reads.",
+    "Drop `--no-cache` / `UV_NO_CACHE` from the job.",
+    uvc015,
+)
+
+
+RULES: tuple[Rule, ...] = (
+    UVC005,
+    UVC006,
+    UVC012,
+    UVC013,
+    UVC015,
+)

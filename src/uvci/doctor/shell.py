@@ -7,7 +7,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from uvci.gitlab.jobparts import ScriptLine
+from uvci.gitlab.read.jobparts import ScriptLine
 
 _SEPARATORS = re.compile(r"\n|&&|\|\||;|\|")
 _CONTINUED = re.compile(r"\\\n[ \t]*")  # a backslash-newline continues the shell line

@@ -9,19 +9,10 @@ installed, as ``uv sync`` does not install them.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-from uvci.plan import Plan
-from uvci.uvproc import ChildGroups, uv_executable
-
-BUILDABLE_SOURCES = ("editable", "directory")
-
-
-@dataclass(frozen=True)
-class LocalPackage:
-    name: str
-    directory: Path
+from uvci.model.plan import LocalPackage
+from uvci.util.uvproc import ChildGroups, uv_executable
 
 
 class BuildFailed(Exception):
@@ -29,18 +20,6 @@ class BuildFailed(Exception):
         super().__init__(f"building {package} failed")
         self.package = package
         self.output = output
-
-
-def local_packages(plan: Plan, python: str) -> tuple[LocalPackage, ...]:
-    """The buildable local packages cell ``python`` installs, in lock order."""
-    cell = next(c for c in plan.cells if c.python == python)
-    names = {p.name for p in cell.packages if p.kind == "local"}
-    found: dict[str, LocalPackage] = {}
-    for package in plan.lock.packages:
-        if package.name in names and package.source_kind in BUILDABLE_SOURCES:
-            directory = (plan.project.root / package.source).resolve()
-            found[package.name] = LocalPackage(package.name, directory)
-    return tuple(found.values())
 
 
 def is_pure(wheel: Path) -> bool:

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from uvci.model.plan import LocalPackage
 from uvci.runner import builds, envs, junit
-from uvci.runner.builds import BuildFailed, LocalPackage
+from uvci.runner.builds import BuildFailed
 from uvci.runner.interpreters import Interpreter
 from uvci.runner.testcmd import TestCommand
-from uvci.uvproc import ChildGroups, uv_executable
+from uvci.util.uvproc import ChildGroups, uv_executable
 
 PASSED, FAILED, ERROR, SKIPPED, CANCELLED = "passed", "failed", "error", "skipped", "cancelled"
 

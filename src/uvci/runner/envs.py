@@ -17,8 +17,8 @@ import os
 import shutil
 from pathlib import Path
 
-from uvci.plan import Cell
-from uvci.uvproc import ChildGroups, Result, uv_executable
+from uvci.model.plan import Cell
+from uvci.util.uvproc import ChildGroups, Result, uv_executable
 
 BUILDING_PREFIX = ".building-"
 STAMP = "uvci-env.json"

@@ -19,7 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from uvci.uvproc import cmd_output, run_uv
+from uvci.util.atomicfile import write_atomic
+from uvci.util.uvproc import cmd_output, run_uv
 
 _PROBE = (
     "import platform, sys; "
@@ -140,9 +141,7 @@ class ProbeCache:
         if self.file is None:
             return
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.versions, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.file)
+        write_atomic(self.file, json.dumps(self.versions, indent=1, sort_keys=True))
 
 
 def find_interpreter(

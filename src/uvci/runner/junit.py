@@ -8,10 +8,11 @@ shows one row per test and Python.
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
+
+from uvci.util.atomicfile import write_atomic
 
 COUNTERS = ("tests", "failures", "errors", "skipped")
 OUTPUT_LIMIT = 20_000  # characters of output kept in a synthesized report
@@ -19,9 +20,7 @@ OUTPUT_LIMIT = 20_000  # characters of output kept in a synthesized report
 
 def _write(path: Path, root: ET.Element) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, path)
+    write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def _suite(name: str, case: ET.Element, counts: dict[str, int]) -> ET.Element:

@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from uvci.errors import FatalError
-from uvci.plan import Plan
+from uvci.model.plan import LocalPackage, Plan, local_packages
 from uvci.runner import builds, envs
 from uvci.runner.cells import CANCELLED, ERROR, FAILED, SKIPPED, CellJob, CellRun, run_cell
 from uvci.runner.display import Progress
 from uvci.runner.interpreters import Interpreter, Missing, find_interpreters
 from uvci.runner.reports import write_reports
 from uvci.runner.testcmd import TestCommand
-from uvci.uvproc import ChildGroups
+from uvci.util.uvproc import ChildGroups
 
-if TYPE_CHECKING:  # uvci.wheelhouse is imported when used: warm runs skip it
-    from uvci.wheelhouse import PrefetchResult
+if TYPE_CHECKING:  # uvci.wheelhouse.fill is imported when used: warm runs skip it
+    from uvci.wheelhouse.fill import PrefetchResult
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def _prepare(
     stamps = {c.python: _stamp(plan, c) for c in runnable}
     reuse = frozenset() if options.fresh else _reusable(stamps, outcome.run_dir)
     house = _fetch(plan, options, [c for c in runnable if c.python not in reuse], outcome, progress)
-    local = {c.python: builds.local_packages(plan, c.python) for c in runnable}
+    local = {c.python: local_packages(plan, c.python) for c in runnable}
     _set_phase(runnable, "build")
     first = runnable[0].interpreter
     assert first is not None
@@ -145,13 +145,13 @@ def _prepare(
 def _wheelhouse(plan: Plan, options: RunOptions) -> Path:
     if options.wheelhouse is not None:
         return options.wheelhouse.resolve()
-    from uvci.wheelhouse import default_wheelhouse  # (imported when used: warm runs skip it)
+    from uvci.wheelhouse.fill import default_wheelhouse  # (imported when used: warm runs skip it)
 
     return default_wheelhouse(plan.project.root).resolve()
 
 
 def _install_argv(house: Path | None, python: str, env_python: Path) -> list[str]:
-    from uvci.wheelhouse import offline_install_command
+    from uvci.wheelhouse.fill import offline_install_command
 
     assert house is not None, "only cells whose environment is built install, after the fetch"
     return offline_install_command(house, python, str(env_python))
@@ -179,7 +179,7 @@ def _fetch(
         outcome.fetch_note = "fetch: not needed (every environment reused)"
         return None
     house = _wheelhouse(plan, options)
-    from uvci.wheelhouse import fill_wheelhouse
+    from uvci.wheelhouse.fill import fill_wheelhouse
 
     _set_phase(cells, "fetch")
     start = time.monotonic()
@@ -192,7 +192,7 @@ def _fetch(
 
 def _build_shared(
     children: ChildGroups,
-    local: tuple[builds.LocalPackage, ...],
+    local: tuple[LocalPackage, ...],
     interpreter: Interpreter,
     dist: Path,
 ) -> dict[str, Path]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uvci.errors import FatalError
+from uvci.model.testcommand import is_pytest
 
 DEFAULT_COMMAND = "pytest"
 TRAMPOLINE = b"#!/bin/sh\n'''exec' "  # uv's console scripts in a --relocatable venv
@@ -22,11 +23,7 @@ class TestCommand:
 
     @property
     def is_pytest(self) -> bool:
-        """``pytest ...``, ``py.test ...`` or ``python -m pytest ...`` (writes its own JUnit)."""
-        first = Path(self.base[0]).name
-        if first in ("pytest", "py.test"):
-            return True
-        return first.startswith("python") and list(self.base[1:3]) == ["-m", "pytest"]
+        return is_pytest(self.base)
 
     def missing_from(self, env_bin: Path) -> str | None:
         """Why pytest cannot run in the environment (not installed there), or None.

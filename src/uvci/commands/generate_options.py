@@ -1,0 +1,159 @@
+"""What `uvci generate` makes of its arguments: the plan, the checked options, the command that
+regenerates the file. Every bad value is one line (:class:`~uvci.errors.FatalError`)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import shlex
+import sys
+from collections.abc import Sequence
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from uvci import __version__
+from uvci.commands.options import plan_from_args
+from uvci.errors import FatalError
+from uvci.gitlab.generate.buildenv import BuildRequires
+from uvci.gitlab.generate.images import CHECKED, GLIBC, check_images, published
+from uvci.gitlab.generate.pipeline import DEFAULT_RETAIN, GenerateOptions
+from uvci.model.plan import Plan
+from uvci.model.platforms import DEFAULT_PLATFORM, resolve_target
+from uvci.model.testcommand import is_pytest
+from uvci.util.uvproc import uv_version
+from uvci.wheelhouse.retention import parse_retain
+
+
+def generate_plan(args: argparse.Namespace) -> Plan:
+    """The plan; without --python, of the maintained CPythons that uv publishes an image for."""
+    plan = plan_from_args(args, need_fresh_lock=True)
+    variant = _variant(plan)
+    keep = published(plan.pythons, variant)
+    if args.python or keep == plan.pythons or not keep:
+        return plan
+    left = ", ".join(p for p in plan.pythons if p not in keep)
+    print(
+        f"uvci generate: note: Python {left} left out of the default matrix: uv publishes no "
+        f"{variant} image for it yet (checked {CHECKED}); pass --python to choose",
+        file=sys.stderr,
+    )
+    args.python = list(keep)
+    return without_pythons(plan, keep)
+
+
+def without_pythons(plan: Plan, keep: Sequence[str]) -> Plan:
+    """``plan`` as planned with ``--python`` ``keep`` (a subset of its Pythons): each cell is
+    planned on its own, so its cells are kept, not planned again; an explicit matrix has no
+    notes about the default one."""
+    cells = tuple(cell for cell in plan.cells if cell.python in keep)
+    return dataclasses.replace(plan, cells=cells, notes=())
+
+
+def _variant(plan: Plan) -> str:
+    return "alpine" if "musl" in plan.platform else "trixie-slim"
+
+
+def plan_args(plan: Plan) -> tuple[str, ...]:
+    """The plan options `uvci prefetch` must get to plan the same matrix in CI."""
+    argv = ["--python", ",".join(plan.pythons)]
+    if plan.platform != DEFAULT_PLATFORM:
+        argv += ["--platform", plan.platform]
+    return (*argv, *plan.selection.uv_args())
+
+
+def options(args: argparse.Namespace, plan: Plan, requires: BuildRequires) -> GenerateOptions:
+    _check_options(args, plan)
+    variant = _variant(plan)
+    uv = image_uv_version(plan)
+    check_images(uv, plan.pythons, variant)
+    return GenerateOptions(
+        uv_version=uv,
+        uvci_spec=args.uvci_spec or f"uvci=={__version__}",
+        plan_args=plan_args(plan),
+        selection=tuple(plan.selection.uv_args()),
+        test_command=args.test_command,
+        layout=args.layout,
+        torch_backend=args.torch_backend,
+        build_stage=args.build_stage,
+        test_stage=args.test_stage,
+        build_once=args.build_once,
+        retain=args.retain.replace(" ", ""),
+        image_variant=variant,
+        platform_slug=plan.platform.split("-")[0],
+        build_env=bool(requires.requirements),
+        scm_version=requires.scm_versioned,
+    )
+
+
+def _check_options(args: argparse.Namespace, plan: Plan) -> None:
+    for name in ("test_command", "build_stage", "test_stage"):
+        if not getattr(args, name).strip():
+            option = f"--{name.replace('_', '-')}"
+            raise FatalError(f"{option}: empty; give it a value or leave the option out")
+    parse_retain(args.retain)  # a clear line when it is neither 2x nor 500MB
+    target = resolve_target(plan.platform)
+    glibc = re.search(r"manylinux_2_(\d+)_", target.platform_tags[0])
+    if target.sys_platform != "linux" or (glibc and int(glibc.group(1)) > GLIBC[1]):
+        raise FatalError(
+            f"--platform {plan.platform}: the generated jobs run in uv's Linux images (glibc "
+            f"2.{GLIBC[1]}), which cannot install its wheels; use {DEFAULT_PLATFORM}, "
+            "an older manylinux, or x86_64-unknown-linux-musl for alpine"
+        )
+    _check_test_command(args.test_command, plan)
+
+
+def _check_test_command(command: str, plan: Plan) -> None:
+    """pytest must come from the cell's environment, as `uvci run` requires."""
+    if not is_pytest(command):
+        return
+    missing = [c.python for c in plan.cells if all(p.name != "pytest" for p in c.packages)]
+    if missing:
+        raise FatalError(
+            f"--test-command {command!r}: pytest is not in uv.lock for the selected groups "
+            f"(cell {missing[0]}); add it (`uv add --dev pytest`), select its group "
+            "(--group), or give another --test-command"
+        )
+
+
+def image_uv_version(plan: Plan) -> str:
+    """The images' uv: ``[tool.uv] required-version = "==X.Y.Z"``, else the local uv."""
+    required = plan.project.uv_required_version
+    pinned = re.fullmatch(r"\s*==\s*(\d+\.\d+\.\d+)\s*", required or "")
+    if pinned:
+        return pinned.group(1)
+    local = uv_version()
+    try:
+        fits = required is None or SpecifierSet(required).contains(local, prereleases=True)
+    except InvalidSpecifier:
+        raise FatalError(
+            f"{plan.project.pyproject}: [tool.uv] required-version = {required!r} is not a "
+            'version specifier; write e.g. ">=0.9"'
+        ) from None
+    if not fits:
+        raise FatalError(
+            f"{plan.project.pyproject}: [tool.uv] required-version {required!r} excludes the "
+            f'local uv {local}; install a matching uv, or pin it with "==X.Y.Z"'
+        )
+    return local
+
+
+def regenerate_command(args: argparse.Namespace, plan: Plan, explicit_python: bool) -> str:
+    argv = ["uvx", "--from", f"uvci=={__version__}", "uvci", "generate"]
+    if explicit_python:
+        argv += ["--python", ",".join(plan.pythons)]
+    if plan.platform != DEFAULT_PLATFORM:
+        argv += ["--platform", plan.platform]
+    argv += plan.selection.uv_args()
+    flags = (("test_command", "pytest"), ("layout", None), ("build_once", False),
+             ("retain", DEFAULT_RETAIN), ("torch_backend", None), ("build_stage", "build"),
+             ("test_stage", "test"), ("uvci_spec", None), ("component", None))  # fmt: skip
+    for name, default in flags:
+        value = getattr(args, name)
+        if value is True:
+            argv.append(f"--{name.replace('_', '-')}")
+        elif value != default:
+            argv += [f"--{name.replace('_', '-')}", str(value)]
+    for requirement in args.build_requires:
+        argv += ["--build-requires", requirement]
+    return " ".join(shlex.quote(a) for a in argv)

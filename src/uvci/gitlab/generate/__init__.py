@@ -1,0 +1,1 @@
+"""Writing uvci's pipeline: jobs, their shell lines, images, the build env, header, component."""

@@ -1,0 +1,115 @@
+"""The generic CI/CD catalog component: ``templates/uvci/template.yml``, for every project.
+
+The same jobs as ``uvci generate`` writes (:func:`uvci.gitlab.generate.pipeline.build_jobs`), with
+what the generator takes from a project's plan turned into ``spec: inputs:``: the Pythons (an
+array, the matrix's PYTHON list), the ``uv sync`` selection flags, the test command, the
+project's directory, the stage, uv's image version, the uvci the cells run and the wheelhouse's
+retention. The layout is per cell: each cell plans its own files (``uvci prefetch --python
+$PYTHON --cell $PYTHON``), so no input needs the whole matrix as one string.
+
+What the template cannot know, and ``uvci generate`` handles: a build backend other than
+uv_build (the generator locks it with hashes, ``.gitlab/ci/uvci-build``; the template's cells
+build offline with no backend but uv's own), the shared layout, ``--build-once``, other
+platforms. The file is generated (``python -m uvci.gitlab.generate.catalog``) and checked in;
+tests/unit/test_catalog.py checks that regenerating gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from uvci import __version__
+from uvci.gitlab.generate import header
+from uvci.gitlab.generate.pipeline import (
+    DEFAULT_RETAIN,
+    GenerateOptions,
+    LocalBuilds,
+    Shape,
+    build_jobs,
+)
+from uvci.gitlab.generate.scripts import Raw
+from uvci.gitlab.yaml.build import flow, mapping, quoted
+from uvci.util.atomicfile import write_atomic
+
+TEMPLATE = Path("templates") / "uvci" / "template.yml"
+REGENERATE = "python -m uvci.gitlab.generate.catalog  # in uvci's repository"
+DEFAULT_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+UV_VERSION = "0.13.9"  # the default image tag: a uv release with every DEFAULT_PYTHONS image
+
+
+def _input(name: str) -> str:
+    return f"$[[ inputs.{name} ]]"
+
+
+def inputs() -> CommentedMap:
+    def one(kind: str, default: Any, description: str) -> CommentedMap:
+        items: list[tuple[str, Any]] = [] if kind == "string" else [("type", kind)]
+        return mapping(*items, ("default", default), ("description", description))
+
+    return mapping(
+        ("pythons", one("array", flow(quoted(p) for p in DEFAULT_PYTHONS),
+                        "the Python versions of the test matrix (one cell each)")),
+        ("test-command", one("string", "pytest",
+                             "a pytest command line each cell runs (uvci adds --junitxml); "
+                             "pytest must be in the locked environment")),
+        ("uv-sync-flags", one("string", "",
+                              "uv sync selection flags, as shell words (e.g. --extra fast "
+                              "--group test): what the cells install from uv.lock")),
+        ("project-dir", one("string", ".", "the project's directory, built with uv_build")),
+        ("stage", one("string", "test", "the stage of the test matrix")),
+        ("uv-version", one("string", UV_VERSION, "the uv of the images "
+                           "ghcr.io/astral-sh/uv:<uv-version>-python<X>-trixie-slim")),
+        ("uvci-spec", one("string", f"uvci=={__version__}",
+                          "what the cells run with `uvx --from` to fetch what their "
+                          "wheelhouse lacks (a requirement, e.g. uvci==X.Y.Z or uvci @ URL)")),
+        ("retain", one("string", DEFAULT_RETAIN,
+                       "how much each wheelhouse keeps: Nx the cell's bytes, or a size")),
+    )  # fmt: skip
+
+
+def options() -> GenerateOptions:
+    selection = Raw(_input("uv-sync-flags"))
+    return GenerateOptions(
+        uv_version=_input("uv-version"),
+        uvci_spec=_input("uvci-spec"),
+        plan_args=("--python", "$PYTHON", selection),
+        selection=(selection,),
+        test_command=_input("test-command"),
+        layout="per-cell",
+        test_stage=_input("stage"),
+        retain=Raw(_input("retain")),
+        pytest_junit=True,
+        emit_stages=False,
+        build_env=False,
+    )
+
+
+def shape() -> Shape:
+    builds = LocalBuilds((Raw(_input("project-dir")),), reasons=())
+    return Shape(("$PYTHON",), builds, "per-cell", matrix_input=_input("pythons"))
+
+
+def template_text() -> str:
+    documents = header.component_documents(build_jobs(shape(), options()), inputs())
+    return header.render(documents, __version__, REGENERATE)
+
+
+def main(argv: list[str]) -> int:
+    """Write the template under the directory ``argv[0]`` (default: the current directory)."""
+    target = Path(argv[0] if argv else ".") / TEMPLATE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = template_text()
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        print(f"{target} is up to date", file=sys.stderr)
+        return 0
+    write_atomic(target, text)
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

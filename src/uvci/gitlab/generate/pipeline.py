@@ -1,0 +1,285 @@
+"""Build the GitLab pipeline for a plan: one test matrix whose cells keep their own wheelhouse.
+
+:func:`build_pipeline` returns the jobs as a commented ruamel mapping; :mod:`uvci.gitlab.
+generated` turns it into the file (header, content hash). docs/pipeline.md explains every line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from uvci.gitlab.generate import scripts as sh
+from uvci.gitlab.generate.images import image_name
+from uvci.gitlab.yaml.build import block, comment_before, flow, mapping, quoted, script_line
+from uvci.model.buildkind import build_kind
+from uvci.model.plan import Plan, local_packages
+from uvci.model.project import version_key
+
+DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
+UV_CACHE = ".uvci/uv-cache"
+PIPELINE_FILE = ".gitlab/ci/uvci.yml"
+BUILD_ENV = ".gitlab/ci/uvci-build"  # the build backend, locked with hashes (uvci generate)
+CACHE_FORMAT = "v2"  # in every cache key: a wheelhouse of another layout is never restored
+DEFAULT_RETAIN = "2x"
+SCM_VERSION = "0.0.0+g$CI_COMMIT_SHORT_SHA"
+WRITER_JOB = "uvci-test-writer"  # the shared layout's one writer
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    uv_version: str
+    uvci_spec: str
+    plan_args: tuple[str, ...]  # the plan's --python/--platform/selection, for `uvci prefetch`
+    selection: tuple[str, ...] = ()  # the uv sync selection flags, for `uv export`
+    test_command: str = "pytest"
+    layout: str | None = None  # shared | per-cell; None: the plan's choice
+    torch_backend: str | None = None
+    build_stage: str = "build"
+    test_stage: str = "test"
+    build_once: bool = False  # a build job, its wheel tested in every cell
+    retain: str = DEFAULT_RETAIN
+    pytest_junit: bool | None = None  # None: when test_command runs pytest
+    emit_stages: bool = True  # False for a component: the including pipeline owns stages
+    image_variant: str = "trixie-slim"  # alpine for a musl --platform
+    platform_slug: str = "x86_64"
+    build_env: bool = True  # the project has a build backend to lock (BUILD_ENV)
+    scm_version: bool = False  # versioned from git: the images have no git
+
+
+@dataclass(frozen=True)
+class LocalBuilds:
+    """The project's own packages (directories relative to the root) and how each builds."""
+
+    directories: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def local_builds(plan: Plan) -> LocalBuilds:
+    seen = {p.name: p for python in plan.pythons for p in local_packages(plan, python)}
+    directories: list[str] = []
+    reasons: list[str] = []
+    for package in seen.values():
+        directories.append(
+            os.path.relpath(package.directory.resolve(), plan.project.root.resolve())
+        )
+        reasons.append(f"{package.name}: {build_kind(package.directory).reason}")
+    return LocalBuilds(tuple(directories), tuple(reasons))
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the jobs are made of: the Pythons, the project's own packages, the layout.
+
+    ``matrix_input``: the matrix's PYTHON list as a CI/CD input (``$[[ inputs.pythons ]]``, the
+    catalog template) instead of ``pythons``, which then only names the cells' ``$PYTHON``.
+    """
+
+    pythons: tuple[str, ...]
+    builds: LocalBuilds
+    layout: str  # shared | per-cell
+    matrix_input: str | None = None
+
+
+def shape_of(plan: Plan, opts: GenerateOptions) -> Shape:
+    return Shape(plan.pythons, local_builds(plan), opts.layout or plan.layout)
+
+
+def build_pipeline(plan: Plan, opts: GenerateOptions) -> CommentedMap:
+    return build_jobs(shape_of(plan, opts), opts)
+
+
+def build_jobs(shape: Shape, opts: GenerateOptions) -> CommentedMap:
+    builds = shape.builds
+    once = opts.build_once and bool(builds.directories)
+    doc = CommentedMap()
+    stages = [opts.build_stage] if once else []
+    stages.append(opts.test_stage)
+    if opts.emit_stages and any(s not in DEFAULT_STAGES for s in stages):
+        doc["stages"] = flow(stages)
+        comment_before(doc, "stages", "Custom stage names: a stages: list in .gitlab-ci.yml "
+                       "replaces this one, so list them there too.", 0)  # fmt: skip
+    doc[".uvci"] = base_template(opts)
+    if once:
+        doc["uvci-build"] = build_job(shape, opts, builds)
+        comment_before(doc, "uvci-build", "\n--build-once: one wheel for every cell", 0)
+    readers: tuple[str, ...] = shape.pythons
+    if shape.layout == "shared":
+        writer = newest(shape)
+        readers = tuple(p for p in shape.pythons if p != writer)
+        doc[WRITER_JOB] = test_job(shape, opts, CellJob(builds, once, (writer,), writer=True))
+        comment_before(doc, WRITER_JOB, _test_doc(shape), 0)
+    if readers:
+        doc["uvci-test"] = test_job(shape, opts, CellJob(builds, once, readers))
+        if WRITER_JOB not in doc:
+            comment_before(doc, "uvci-test", _test_doc(shape), 0)
+    return doc
+
+
+@dataclass(frozen=True)
+class CellJob:
+    """What a test job's cells build and which Pythons they run; ``writer``: the one job of the
+    shared layout that fills the wheelhouse for every cell and uploads it."""
+
+    builds: LocalBuilds
+    once: bool
+    pythons: tuple[str, ...]
+    writer: bool = False
+
+
+def _test_doc(shape: Shape) -> str:
+    if shape.layout == "shared":
+        owner = f"one wheelhouse for every cell, written only by {WRITER_JOB} ({newest(shape)})"
+    else:
+        owner = "each cell owns its wheelhouse and is its only writer"
+    return (
+        f"\nOne job per Python; {owner}.\n"
+        "Installs offline from the wheelhouse, uv checking every file against the hashes of\n"
+        "the checked-out uv.lock; fetches only what is missing; the cache is uploaded only\n"
+        "when this job changed it."
+    )
+
+
+# every job's variables (the .uvci template), with the comment the file carries
+BASE_VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("UV_PYTHON_DOWNLOADS", "never", "the image's Python, never a downloaded one"),
+    ("UV_CACHE_DIR", UV_CACHE,
+     "beside .uvci/venv, so installs hard-link; never cached: only the wheels are"),
+    ("UV_LINK_MODE", "hardlink", "uv's cache and the venv share the build dir's mount"),
+    ("UV_NO_PROGRESS", "1", "plain logs"),
+    ("CACHE_COMPRESSION_FORMAT", "tarzstd",
+     "wheels are zip files already: tar+zstd packs them faster than zip"),
+    ("CACHE_COMPRESSION_LEVEL", "fastest",
+     "wheels barely compress further (1-2 %): spend no CPU trying"),
+    ("FF_USE_FASTZIP", "true", "the runner's faster archiver; compression levels need it"),
+)  # fmt: skip
+
+
+def base_template(opts: GenerateOptions) -> CommentedMap:
+    items: list[tuple[str, Any, str]] = [
+        (name, quoted(value) if value in ("1", "true") else value, why)
+        for name, value, why in BASE_VARIABLES
+    ]
+    if opts.torch_backend:
+        items.append(("UV_TORCH_BACKEND", opts.torch_backend, "for uv commands that resolve"))
+    if opts.scm_version:
+        why = "versioned from git, and the images have no git: the version, given"
+        items.append(("SETUPTOOLS_SCM_PRETEND_VERSION", SCM_VERSION, why))
+    return mapping(("variables", mapping(*items)))
+
+
+def image(opts: GenerateOptions, python: str) -> str:
+    return image_name(opts.uv_version, python, opts.image_variant)
+
+
+def newest(shape: Shape) -> str:
+    return max(shape.pythons, key=version_key)
+
+
+def matrix(shape: Shape, pythons: tuple[str, ...]) -> CommentedMap:
+    values: Any = shape.matrix_input or flow(quoted(p) for p in pythons)
+    return mapping(("matrix", block([mapping(("PYTHON", values))])))
+
+
+def cache_key(shape: Shape, opts: GenerateOptions, python: str = "$PYTHON") -> str:
+    cell = "all" if shape.layout == "shared" else f"py{python}"
+    return f"uvci-{CACHE_FORMAT}-wheels-{cell}-{opts.platform_slug}"
+
+
+def cache_paths(shape: Shape) -> list[str]:
+    if shape.layout == "shared":
+        return [sh.WHEELHOUSE, sh.FILLED_FOR]
+    return [sh.WHEELHOUSE]
+
+
+def wheel_cache(shape: Shape, opts: GenerateOptions, policy: str, why: str) -> CommentedMap:
+    entry = mapping(
+        ("key", cache_key(shape, opts)),
+        ("paths", flow(cache_paths(shape))),
+        ("policy", policy, why),
+    )
+    if policy == "pull-push":  # a fill survives failing tests (the job decided before them)
+        entry["when"] = "always"
+        entry.yaml_add_eol_comment("files fetched before a test failed are kept too", "when")
+    return entry
+
+
+def build_job(shape: Shape, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
+    python = newest(shape)
+    cache = mapping(
+        ("key", cache_key(shape, opts, python), f"the {python} cell's: it holds the backend"),
+        ("paths", flow([sh.WHEELHOUSE])),
+        ("policy", "pull"),
+    )
+    script = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    script.append(script_line(sh.build_once(builds.directories)))
+    return mapping(
+        ("extends", ".uvci"),
+        ("stage", opts.build_stage),
+        ("image", image(opts, python)),
+        ("variables", mapping(("UV_PYTHON", quoted(python)))),
+        ("cache", block([cache])),
+        ("script", block(script)),
+        ("artifacts", mapping(("paths", flow([f"{sh.DIST}/"])), ("expire_in", "1 day"))),
+    )
+
+
+def _build_env(opts: GenerateOptions) -> str | None:
+    return BUILD_ENV if opts.build_env else None
+
+
+def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap:
+    job = mapping(("extends", ".uvci"), ("stage", opts.test_stage))
+    if cell.once:
+        job["needs"] = block([mapping(("job", "uvci-build"), ("artifacts", True))])
+    job["image"] = image(opts, "$PYTHON")
+    variables: list[tuple[str, Any] | tuple[str, Any, str]] = []
+    if cell.writer:
+        variables.append(("PYTHON", quoted(cell.pythons[0])))
+    else:
+        job["parallel"] = matrix(shape, cell.pythons)
+    job["variables"] = mapping(
+        *variables,
+        ("UV_PYTHON", "$PYTHON"),
+        ("UVCI_SPEC", opts.uvci_spec, "pinned: the uvci that fetches what the wheelhouse lacks"),
+    )
+    shared = shape.layout == "shared"
+    if shared and not cell.writer:
+        policy, why = "pull", f"only {WRITER_JOB} uploads the shared wheelhouse"
+    else:
+        policy, why = "pull-push", "the runner uploads only what the job left in place"
+    job["cache"] = block([wheel_cache(shape, opts, policy, why)])
+    job["script"] = block(_test_script(shape, opts, cell, policy == "pull-push"))
+    job["artifacts"] = _junit_artifacts()
+    return job
+
+
+def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
+    fill_extra = ["--retain", opts.retain, "--no-build"]
+    if opts.build_env:
+        fill_extra += ["--build-env", BUILD_ENV]
+    cell_fill = sh.prefetch_command(opts.plan_args, ["$PYTHON"], fill_extra)
+    lines: list[Any] = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    if cell.writer:
+        every_cell = sh.prefetch_command(opts.plan_args, [], fill_extra)
+        lines.append(script_line(sh.writer_fill(every_cell)))
+    lines += [
+        sh.sh_join(["uv", "venv", "--python", "$PYTHON", sh.VENV]),
+        script_line(sh.install_function(() if cell.once else cell.builds.directories, cell.once)),
+        script_line(sh.install_or_fill(cell_fill)),
+    ]
+    if uploads:  # decided before the tests run: their result cannot change it
+        lines.append(script_line(sh.keep_if_changed(cache_paths(shape))))
+    lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
+    return lines
+
+
+def _junit_artifacts() -> CommentedMap:
+    return mapping(
+        ("when", "always"),
+        ("reports", mapping(("junit", sh.JUNIT))),
+        ("expire_in", "1 week"),
+    )

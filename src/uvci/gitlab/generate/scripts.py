@@ -1,0 +1,182 @@
+"""The shell lines of the generated jobs (POSIX sh: GitLab runs them with bash or sh).
+
+Each function returns the script item of one step, so the job builders stay declarative and
+the commands can be unit-tested on their own. What a cell installs always comes from the
+checked-out ``uv.lock`` (``uv export``, hashes included); the restored wheelhouse only supplies
+files, which uv checks against those hashes.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+
+from uvci.model.testcommand import is_pytest
+
+WHEELHOUSE = ".uvci/wheels"
+VENV = ".uvci/venv"
+VENV_PYTHON = f"{VENV}/bin/python"
+DIST = ".uvci/dist"
+JUNIT = ".uvci/junit.xml"
+REQUIREMENTS = ".uvci/requirements.txt"
+BUILD_REQUIREMENTS = ".uvci/build-requirements.txt"
+UNCHANGED_ASIDE = ".uvci/unchanged"
+CHANGED = ".uvci/wheels.changed"  # exists when this job changed the wheelhouse
+FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: the uv.lock the writer last filled for
+
+_PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./*-]+")
+
+
+class Raw(str):
+    """A word left as it is (never quoted): a CI/CD input interpolated before the shell runs,
+    e.g. ``$[[ inputs.uv-sync-flags ]]``, which may be several words or none."""
+
+    __slots__ = ()
+
+
+def sh_quote(arg: str) -> str:
+    """Quote for sh, leaving ``$VAR`` expansions and ``*`` globs working."""
+    if isinstance(arg, Raw) or _PLAIN.fullmatch(arg):
+        return arg
+    if "$" in arg and not re.search(r'["`\\]', arg):
+        return f'"{arg}"'
+    return shlex.quote(arg)
+
+
+def sh_join(argv: Sequence[str]) -> str:
+    return " ".join(sh_quote(a) for a in argv)
+
+
+def export_requirements(selection: Sequence[str], build_env: str | None) -> str:
+    """What the cell installs, from the checked-out uv.lock with its hashes (never the cache).
+
+    Markers stay in the file: uv evaluates them against the cell's own interpreter.
+    ``--locked``: a uv.lock out of date with pyproject.toml fails the cell, as ``uv sync
+    --locked`` would (a fresh lock is checked without building or asking the index).
+    """
+    common = ["uv", "export", "--locked", "--quiet", "--no-header"]
+    lines = [sh_join([*common, "--no-emit-local", *selection, "-o", REQUIREMENTS])]
+    if build_env is not None:
+        argv = [*common, "--project", build_env, "--no-emit-project", "-o", BUILD_REQUIREMENTS]
+        lines.append(sh_join(argv))
+    else:
+        lines.append(f": > {BUILD_REQUIREMENTS}")
+    return "\n".join(lines)
+
+
+def _offline(*argv: str) -> list[str]:
+    return ["uv", *argv, "--offline", "--no-index", "--find-links", WHEELHOUSE]
+
+
+def _build_flags() -> list[str]:
+    return ["--build-constraint", BUILD_REQUIREMENTS, "--require-hashes"]
+
+
+def install_function(builds: Sequence[str], prebuilt: bool) -> str:
+    """``uvci_install``: the dependencies, then the project's own packages, all offline.
+
+    ``builds``: directories built here into wheels (with the build backend pinned by hash in
+    the build requirements); ``prebuilt``: install the wheels a build job left in ``DIST``.
+    """
+    pip = [*_offline("pip", "install", "--python", VENV_PYTHON), *_build_flags()]
+    steps = [sh_join([*pip, "-r", REQUIREMENTS])]
+    if builds:
+        steps.append(f"rm -rf {DIST}")
+        steps += [build_command(d, offline=True) for d in builds]
+    if builds or prebuilt:
+        install = ["uv", "pip", "install", "--python", VENV_PYTHON, "--offline", "--no-index"]
+        steps.append(sh_join([*install, "--no-deps", f"{DIST}/*.whl"]))
+    body = " &&\n  ".join(steps)
+    return f"uvci_install() {{\n  {body}\n}}"
+
+
+def build_command(directory: str, offline: bool) -> str:
+    argv = _offline("build") if offline else ["uv", "build", "--find-links", WHEELHOUSE]
+    return sh_join([*argv, *_build_flags(), "--wheel", "--out-dir", DIST, directory])
+
+
+def prefetch_command(plan_args: Sequence[str], cells: Sequence[str], extra: Sequence[str]) -> str:
+    """``uvx --from "$UVCI_SPEC" uvci prefetch ...``: uvci pinned, fetched from the index."""
+    argv = ["uvci", "prefetch", *plan_args]
+    for cell in cells:
+        argv += ["--cell", cell]
+    return 'uvx --from "$UVCI_SPEC" ' + sh_join([*argv, *extra])
+
+
+def install_or_fill(fill: str) -> str:
+    """Install offline; if a file is missing or fails its hash, ``fill`` fetches what the
+    wheelhouse lacks (verified against uv.lock) and the install runs once more. ``CHANGED``
+    marks a wheelhouse that ``uvci prefetch`` changed (it writes ``W.unchanged`` otherwise)."""
+    return (
+        "if uvci_install; then\n"
+        '  echo "uvci: installed offline from the restored wheelhouse"\n'
+        "else\n"
+        '  echo "uvci: the wheelhouse lacks files for this uv.lock (or one failed its hash):'
+        ' fetching them"\n'
+        f"  {fill} && {{ [ -f {WHEELHOUSE}.unchanged ] || touch {CHANGED}; }}\n"
+        "  uvci_install\n"
+        "fi"
+    )
+
+
+def writer_fill(fill: str) -> str:
+    """Shared layout, the writer cell: fill for every cell when the wheelhouse was last filled
+    for another uv.lock (a hint only: each cell's install still checks every hash)."""
+    return (
+        f"if ! cmp -s uv.lock {FILLED_FOR}; then\n"
+        '  echo "uvci: filling the shared wheelhouse for every cell of this uv.lock"\n'
+        f"  {fill} && cp uv.lock {FILLED_FOR} && touch {CHANGED}\n"
+        "fi"
+    )
+
+
+def keep_if_changed(paths: Sequence[str]) -> str:
+    """Leave the cache paths for the runner to upload only when this job changed them.
+
+    Otherwise they move aside: the runner finds nothing to upload ("no files to cache").
+    """
+    moved = " ".join(paths)
+    return (
+        f"if [ -f {CHANGED} ]; then\n"
+        '  echo "uvci: the wheelhouse changed: the runner saves it"\n'
+        "else\n"
+        '  echo "uvci: the wheelhouse is unchanged: nothing to upload"\n'
+        f"  mkdir -p {UNCHANGED_ASIDE} && mv {moved} {UNCHANGED_ASIDE}/ 2>/dev/null || true\n"
+        "fi"
+    )
+
+
+def build_once(directories: Sequence[str]) -> str:
+    """The build job: offline from the restored wheelhouse, else from the index; either way uv
+    checks the build backend against the hashes committed with the pipeline."""
+    offline = " &&\n  ".join(build_command(d, offline=True) for d in directories)
+    online = " &&\n  ".join(build_command(d, offline=False) for d in directories)
+    return (
+        f"if ! {{ {offline}; }}; then\n"
+        '  echo "uvci: the build backend is not in the restored wheelhouse: fetching it"\n'
+        f"  rm -rf {DIST}\n"
+        f"  {online}\n"
+        "fi"
+    )
+
+
+def activate() -> str:
+    return f'export VIRTUAL_ENV="$PWD/{VENV}" PATH="$PWD/{VENV}/bin:$PATH"'
+
+
+def run_tests(command: str, pytest_junit: bool | None = None) -> str:
+    """The test command; pytest writes the JUnit report, anything else gets a one-case report."""
+    if is_pytest(command) if pytest_junit is None else pytest_junit:
+        return f"{command} --junitxml={JUNIT}"
+    return (
+        "uvci_rc=0\n"
+        f"{command} || uvci_rc=$?\n"
+        'if [ "$uvci_rc" -eq 0 ]; then uvci_fail=0; uvci_case="";\n'
+        'else uvci_fail=1; uvci_case="<failure message=\\"exit code $uvci_rc\\"/>"; fi\n'
+        'printf \'<?xml version="1.0" encoding="utf-8"?>\\n<testsuites><testsuite '
+        'name="python-%s" tests="1" failures="%s"><testcase classname="python-%s" '
+        'name="test command">%s</testcase></testsuite></testsuites>\\n\' '
+        f'"$PYTHON" "$uvci_fail" "$PYTHON" "$uvci_case" > {JUNIT}\n'
+        'exit "$uvci_rc"'
+    )

@@ -1,0 +1,278 @@
+"""A read-only model of ``uv.lock``: packages, their files, and their dependency edges."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag, parse_tag
+from packaging.utils import canonicalize_name
+
+from uvci.errors import FatalError
+from uvci.util.redact import redact
+from uvci.util.tomlio import load_toml
+
+SUPPORTED_VERSIONS = (1,)
+LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
+# A URL with a path and no query, fragment or whitespace: its path ends where the URL does.
+_PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*/[^?#\s]*")
+# What a value of the wrong shape raises while the tables are read (a hand-edited lock).
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
+
+
+@dataclass(frozen=True)
+class Dist:
+    """One file of a package: a wheel or an sdist."""
+
+    filename: str
+    url: str | None
+    path: str | None
+    sha256: str | None
+    size: int | None
+
+    @functools.cached_property
+    def wheel_tags(self) -> frozenset[Tag] | None:
+        """The tags a wheel's filename declares (parsed once); None for an sdist or a bad name."""
+        if not self.filename.endswith(".whl"):
+            return None
+        parts = self.filename[: -len(".whl")].split("-")
+        if len(parts) not in (5, 6):
+            return None
+        return _parse_tag("-".join(parts[-3:]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_tag(tag: str) -> frozenset[Tag]:
+    return frozenset(parse_tag(tag))
+
+
+@dataclass(frozen=True)
+class Dep:
+    """An edge in the lock graph; ``version``/``source`` pick one of several same-named packages."""
+
+    name: str
+    version: str | None
+    source: str | None
+    marker: Marker | None
+    extras: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str | None
+    source_kind: str  # registry | git | url | path | directory | editable | virtual
+    source: str
+    sdist: Dist | None
+    wheels: tuple[Dist, ...]
+    dependencies: tuple[Dep, ...]
+    optional: Mapping[str, tuple[Dep, ...]]
+    groups: Mapping[str, tuple[Dep, ...]]
+
+    @property
+    def is_local(self) -> bool:
+        """Workspace members, editable and path sources: nothing to download."""
+        if self.source_kind == "path":
+            return not self.source.endswith((".whl", ".tar.gz", ".zip"))
+        return self.source_kind in LOCAL_SOURCES
+
+
+@dataclass(frozen=True)
+class Lock:
+    path: Path
+    version: int
+    requires_python: SpecifierSet
+    packages: tuple[Package, ...]
+    members: tuple[str, ...]
+    manifest_groups: Mapping[str, tuple[Dep, ...]]
+
+    def named(self, name: str) -> list[Package]:
+        return list(self._by_name.get(name, ()))
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, list[Package]]:
+        """The packages of each name, in lock order (built once; the walk looks up every edge)."""
+        index: dict[str, list[Package]] = {}
+        for package in self.packages:
+            index.setdefault(package.name, []).append(package)
+        return index
+
+
+def load_lock(path: Path) -> Lock:
+    """Parse ``uv.lock``; a missing, malformed or unknown-version lock is a clear error."""
+    data = load_toml(path, missing_hint="create it with `uv lock`")
+    version = data.get("version")
+    if version not in SUPPORTED_VERSIONS:
+        raise FatalError(
+            f"{path}: lock version {version!r} is not supported (uvci reads version "
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))}); upgrade uvci, or re-lock with a "
+            "matching uv"
+        )
+    reader = _Reader(path)
+    try:
+        return reader.lock(data, version)
+    except _SHAPE_ERRORS as exc:
+        raise reader.malformed("the lock", exc) from None
+
+
+class _Reader:
+    """Turns the TOML tables into the model, naming the package when something is off."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.markers: dict[str, Marker] = {}  # one Marker per distinct text (parsed once)
+
+    def lock(self, data: dict[str, Any], version: int) -> Lock:
+        manifest = data.get("manifest") or {}
+        return Lock(
+            path=self.path,
+            version=version,
+            requires_python=self._specifier(data.get("requires-python", "")),
+            packages=tuple(
+                self.numbered(n, raw) for n, raw in enumerate(data.get("package", []), 1)
+            ),
+            members=tuple(canonicalize_name(m) for m in manifest.get("members", [])),
+            manifest_groups={
+                name: tuple(self.dep(d) for d in deps if "name" in d)
+                for name, deps in (manifest.get("dependency-groups") or {}).items()
+            },
+        )
+
+    def malformed(self, what: str, exc: Exception, needle: str | None = None) -> FatalError:
+        problem = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        where = f"{self.path}:{self.line_of(needle)}" if needle else str(self.path)
+        return FatalError(f"{where}: {what} is malformed ({problem}); re-create it with `uv lock`")
+
+    def line_of(self, needle: str) -> int:
+        """The first line of the lock that is ``needle`` (1 if none is)."""
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for number, line in enumerate(self.path.read_text("utf-8").splitlines(), 1):
+                if line.strip() == needle:
+                    return number
+        return 1
+
+    def numbered(self, number: int, raw: Any) -> Package:
+        """Package ``number`` (1-based); a malformed one is an error naming it."""
+        try:
+            return self.package(raw)
+        except _SHAPE_ERRORS as exc:
+            name = raw.get("name") if isinstance(raw, dict) else None
+            what = f"package {name!r}" if isinstance(name, str) else f"package #{number}"
+            raise self.malformed(what, exc, f"name = {json.dumps(name)}") from None
+
+    def _specifier(self, raw: str) -> SpecifierSet:
+        try:
+            return SpecifierSet(raw)
+        except (InvalidSpecifier, TypeError):
+            raise FatalError(
+                f"{self.path}: invalid requires-python {raw!r}; run `uv lock`"
+            ) from None
+
+    def package(self, raw: dict[str, Any]) -> Package:
+        kind, source = _source(raw.get("source") or {})
+        deps = {
+            name: tuple(self.dep(d) for d in items)
+            for name, items in (raw.get("optional-dependencies") or {}).items()
+        }
+        return Package(
+            name=canonicalize_name(raw["name"]),
+            version=raw.get("version"),
+            source_kind=kind,
+            source=source,
+            sdist=_dist(raw["sdist"], source) if "sdist" in raw else None,
+            wheels=tuple(_dist(w, source) for w in raw.get("wheels", [])),
+            dependencies=tuple(self.dep(d) for d in raw.get("dependencies", [])),
+            optional=deps,
+            groups={
+                name: tuple(self.dep(d) for d in items)
+                for name, items in (raw.get("dev-dependencies") or {}).items()
+            },
+        )
+
+    def dep(self, raw: dict[str, Any]) -> Dep:
+        marker = raw.get("marker")
+        try:
+            parsed = self.marker(marker) if marker else None
+        except InvalidMarker:
+            raise FatalError(
+                f"{self.path}: marker {marker!r} on a dependency on {raw.get('name')} is not "
+                "supported by uvci; please report it"
+            ) from None
+        source = raw.get("source")
+        return Dep(
+            name=canonicalize_name(raw["name"]),
+            version=raw.get("version"),
+            source=_source(source)[1] if source else None,
+            marker=parsed,
+            extras=tuple(raw.get("extra", ())),
+        )
+
+    def marker(self, text: str) -> Marker:
+        if text not in self.markers:
+            self.markers[text] = Marker(text)
+        return self.markers[text]
+
+
+def _source(raw: dict[str, Any]) -> tuple[str, str]:
+    for kind in ("registry", "git", "url", "path", "directory", "editable", "virtual"):
+        if kind in raw:
+            return kind, str(raw[kind])
+    return "unknown", ""
+
+
+def _dist(raw: dict[str, Any], source: str) -> Dist:
+    url = raw.get("url")
+    path = raw.get("path")
+    _check_url(url or source)
+    location = url or path or source
+    filename = raw.get("filename") or _last_segment(location)
+    digest = raw.get("hash", "")
+    return Dist(
+        filename=filename,
+        url=url,
+        path=path,
+        sha256=digest.split(":", 1)[1] if digest.startswith("sha256:") else None,
+        size=raw.get("size"),
+    )
+
+
+def _last_segment(location: str) -> str:
+    """The file name a URL or path ends with (a plain URL is not split: thousands per lock)."""
+    path = location if _PLAIN_URL.fullmatch(location) else urlsplit(location).path
+    return unquote(path.rsplit("/", 1)[-1])
+
+
+def _check_url(url: str) -> None:
+    """A URL whose port is out of range fails here, as one error naming its package."""
+    if "://" not in url or _port_ok(_origin(url)):
+        return
+    try:
+        urlsplit(url).port  # noqa: B018 (parsed for its check)
+    except ValueError as exc:
+        raise ValueError(f"URL {redact(url)}: {exc}; fix the index URL") from None
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: all that its port check reads."""
+    start = url.index("://") + 3
+    ends = [i for i in (url.find(c, start) for c in "/?#") if i >= 0]
+    return url[: min(ends, default=len(url))]
+
+
+@functools.lru_cache(maxsize=256)
+def _port_ok(origin: str) -> bool:
+    """Whether ``origin``'s port parses; a lock's thousands of URLs share a few origins."""
+    try:
+        urlsplit(origin).port  # noqa: B018 (parsed for its check)
+    except ValueError:
+        return False
+    return True
