@@ -77,8 +77,9 @@ def command_of(argv: Sequence[str]) -> str | None:
     return first if first in COMMANDS else None
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The parser; only the module of command ``only`` is loaded, the others are listed."""
+def build_parser(only: str | None = None, *, load_none: bool = False) -> argparse.ArgumentParser:
+    """The parser; with ``only`` (or ``load_none``), the other commands (or all) are listed but
+    their modules not loaded."""
     parser = argparse.ArgumentParser(
         prog="uvci",
         description=DESCRIPTION,
@@ -88,7 +89,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, summary in COMMANDS.items():
-        if name != only:
+        if load_none or (only is not None and name != only):
             sub.add_parser(name, help=summary)
             continue
         module = _command_module(name)
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str], command: str | None) -> int:
-    parser = build_parser(only=command)
+    parser = build_parser(only=command, load_none=command is None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

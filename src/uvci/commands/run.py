@@ -7,17 +7,19 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from uvci.commands.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
 from uvci.model.plan import plan_cells
 from uvci.model.platforms import host_platform
-from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.session import Outcome, RunOptions, discover, run_dir, run_matrix
 from uvci.runner.testcmd import DEFAULT_COMMAND, parse_test_command
 from uvci.util.atomicfile import keep_out_of_git
+from uvci.util.preload import preload
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SUMMARY = "run the test matrix locally: one environment per Python, in parallel"
 DESCRIPTION = """\
@@ -102,10 +104,15 @@ def _split_at_double_dash(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    preload("uvci.runner.display")  # rich, while uv checks the lock (it shows nothing before)
     command = parse_test_command(args.test_command, args.keyword, args.test_args)
     check_jobs(args.jobs)
     plan = plan_from_args(args, default_platform=host_platform())
     options = RunOptions(command, args.jobs, args.fail_fast, args.require_all, fresh=args.fresh)
+    from rich.console import Console
+
+    from uvci.runner.display import Progress
+
     console = Console(file=sys.stderr if args.json else sys.stdout)
     for note in plan.notes:
         console.print(f"uvci run: note: {note}", highlight=False)
@@ -122,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(console: Console, outcome: Outcome, *, as_json: bool) -> None:
+    from uvci.runner.display import print_failures, summary_table
+
     console.print(summary_table(outcome.cells, outcome.fetch_seconds, outcome.fetch_note))
     print_failures(console, outcome.cells)
     console.print(f"uvci run: JUnit report {outcome.merged_junit}", highlight=False)
