@@ -1,6 +1,7 @@
 """Wall time of the local matrix: `uvci run` against nox and tox (with tox-uv), cold and warm.
 
-    uv run python bench/local_run.py [--python 3.10,3.11,3.12,3.13] [--repeat 3] [--json PATH]
+    uv run --group bench python bench/local_run.py [--python 3.10,3.11,3.12,3.13] [--repeat 3]
+        [--json PATH] [--one-cell-only --repeat 15]
 
 Every tool runs the same project (bench/projects/pure: the locked dependencies plus pytest, and a
 small test suite written here) on the same interpreters, installing exactly what uv.lock pins:
@@ -16,6 +17,10 @@ nox recreates its environments unless ``-r``; tox reuses them; tox ``-p`` runs e
 parallel; `uvci run` reuses a cell environment whose stamp still matches (``--fresh``: builds
 every one anew), cells in parallel. Warm runs go round-robin over the tools so that load drifting
 on the machine weighs on all alike. Needs the network (PyPI) for the cold runs.
+
+Then one warm cell (the first Python): `uvci run --python X` against `uv run --locked pytest`,
+each in its own copy of the project with its environment already built (an untimed first run),
+run alternately ``--repeat`` times; the ratio of the medians is uvci's overhead on a warm cell.
 """
 
 from __future__ import annotations
@@ -196,6 +201,34 @@ def measure(
     ]
 
 
+def one_cell(workdir: Path, interpreter: Interpreter, repeat: int) -> dict[str, Any]:
+    """Warm `uvci run` of one cell against `uv run --locked pytest` (see the module doc)."""
+    py = interpreter.python
+    uvci = (sys.executable, "-m", "uvci", "run", ".", "--python", py, "--test-command", "pytest -q")
+    uv = ("uv", "run", "--locked", "--python", str(interpreter.path), "pytest", "-q")
+    pair = [Tool(f"uvci run --python {py}", uvci), Tool("uv run --locked pytest", uv)]
+    setups = [prepare(tool, workdir / "one-cell", [interpreter]) for tool in pair]
+    rounds(pair, setups, 1, cold=False)  # builds each environment: not timed
+    times = rounds(pair, setups, repeat, cold=False)
+    medians = [statistics.median(runs) for runs in times]
+    return {
+        "python": py,
+        "tools": [tool.name for tool in pair],
+        "warm_seconds": [round(m, 3) for m in medians],
+        "warm_runs": [[round(t, 3) for t in runs] for runs in times],
+        "ratio": round(medians[0] / medians[1], 2),
+    }
+
+
+def one_cell_markdown(result: dict[str, Any]) -> str:
+    (uvci, uv), (uvci_s, uv_s) = result["tools"], result["warm_seconds"]
+    return (
+        f"One warm cell, Python {result['python']}; {os.cpu_count()} cores; medians of "
+        f"{len(result['warm_runs'][0])} alternating runs: {uvci} {uvci_s:.3f} s, {uv} "
+        f"{uv_s:.3f} s, ratio {result['ratio']:.2f}"
+    )
+
+
 def markdown(results: Sequence[dict[str, Any]], pythons: Sequence[str]) -> str:
     lines = [f"Python {', '.join(pythons)}; {os.cpu_count()} cores; medians", "",
              "| tool | cold (s) | warm (s) | cold runs | warm runs |",
@@ -215,16 +248,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="cold and warm runs per tool")
     parser.add_argument("--only", action="append", help="measure only this tool (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--one-cell-only", action="store_true", help="only the one-cell race")
     args = parser.parse_args(argv)
     found = find_interpreters(args.python.split(","))
     interpreters = [i for i in found.values() if isinstance(i, Interpreter)]
     pythons = [i.python for i in interpreters]
     selected = [t for t in tools(pythons) if not args.only or t.name in args.only]
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="uvci-local-run-") as scratch:
-        results = measure(selected, Path(scratch), interpreters, args.repeat)
-    print(markdown(results, pythons))
+        if not args.one_cell_only:
+            results = measure(selected, Path(scratch), interpreters, args.repeat)
+            print(markdown(results, pythons))
+        cell = one_cell(Path(scratch), interpreters[0], args.repeat)
+    print(one_cell_markdown(cell))
     if args.json:
-        args.json.write_text(json.dumps({"pythons": pythons, "results": results}, indent=2) + "\n")
+        doc = {"pythons": pythons, "results": results, "one_cell": cell}
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
     return 0
 
 
