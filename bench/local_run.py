@@ -1,7 +1,7 @@
 """Wall time of the local matrix: `uvci run` against nox and tox (with tox-uv), cold and warm.
 
     uv run --group bench python bench/local_run.py [--python 3.10,3.11,3.12,3.13] [--repeat 3]
-        [--json PATH] [--one-cell-only --repeat 15]
+        [--json PATH] [--one-cell-only --repeat 15] [--before PYTHON]
 
 Every tool runs the same project (bench/projects/pure: the locked dependencies plus pytest, and a
 small test suite written here) on the same interpreters, installing exactly what uv.lock pins:
@@ -201,32 +201,42 @@ def measure(
     ]
 
 
-def one_cell(workdir: Path, interpreter: Interpreter, repeat: int) -> dict[str, Any]:
-    """Warm `uvci run` of one cell against `uv run --locked pytest` (see the module doc)."""
+def one_cell(
+    workdir: Path, interpreter: Interpreter, repeat: int, before: str | None = None
+) -> dict[str, Any]:
+    """Warm `uvci run` of one cell against `uv run --locked pytest` (see the module doc);
+    ``before``: a Python whose `-m uvci` (e.g. an older uvci) runs the cell too."""
     py = interpreter.python
-    uvci = (sys.executable, "-m", "uvci", "run", ".", "--python", py, "--test-command", "pytest -q")
+    run = ("-m", "uvci", "run", ".", "--python", py, "--test-command", "pytest -q")
     uv = ("uv", "run", "--locked", "--python", str(interpreter.path), "pytest", "-q")
-    pair = [Tool(f"uvci run --python {py}", uvci), Tool("uv run --locked pytest", uv)]
-    setups = [prepare(tool, workdir / "one-cell", [interpreter]) for tool in pair]
-    rounds(pair, setups, 1, cold=False)  # builds each environment: not timed
-    times = rounds(pair, setups, repeat, cold=False)
+    racers = [Tool(f"uvci run --python {py}", (sys.executable, *run)),
+              Tool("uv run --locked pytest", uv)]  # fmt: skip
+    if before:
+        racers.append(Tool(f"uvci run --python {py} (before)", (before, *run)))
+    setups = [prepare(tool, workdir / "one-cell", [interpreter]) for tool in racers]
+    rounds(racers, setups, 1, cold=False)  # builds each environment: not timed
+    times = rounds(racers, setups, repeat, cold=False)
     medians = [statistics.median(runs) for runs in times]
     return {
         "python": py,
-        "tools": [tool.name for tool in pair],
+        "tools": [tool.name for tool in racers],
         "warm_seconds": [round(m, 3) for m in medians],
         "warm_runs": [[round(t, 3) for t in runs] for runs in times],
-        "ratio": round(medians[0] / medians[1], 2),
+        "ratios_to_uv_run": [round(m / medians[1], 2) for m in medians],
     }
 
 
 def one_cell_markdown(result: dict[str, Any]) -> str:
-    (uvci, uv), (uvci_s, uv_s) = result["tools"], result["warm_seconds"]
-    return (
-        f"One warm cell, Python {result['python']}; {os.cpu_count()} cores; medians of "
-        f"{len(result['warm_runs'][0])} alternating runs: {uvci} {uvci_s:.3f} s, {uv} "
-        f"{uv_s:.3f} s, ratio {result['ratio']:.2f}"
-    )
+    lines = [f"One warm cell, Python {result['python']}; {os.cpu_count()} cores; medians of "
+             f"{len(result['warm_runs'][0])} alternating runs", "",
+             "| command | warm (s) | ratio to uv run | runs |",
+             "| --- | ---: | ---: | --- |"]  # fmt: skip
+    for tool, median, ratio, runs in zip(result["tools"], result["warm_seconds"],
+                                         result["ratios_to_uv_run"], result["warm_runs"],
+                                         strict=True):  # fmt: skip
+        lines.append(f"| {tool} | {median:.3f} | {ratio:.2f} | "
+                     f"{' '.join(f'{r:.2f}' for r in runs)} |")  # fmt: skip
+    return "\n".join(lines)
 
 
 def markdown(results: Sequence[dict[str, Any]], pythons: Sequence[str]) -> str:
@@ -249,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="measure only this tool (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--one-cell-only", action="store_true", help="only the one-cell race")
+    parser.add_argument("--before", metavar="PYTHON", help="one cell: also PYTHON's -m uvci")
     args = parser.parse_args(argv)
     found = find_interpreters(args.python.split(","))
     interpreters = [i for i in found.values() if isinstance(i, Interpreter)]
@@ -259,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.one_cell_only:
             results = measure(selected, Path(scratch), interpreters, args.repeat)
             print(markdown(results, pythons))
-        cell = one_cell(Path(scratch), interpreters[0], args.repeat)
+        cell = one_cell(Path(scratch), interpreters[0], args.repeat, args.before)
     print(one_cell_markdown(cell))
     if args.json:
         doc = {"pythons": pythons, "results": results, "one_cell": cell}
