@@ -166,6 +166,17 @@ def real_lock(project: Path, repeat: int, before: str | None = None) -> None:
     }
     print(f"parse uv.lock: tomllib {parse['tomllib']:.3f} s, tomli {parse['tomli']:.3f} s "
           f"({parse['tomllib'] / parse['tomli']:.1f}x)")  # fmt: skip
+    startup(repeat, before)
+
+
+def startup(repeat: int, before: str | None) -> None:
+    """``uvci --version`` and ``uvci --help``, which load no command (and ``before``'s)."""
+    pythons = {"uvci": sys.executable, **({"before": before} if before else {})}
+    for flag in ("--version", "--help"):
+        argvs = {name: ([py, "-m", "uvci", flag], 1) for name, py in pythons.items()}
+        took = _alternating(argvs, repeat)
+        shown = "; ".join(f"{name}: {seconds:.3f} s" for name, seconds in took.items())
+        print(f"uvci {flag}, medians of {repeat}: {shown}")
 
 
 def _timed(loads: Callable[[str], object], text: str) -> float:
