@@ -22,7 +22,15 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from uvci.errors import EXIT_BUG, EXIT_INTERRUPTED, REPORT_TO, FatalError, one_line
+from uvci.errors import (
+    EXIT_BUG,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    REPORT_TO,
+    FatalError,
+    ProcessError,
+    one_line,
+)
 from uvci.util.redact import redact
 
 # Each command and its one-line summary (a test checks they match the modules' SUMMARY).
@@ -125,6 +133,10 @@ def _main(argv: list[str], command: str | None) -> int:
     except FatalError as exc:
         print(f"uvci {args.command}: error: {one_line(redact(exc.message))}", file=sys.stderr)
         return exc.exit_code
+    except ProcessError as exc:  # a subprocess no command turned into a FatalError of its own
+        said = one_line(redact(f"{exc}: {exc.tail()}"))
+        print(f"uvci {args.command}: error: {said}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"uvci {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

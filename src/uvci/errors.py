@@ -1,8 +1,11 @@
-"""The one error type that reaches the user, and the exit codes that mean something."""
+"""The one error type that reaches the user, the one failure of a subprocess, and the exit
+codes that mean something."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from pathlib import Path
 
 # Where an unexpected error (a bug) should be reported; one place, named by the crash line.
 REPORT_TO = "the uvci issue tracker (the project's GitLab/GitHub issues)"
@@ -29,6 +32,22 @@ class FatalError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ProcessError(Exception):
+    """``what`` (by default the command's name) exited non-zero, or made not what it should."""
+
+    def __init__(self, cmd: Sequence[str], returncode: int, output: str, what: str = "") -> None:
+        self.cmd = tuple(str(word) for word in cmd)
+        self.returncode = returncode
+        self.output = output
+        self.what = what or (Path(self.cmd[0]).name if self.cmd else "a command")
+        super().__init__(f"{self.what} failed (exit {returncode})")
+
+    def tail(self, lines: int = 3) -> str:
+        """The output's last non-blank lines on one line, or the exit code when it said nothing."""
+        said = [line.strip() for line in self.output.splitlines() if line.strip()]
+        return " | ".join(said[-lines:]) or f"exit code {self.returncode}"
 
 
 def one_line(text: str) -> str:

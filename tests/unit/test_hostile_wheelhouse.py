@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LockedProject
+from tests.support.tmpfs import tmpfs
 from uvci.cli import main
 from uvci.wheelhouse.ownership import MARKER
 
@@ -109,16 +110,9 @@ def test_wheelhouse_of_an_earlier_uvci_is_adopted(
 
 @pytest.fixture
 def cache_mount(tmp_path: Path) -> Iterator[Path]:
-    """A tmpfs that a test can remount read-only (needs root and mount rights; else skipped)."""
-    mount = tmp_path / "cache"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)])
-    if made.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    """A tmpfs that a test can remount read-only."""
+    with tmpfs(tmp_path / "cache", "4m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_read_only_complete_wheelhouse_succeeds(

@@ -18,6 +18,7 @@ from tests.conftest import LockedProject
 from tests.support.dists import build_wheel
 from tests.support.projects import index_table, lock
 from tests.support.pyindex import LoopbackIndex
+from tests.support.tmpfs import tmpfs
 from uvci.cli import main
 from uvci.wheelhouse.ownership import MARKER
 
@@ -190,18 +191,9 @@ def test_killed_download_never_passes_as_complete(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 128 KiB tmpfs (needs root and mount rights; skipped otherwise)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    rc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mount)], capture_output=True
-    ).returncode
-    if rc != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    """A 128 KiB tmpfs."""
+    with tmpfs(tmp_path / "tiny", "128k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_disk_full_is_a_clear_error_and_nothing_half_written(

@@ -49,8 +49,7 @@ def test_a_relocatable_venv_works_after_the_rename(
     minor, interpreter = each_python
     children = ChildGroups()
     building = envs.building_dir(tmp_path, minor)
-    rc, out, err = envs.create(children, interpreter, building)
-    assert rc == 0, out + err
+    envs.create(children, interpreter, building)
     final = envs.final_dir(tmp_path, minor)
     envs.publish(building, final)
     code = "import sys; print(sys.prefix, '%d.%d' % sys.version_info[:2])"

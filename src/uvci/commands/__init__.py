@@ -1,0 +1,1 @@
+"""One module per subcommand (``run(args)``), and the argument handling they share."""

@@ -13,6 +13,7 @@ from uvci.errors import EXIT_FINDINGS, EXIT_OK
 from uvci.model.cachecost import CellCost, cell_costs, summary
 from uvci.model.plan import Cell, Plan
 from uvci.util.redact import redact
+from uvci.util.units import megabytes
 
 if TYPE_CHECKING:  # rich is imported only to draw tables (not for --json)
     from rich.console import Console
@@ -94,10 +95,6 @@ def unavailable_message(plan: Plan, pythons: Sequence[str] = ()) -> str | None:
     )
 
 
-def mb(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB"
-
-
 def render(plan: Plan, console: Console, *, files: bool = False) -> None:
     project = plan.project.name or plan.project.root.name
     console.print(
@@ -112,8 +109,8 @@ def render(plan: Plan, console: Console, *, files: bool = False) -> None:
             console.print(_files_table(cell))
     union, shared = plan.union, plan.shared
     console.print(
-        f"union: {union.files} files, {mb(union.bytes)}; shared by 2+ cells: "
-        f"{shared.files} files, {mb(shared.bytes)}"
+        f"union: {union.files} files, {megabytes(union.bytes)}; shared by 2+ cells: "
+        f"{shared.files} files, {megabytes(shared.bytes)}"
     )
     console.print(_layout_advice(plan))
 
@@ -132,7 +129,7 @@ def _cells_table(plan: Plan) -> Table:
         builds = ", ".join(cell.build_from_source) or "-"
         if cell.unavailable:
             builds += f" [red](no file fits: {', '.join(cell.unavailable)})[/]"
-        table.add_row(cell.python, str(len(cell.packages)), mb(cell.download_bytes), builds)
+        table.add_row(cell.python, str(len(cell.packages)), megabytes(cell.download_bytes), builds)
     return table
 
 
@@ -154,7 +151,7 @@ def _files_table(cell: Cell) -> Table:
     for column in ("package", "version", "kind", "file", "size"):
         table.add_column(column)
     for p in cell.packages:
-        table.add_row(p.name, p.version or "", p.kind, p.file or "", mb(p.size or 0))
+        table.add_row(p.name, p.version or "", p.kind, p.file or "", megabytes(p.size or 0))
     return table
 
 
@@ -163,10 +160,10 @@ def _layout_advice(plan: Plan) -> str:
     union = plan.union.bytes
     if plan.layout == "shared":
         return (
-            f"cache: one shared wheelhouse ({mb(union)}) serves every cell; per-Python caches "
-            f"would store {mb(per_cell)}"
+            f"cache: one shared wheelhouse ({megabytes(union)}) serves every cell; "
+            f"per-Python caches would store {megabytes(per_cell)}"
         )
     return (
-        f"cache: one wheelhouse per Python ({mb(per_cell)} in all); a shared one would make "
-        f"each job restore {mb(union)}"
+        f"cache: one wheelhouse per Python ({megabytes(per_cell)} in all); a shared one would make "
+        f"each job restore {megabytes(union)}"
     )

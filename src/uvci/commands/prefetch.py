@@ -23,6 +23,7 @@ from uvci.planning import make_plan
 from uvci.util.atomicfile import keep_out_of_git, write_if_changed
 from uvci.util.progress import make_reporter
 from uvci.util.redact import redact
+from uvci.util.units import megabytes
 from uvci.wheelhouse.fill import (
     PrefetchResult,
     default_wheelhouse,
@@ -215,11 +216,8 @@ def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchRes
     return result
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB"
-
-
 def summary(result: PrefetchResult) -> str:
-    parts = [f"{label} {totals.files} ({_mb(totals.bytes)})" for label, totals in result.actions()]
+    actions = result.actions()
+    parts = [f"{label} {totals.files} ({megabytes(totals.bytes)})" for label, totals in actions]
     state = "changed" if result.changed else "unchanged"
     return f"uvci prefetch: {display(result.wheelhouse)} {state}: " + ", ".join(parts)

@@ -14,14 +14,6 @@ from uvci.gitlab.read.variables import expand
 
 _PINNED_TOOL = re.compile(r"(==|@)[\w.*+!-]+$|\.whl$|^[./~]|://")
 _RETRIED = re.compile(r"\buv\s[^|&;\n]*\b(sync|lock)\b[^|&;\n]*\|\|.*\buv\s[^\n]*\b(sync|lock)\b")
-_TOOLCHAINS = {
-    "node": ("npm", "npx", "yarn", "pnpm", "node", "bun"),
-    "python": ("uv", "uvx", "pip", "pip3", "python", "python3", "poetry", "tox", "pytest"),
-    "go": ("go",),
-    "rust": ("cargo",),
-    "java": ("mvn", "gradle", "./gradlew", "./mvnw"),
-}
-_WRITES = ("pull-push", "push")
 
 
 def uvc019(ctx: Context) -> Iterator[Finding]:

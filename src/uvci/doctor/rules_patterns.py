@@ -16,8 +16,6 @@ from uvci.gitlab.read.nodes import as_str_list, site_of
 from uvci.gitlab.read.pipeline import Job
 from uvci.gitlab.read.variables import expand
 
-_PINNED_TOOL = re.compile(r"(==|@)[\w.*+!-]+$|\.whl$|^[./~]|://")
-_RETRIED = re.compile(r"\buv\s[^|&;\n]*\b(sync|lock)\b[^|&;\n]*\|\|.*\buv\s[^\n]*\b(sync|lock)\b")
 _TOOLCHAINS = {
     "node": ("npm", "npx", "yarn", "pnpm", "node", "bun"),
     "python": ("uv", "uvx", "pip", "pip3", "python", "python3", "poetry", "tox", "pytest"),

@@ -14,8 +14,9 @@ from uvci.doctor.shell import Command
 from uvci.gitlab.read.jobparts import Cache
 from uvci.gitlab.read.nodes import site_of
 from uvci.gitlab.read.pipeline import Job
+from uvci.util.units import MB, megabytes
 
-LARGE_CACHE_BYTES = 200 * 1024 * 1024
+LARGE_CACHE_BYTES = 200 * MB
 HEAVY_PACKAGES = frozenset({"torch", "tensorflow", "jax", "jaxlib", "nvidia-cudnn-cu12"})
 _RM = re.compile(r"^(rm|rmdir)$")
 
@@ -203,7 +204,7 @@ def _large(ctx: Context) -> str | None:
         heavy = sorted(HEAVY_PACKAGES & {pkg.name for pkg in ctx.lock.packages})
         if total >= LARGE_CACHE_BYTES or heavy:
             what = f" (with {', '.join(heavy)})" if heavy else ""
-            return f"uv.lock's wheels add up to {total // 2**20} MB{what}"
+            return f"uv.lock's wheels add up to {megabytes(total, 0)}{what}"
     for job in ctx.installing_jobs():
         for cmd in ctx.installs(job):
             if cmd.has("--torch-backend") or HEAVY_PACKAGES & set(cmd.argv):

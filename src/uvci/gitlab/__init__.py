@@ -1,0 +1,2 @@
+"""GitLab CI: reading a user's pipeline (``read``), writing uvci's (``generate``), YAML
+(``yaml``)."""

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from uvci.model.plan import Plan
-
-MB = 1_000_000
+from uvci.util.units import MB
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -27,6 +27,14 @@ LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
 _PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*/[^?#\s]*")
 # What a value of the wrong shape raises while the tables are read (a hand-edited lock).
 _SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
+
+
+SourceKind = Literal[
+    "registry", "git", "url", "path", "directory", "editable", "virtual", "unknown"
+]
+SOURCE_KINDS: tuple[SourceKind, ...] = (
+    "registry", "git", "url", "path", "directory", "editable", "virtual",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ class Dep:
 class Package:
     name: str
     version: str | None
-    source_kind: str  # registry | git | url | path | directory | editable | virtual
+    source_kind: SourceKind
     source: str
     sdist: Dist | None
     wheels: tuple[Dist, ...]
@@ -222,8 +230,8 @@ class _Reader:
         return self.markers[text]
 
 
-def _source(raw: dict[str, Any]) -> tuple[str, str]:
-    for kind in ("registry", "git", "url", "path", "directory", "editable", "virtual"):
+def _source(raw: dict[str, Any]) -> tuple[SourceKind, str]:
+    for kind in SOURCE_KINDS:
         if kind in raw:
             return kind, str(raw[kind])
     return "unknown", ""

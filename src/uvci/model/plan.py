@@ -10,16 +10,17 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from uvci.model.lock import Lock
 from uvci.model.patchlevels import full_version
 from uvci.model.platforms import resolve_target
 from uvci.model.project import Project
 from uvci.model.selection import Selection, roots
-from uvci.model.walk import Choice, choose, walk
+from uvci.model.walk import Choice, Kind, choose, walk
 from uvci.util.redact import redact
 
+Layout = Literal["shared", "per-cell"]  # one wheelhouse for every cell, or one per cell
 BUILDABLE_SOURCES = ("editable", "directory")  # local packages uv builds (not virtual ones)
 SHARED_LAYOUT_RATIO = 1.25  # one shared wheelhouse while the union is within 25% of a cell
 
@@ -28,7 +29,7 @@ SHARED_LAYOUT_RATIO = 1.25  # one shared wheelhouse while the union is within 25
 class PlannedPackage:
     name: str
     version: str | None
-    kind: str  # wheel | sdist | local | git | unavailable
+    kind: Kind
     file: str | None
     url: str | None
     sha256: str | None
@@ -129,7 +130,7 @@ class Plan:
         return Totals(len(shared), sum(p.size or 0 for p in shared))
 
     @property
-    def layout(self) -> str:
+    def layout(self) -> Layout:
         """``shared`` (one wheelhouse for all cells) or ``per-cell``, whichever costs less."""
         largest = max((c.download_bytes for c in self.cells), default=0)
         if len(self.cells) <= 1 or self.union.bytes <= SHARED_LAYOUT_RATIO * largest:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from packaging import tags
 
 from uvci.errors import FatalError
+from uvci.model.project import minor_of, version_key
 
 DEFAULT_PLATFORM = "x86_64-manylinux_2_40"  # uv's trixie images (glibc 2.41); uv names up to 2_40
 
@@ -55,7 +56,7 @@ class Target:
 
     def markers(self, python_full_version: str) -> dict[str, str]:
         """The PEP 508 marker environment of CPython ``python_full_version`` on this target."""
-        major_minor = ".".join(python_full_version.split(".")[:2])
+        major_minor = minor_of(python_full_version)
         return {
             "implementation_name": "cpython",
             "implementation_version": python_full_version,
@@ -72,7 +73,7 @@ class Target:
 
     def tag_priority(self, python: str) -> dict[tags.Tag, int]:
         """Every tag CPython ``python`` (``3.12``) accepts here, mapped to its rank (0 = best)."""
-        version = tuple(int(part) for part in python.split(".")[:2])
+        version = version_key(minor_of(python))
         interpreter = f"cp{version[0]}{version[1]}"
         ordered = [
             *tags.cpython_tags(version, abis=[interpreter], platforms=self.platform_tags),

@@ -123,6 +123,11 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
+def minor_of(version: str) -> str:
+    """``3.12.4`` -> ``3.12`` (a minor version stays as it is)."""
+    return ".".join(version.split(".")[:2])
+
+
 @dataclass(frozen=True)
 class Matrix:
     """The Python versions to test, and what the user should know about the choice."""
@@ -163,7 +168,7 @@ def _checked_override(
 ) -> tuple[str, ...]:
     out: list[str] = []
     for version in override:
-        minor = ".".join(version.split(".")[:2])
+        minor = minor_of(version)
         if not _VERSION.match(version) or minor not in RELEASES:
             known = f"{min(RELEASES, key=version_key)}–{max(RELEASES, key=version_key)}"
             raise FatalError(

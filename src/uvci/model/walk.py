@@ -1,8 +1,9 @@
-"""Which locked packages one matrix cell installs, and which file uv takes for each.
+"""The walk of the lock for one matrix cell: which locked packages it installs, and which file
+uv takes for each.
 
-This does not resolve anything: uv did that when it wrote ``uv.lock``. We walk the lock's
-edges the way ``uv sync`` does, evaluating each edge's marker in the cell's environment
-(``packaging`` does the evaluating), and pick the wheel with the best tag rank.
+uv resolved when it wrote ``uv.lock``; this follows the lock's edges the way ``uv sync`` does,
+evaluating each edge's marker in the cell's environment (``packaging`` evaluates), and picks
+the wheel with the best tag rank.
 """
 
 from __future__ import annotations

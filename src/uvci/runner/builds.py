@@ -12,14 +12,8 @@ import shutil
 from pathlib import Path
 
 from uvci.model.plan import LocalPackage
-from uvci.util.uvproc import ChildGroups, uv_executable
-
-
-class BuildFailed(Exception):
-    def __init__(self, package: str, output: str) -> None:
-        super().__init__(f"building {package} failed")
-        self.package = package
-        self.output = output
+from uvci.util import uvproc
+from uvci.util.uvproc import ChildGroups
 
 
 def is_pure(wheel: Path) -> bool:
@@ -30,16 +24,11 @@ def build_wheel(
     children: ChildGroups, package: LocalPackage, interpreter: Path, out_dir: Path
 ) -> Path:
     """``uv build --wheel`` of ``package`` into a fresh ``out_dir``; the wheel's path."""
-    out_dir = out_dir.resolve()
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
-    cmd = [uv_executable(), "build", "--wheel", "--quiet", "--no-progress", "--python"]
-    cmd += [str(interpreter), "--out-dir", str(out_dir), str(package.directory)]
-    rc, out, err = children.run(cmd, cwd=package.directory)  # out_dir is absolute
-    wheels = sorted(out_dir.glob("*.whl"))
-    if rc != 0 or len(wheels) != 1:
-        raise BuildFailed(package.name, f"{out}{err}".strip() or f"uv build exited {rc}")
-    return wheels[0]
+    return uvproc.build_wheel(
+        package.directory, interpreter, out_dir, cwd=package.directory, run=children.run
+    )
 
 
 def build_shared(

@@ -7,16 +7,21 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
+from uvci.errors import ProcessError
 from uvci.model.plan import LocalPackage
 from uvci.runner import builds, envs, junit
-from uvci.runner.builds import BuildFailed
 from uvci.runner.interpreters import Interpreter
 from uvci.runner.testcmd import TestCommand
-from uvci.util.uvproc import ChildGroups, uv_executable
+from uvci.util.uvproc import ChildGroups, check, uv_executable
 
-PASSED, FAILED, ERROR, SKIPPED, CANCELLED = "passed", "failed", "error", "skipped", "cancelled"
+CellResult = Literal["passed", "failed", "error", "skipped", "cancelled"]
+PASSED: Final = "passed"
+FAILED: Final = "failed"
+ERROR: Final = "error"
+SKIPPED: Final = "skipped"
+CANCELLED: Final = "cancelled"
 
 
 @dataclass
@@ -26,7 +31,7 @@ class CellRun:
     python: str
     interpreter: Interpreter | None
     phase: str = "waiting"
-    result: str | None = None
+    result: CellResult | None = None
     detail: str = ""
     started: float | None = None
     finished: float | None = None
@@ -53,7 +58,7 @@ class CellRun:
             "junit": str(self.junit) if self.junit else None,
         }
 
-    def finish(self, result: str, detail: str = "") -> None:
+    def finish(self, result: CellResult, detail: str = "") -> None:
         self.result, self.detail, self.phase = result, detail, "done"
         self.finished = time.monotonic()
 
@@ -72,12 +77,6 @@ class CellJob:
     project_root: Path
 
 
-class StepFailed(Exception):
-    def __init__(self, step: str, rc: int, output: str) -> None:
-        super().__init__(f"{step} failed (exit {rc})")
-        self.step, self.rc, self.output = step, rc, output
-
-
 Notify = Callable[[CellRun], None]
 
 
@@ -88,13 +87,10 @@ def run_cell(cell: CellRun, job: CellJob, children: ChildGroups, notify: Notify)
     try:
         env = _prepare(cell, cell.interpreter, job, children, notify)
         _test(cell, env, job, children, notify)
-    except StepFailed as exc:
+    except ProcessError as exc:  # a step, or a build of the project's own wheel
         stopped = children.stopped
         cell.output = exc.output
         cell.finish(CANCELLED if stopped else ERROR, "stopped" if stopped else str(exc))
-    except BuildFailed as exc:
-        cell.output = exc.output
-        cell.finish(CANCELLED if children.stopped else ERROR, str(exc))
     except OSError as exc:  # disk full, permissions: this cell's error, not a traceback
         cell.finish(ERROR, f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
     notify(cell)
@@ -106,9 +102,7 @@ def _set_phase(cell: CellRun, phase: str, notify: Notify) -> None:
 
 
 def _step(children: ChildGroups, step: str, argv: list[str]) -> None:
-    rc, out, err = children.run(argv)
-    if rc != 0:
-        raise StepFailed(step, rc, f"{out}{err}".strip())
+    check(argv, children.run(argv), step)
 
 
 def _prepare(
@@ -143,9 +137,7 @@ def _build(
     building = envs.building_dir(job.run_dir, cell.python)
     try:
         _set_phase(cell, "venv", notify)
-        rc, out, err = envs.create(children, interpreter, building)
-        if rc != 0:
-            raise StepFailed("uv venv", rc, f"{out}{err}".strip())
+        envs.create(children, interpreter, building)
         _set_phase(cell, "install", notify)
         python = envs.env_python(building)
         argv = [uv_executable(), *job.install_argv(cell.python, python)]

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from uvci.model.plan import Cell
-from uvci.util.uvproc import ChildGroups, Result, uv_executable
+from uvci.util.uvproc import ChildGroups, check, uv_executable
 
 BUILDING_PREFIX = ".building-"
 STAMP = "uvci-env.json"
@@ -93,12 +93,14 @@ def remove_leftovers(run_dir: Path) -> list[Path]:
     return stale
 
 
-def create(children: ChildGroups, interpreter: Path, target: Path) -> Result:
-    """``uv venv --relocatable`` at ``target`` (removed first if it exists)."""
+def create(children: ChildGroups, interpreter: Path, target: Path) -> None:
+    """``uv venv --relocatable`` at ``target`` (removed first if it exists); ProcessError if
+    it fails."""
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     cmd = [uv_executable(), "venv", "--relocatable", "--no-project", "--quiet", "--python"]
-    return children.run([*cmd, str(interpreter), str(target)])
+    cmd += [str(interpreter), str(target)]
+    check(cmd, children.run(cmd), "uv venv")
 
 
 def publish(building: Path, final: Path) -> None:

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from uvci.model.project import minor_of
 from uvci.util.atomicfile import write_atomic
 from uvci.util.uvproc import cmd_output, run_uv
 
@@ -92,7 +93,7 @@ def probe(path: Path, minor: str) -> Interpreter | None:
     fields = out.split()
     if rc != 0 or len(fields) != 3 or fields[0] != "CPython" or fields[2] != "True":
         return None
-    if ".".join(fields[1].split(".")[:2]) != minor:
+    if minor_of(fields[1]) != minor:
         return None
     return Interpreter(minor, path, fields[1])
 

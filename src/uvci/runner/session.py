@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from uvci.errors import FatalError
+from uvci.errors import FatalError, ProcessError
 from uvci.model.plan import LocalPackage, Plan, local_packages
 from uvci.runner import builds, envs
 from uvci.runner.cells import CANCELLED, ERROR, FAILED, SKIPPED, CellJob, CellRun, run_cell
@@ -198,18 +198,13 @@ def _build_shared(
 ) -> dict[str, Path]:
     try:
         return builds.build_shared(children, local, interpreter.path, dist)
-    except builds.BuildFailed as exc:
-        reason = _last_line(exc.output)
-        raise FatalError(f"{exc.package}: `uv build --wheel` failed: {reason}") from None
+    except ProcessError as exc:
+        raise FatalError(f"{exc.what} failed: {exc.tail(1)}") from None
 
 
 def _set_phase(cells: list[CellRun], phase: str) -> None:
     for cell in cells:
         cell.phase = phase
-
-
-def _last_line(text: str) -> str:
-    return next((line for line in reversed(text.splitlines()) if line.strip()), "").strip()
 
 
 def fetch_summary(result: PrefetchResult) -> str:

@@ -31,6 +31,7 @@ from rich.progress import (
 from rich.text import Text
 
 from uvci.util.redact import redact
+from uvci.util.units import megabytes
 
 
 class Reporter:
@@ -80,7 +81,7 @@ class PlainReporter(Reporter):
             print(line, file=self.stream, flush=True)
 
     def begin(self, title: str, files: int, total_bytes: int) -> None:
-        line = f"{title}: {files} files, {total_bytes / 1e6:,.1f} MB"
+        line = f"{title}: {files} files, {megabytes(total_bytes)}"
         if self.gitlab and not self._open:
             self._open = True
             line = section_start(self.section, line)
@@ -88,7 +89,7 @@ class PlainReporter(Reporter):
 
     def file_done(self, action: str, filename: str, size: int) -> None:
         if action not in QUIET_ACTIONS:
-            self._print(f"  {action} {filename} ({size / 1e6:,.2f} MB)")
+            self._print(f"  {action} {filename} ({megabytes(size, 2)})")
 
     def note(self, message: str) -> None:
         self._print(f"  note: {redact(message)}")
@@ -129,7 +130,7 @@ class RichReporter(Reporter):
 
     def file_done(self, action: str, filename: str, size: int) -> None:
         if action not in QUIET_ACTIONS:
-            line = f"  {action} {filename} ({size / 1e6:,.2f} MB)"
+            line = f"  {action} {filename} ({megabytes(size, 2)})"
             self._progress.console.print(line, markup=False, highlight=False)
 
     def note(self, message: str) -> None:

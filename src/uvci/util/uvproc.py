@@ -1,6 +1,9 @@
 """The one wrapper for every subprocess uvci starts (uv and anything else).
 
-Every call returns ``(returncode, stdout, stderr)``; nothing here raises on a non-zero exit.
+Every call returns ``(returncode, stdout, stderr)``. Where a non-zero exit is a failure,
+:func:`check` turns it into the one :class:`ProcessError` (the command, its exit code and its
+output), which the commands turn into the one ``FatalError`` (pre-commit's
+``CalledProcessError`` is the model). :func:`build_wheel` is the one ``uv build --wheel``.
 """
 
 from __future__ import annotations
@@ -13,12 +16,21 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from uvci.errors import FatalError
+from uvci.errors import FatalError, ProcessError
 
 Result = tuple[int, str, str]
+Runner = Callable[..., Result]  # cmd_output, or ChildGroups.run
+
+
+def check(cmd: Sequence[str], result: Result, what: str = "") -> tuple[str, str]:
+    """``(out, err)`` of a finished ``cmd``; :class:`ProcessError` when it exited non-zero."""
+    rc, out, err = result
+    if rc != 0:
+        raise ProcessError(cmd, rc, f"{out}{err}".strip(), what)
+    return out, err
 
 
 def cmd_output(
@@ -63,6 +75,21 @@ def run_uv(
 ) -> Result:
     """Run ``uv ARGS``; same contract as :func:`cmd_output`."""
     return cmd_output([uv_executable(), *args], cwd=cwd, env=env, timeout=timeout)
+
+
+def build_wheel(
+    source: Path, interpreter: str | Path, out_dir: Path, *, cwd: Path, run: Runner = cmd_output
+) -> Path:
+    """``uv build --wheel`` of ``source`` (a project directory or an sdist) with ``interpreter``
+    into the empty directory ``out_dir``: the one wheel it made, else :class:`ProcessError`."""
+    cmd = [uv_executable(), "build", "--wheel", "--no-progress", "--python", str(interpreter)]
+    cmd += ["--out-dir", str(out_dir.resolve()), str(source.resolve())]
+    what = f"`uv build --wheel` of {source.name}"
+    out, err = check(cmd, run(cmd, cwd=cwd), what)
+    wheels = sorted(out_dir.glob("*.whl"))
+    if len(wheels) != 1:
+        raise ProcessError(cmd, 0, f"{out}{err}\nmade {len(wheels)} wheels, not one".strip(), what)
+    return wheels[0]
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """The wheelhouse: exactly the files a plan's cells install, verified, for an offline install.
 
-API (the contract in the team notes; ``uvci prefetch`` and ``uvci run`` build on it)::
+API (``uvci prefetch`` and ``uvci run`` build on it)::
 
     fill_wheelhouse(plan, wheelhouse, *, cells=None, jobs=8, reporter=None,
                     interpreters=None, env=None) -> PrefetchResult

@@ -22,12 +22,13 @@ from pathlib import Path
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from uvci.errors import FatalError
+from uvci.errors import FatalError, ProcessError
 from uvci.model.plan import Cell, PlannedPackage
 from uvci.model.platforms import Target
+from uvci.model.project import minor_of
+from uvci.util import uvproc
 from uvci.util.atomicfile import file_sha256
 from uvci.util.progress import Reporter
-from uvci.util.uvproc import run_uv
 from uvci.wheelhouse.manifest import FileEntry
 
 BUILD_DIR_PREFIX = ".uvci-build-"
@@ -39,7 +40,7 @@ def running_python() -> str:
 
 def build_interpreter(python: str, interpreters: Mapping[str, str | Path]) -> tuple[str, bool]:
     """``(interpreter, named)`` that builds for cell ``python``; not named: a request for uv."""
-    minor = ".".join(python.split(".")[:2])
+    minor = minor_of(python)
     given = interpreters.get(python) or interpreters.get(minor)
     if given:
         return str(given), True
@@ -60,28 +61,20 @@ def build_wheel(sdist: Path, interpreter: str, project_root: Path, dest_dir: Pat
     """``uv build --wheel`` ``sdist`` with ``interpreter``; the wheel lands in ``dest_dir``.
 
     Runs in ``project_root`` so the project's uv settings (index, credentials) reach the build
-    requirements. The wheel is built in a private temp dir and moved in whole.
+    requirements. The wheel is built in a private temp dir and moved in whole; a failed build
+    is a :class:`ProcessError`.
     """
     with tempfile.TemporaryDirectory(prefix=BUILD_DIR_PREFIX, dir=dest_dir) as temp:
-        out = Path(temp)
-        argv = ["build", "--wheel", "--no-progress", "--out-dir", str(out)]
-        rc, stdout, stderr = run_uv(
-            [*argv, "--python", interpreter, str(sdist.resolve())], cwd=project_root
-        )
-        wheels = sorted(out.glob("*.whl"))
-        if rc != 0 or len(wheels) != 1:
-            raise FatalError(_failure(sdist, interpreter, stdout + stderr, rc))
-        final = dest_dir / wheels[0].name
-        shutil.move(str(wheels[0]), final)
+        wheel = uvproc.build_wheel(sdist, interpreter, Path(temp), cwd=project_root)
+        final = dest_dir / wheel.name
+        shutil.move(str(wheel), final)
     return final
 
 
-def _failure(sdist: Path, interpreter: str, output: str, rc: int) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    tail = " | ".join(lines[-3:]) or f"exit code {rc}"
-    return (
-        f"{sdist.name}: `uv build --wheel` with {interpreter} failed: {tail}; build it by hand "
-        "to see the full log, or add a wheel for it to the index"
+def failure(sdist: Path, interpreter: str, exc: ProcessError) -> FatalError:
+    return FatalError(
+        f"{sdist.name}: `uv build --wheel` with {interpreter} failed: {exc.tail()}; build it "
+        "by hand to see the full log, or add a wheel for it to the index"
     )
 
 
@@ -122,13 +115,12 @@ class Builder:
     ) -> list[str]:
         assert package.file is not None
         interpreter, named = self.interpreter(cell)
+        sdist = self.wheelhouse / package.file
         try:
-            wheel = build_wheel(
-                self.wheelhouse / package.file, interpreter, self.project_root, self.wheelhouse
-            )
-        except FatalError:
+            wheel = build_wheel(sdist, interpreter, self.project_root, self.wheelhouse)
+        except ProcessError as exc:
             if named:
-                raise
+                raise failure(sdist, interpreter, exc) from None
             self.unbuilt.setdefault(f"{package.name} {package.version}", []).append(cell.python)
             return []
         if not fits(wheel.name, priority):

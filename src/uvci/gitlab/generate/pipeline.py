@@ -16,7 +16,7 @@ from uvci.gitlab.generate import scripts as sh
 from uvci.gitlab.generate.images import image_name
 from uvci.gitlab.yaml.build import block, comment_before, flow, mapping, quoted, script_line
 from uvci.model.buildkind import build_kind
-from uvci.model.plan import Plan, local_packages
+from uvci.model.plan import Layout, Plan, local_packages
 from uvci.model.project import version_key
 
 DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
@@ -36,7 +36,7 @@ class GenerateOptions:
     plan_args: tuple[str, ...]  # the plan's --python/--platform/selection, for `uvci prefetch`
     selection: tuple[str, ...] = ()  # the uv sync selection flags, for `uv export`
     test_command: str = "pytest"
-    layout: str | None = None  # shared | per-cell; None: the plan's choice
+    layout: Layout | None = None  # None: the plan's choice
     torch_backend: str | None = None
     build_stage: str = "build"
     test_stage: str = "test"
@@ -80,7 +80,7 @@ class Shape:
 
     pythons: tuple[str, ...]
     builds: LocalBuilds
-    layout: str  # shared | per-cell
+    layout: Layout
     matrix_input: str | None = None
 
 

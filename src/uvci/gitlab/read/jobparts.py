@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from uvci.gitlab.read.nodes import Loc, Registry, as_str_list, items_of, site_of
 from uvci.gitlab.read.variables import expand
 
 SCRIPT_SECTIONS = ("before_script", "script", "after_script")
+
+
+KeyKind = Literal["default", "static", "variable", "files"]  # default: no key written
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class ScriptLine:
 class Cache:
     """One ``cache:`` entry with variables expanded."""
 
-    key_kind: str  # "default" (no key), "static", "variable", "files"
+    key_kind: KeyKind
     key: str  # the key text, or the files joined by ","
     key_files: tuple[str, ...]
     prefix: str | None
@@ -87,7 +90,9 @@ def _cache(entry: Mapping[str, Any], variables: Mapping[str, str], loc: Loc) -> 
     )
 
 
-def _key(value: Any, variables: Mapping[str, str]) -> tuple[str, str, tuple[str, ...], str | None]:
+def _key(
+    value: Any, variables: Mapping[str, str]
+) -> tuple[KeyKind, str, tuple[str, ...], str | None]:
     if value is None:
         return "default", "default", (), None
     if isinstance(value, Mapping):

@@ -85,7 +85,7 @@ def read_pipeline(
 ) -> Pipeline:
     """Load and resolve the pipeline at ``path`` (a directory or a YAML file).
 
-    With ``round_trip=False`` it loads about twice as fast but its documents cannot be
+    With ``round_trip=False`` it loads five to six times as fast but its documents cannot be
     written back (no comments or styles): use it only to read. ``inputs``: values for the
     root file's ``spec: inputs`` (the rest take their defaults).
     """

@@ -86,8 +86,9 @@ def _error_line(exc: Exception) -> int | None:
 def loads(text: str, path: Path, *, round_trip: bool = True) -> YamlDocument:
     """Parse ``text`` (the contents of ``path``); bad syntax: FatalError naming file:line.
 
-    ``round_trip=False`` loads about twice as fast, with the same shapes and line numbers but
-    no comments or styles: for reading only, never pass such a document to :func:`dumps`.
+    ``round_trip=False`` loads five to six times as fast (measured on uvci's own pipeline
+    files), with the same shapes and line numbers but no comments or styles: for reading only,
+    never pass such a document to :func:`dumps`.
     """
     refuse_unprintable(text, path)
     offset = detect_seq_offset(text)
