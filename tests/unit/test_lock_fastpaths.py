@@ -1,12 +1,17 @@
-"""The lock reader's shortcuts (issue 11, plan speed) give what the long way gives."""
+"""The lock reader's and the walk's shortcuts (issue 11, plan speed) give what the long way
+gives."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from packaging.markers import Marker
 
-from uvci.model.lock import _check_url, _last_segment
+from uvci.model.lock import _check_url, _last_segment, load_lock
+from uvci.planning import make_plan
 
 URLS = [
     "https://files.example/packages/ab/cd/pkg-1.0-py3-none-any.whl",
@@ -32,3 +37,25 @@ def test_a_bad_port_fails_on_every_url_of_its_origin() -> None:
     for url in ("https://files.example:99999/a.whl", "https://files.example:99999/b.whl"):
         with pytest.raises(ValueError, match=r"URL https://files\.example:99999/.\.whl: "):
             _check_url(url)
+
+
+MANY = Path(__file__).parents[2] / "bench" / "projects" / "many"
+
+
+def test_each_marker_text_is_one_marker_evaluated_once_per_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lock = load_lock(MANY / "uv.lock")
+    deps = [d for p in lock.packages for d in p.dependencies if d.marker is not None]
+    assert len({id(d.marker) for d in deps}) == len({str(d.marker) for d in deps}) < len(deps)
+    evaluated: list[str] = []
+    evaluate = Marker.evaluate
+
+    def counting(self: Marker, *args: Any, **kwargs: Any) -> bool:
+        evaluated.append(str(self))
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(Marker, "evaluate", counting)
+    plan = make_plan(MANY, python=["3.12"], check_lock=False)
+    assert plan.cells[0].packages and evaluated
+    assert len(evaluated) == len(set(evaluated))  # one project, no extras: one environment

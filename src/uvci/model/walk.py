@@ -66,7 +66,9 @@ class _Walker:
         self.installed: dict[int, Package] = {}
         self.seen: set[tuple[int, str | None]] = set()
         self.stack: list[tuple[Package, str | None]] = []
-        self.verdicts: dict[int, bool] = {}  # id(marker) -> does it hold (the lock shares them)
+        # id(marker) -> (marker, does it hold): the lock shares one Marker per text; the marker
+        # is kept so that its id cannot be reused by another during the walk
+        self.verdicts: dict[int, tuple[Marker, bool]] = {}
 
     def add_root(self, root: Root) -> None:
         if root.package is not None:
@@ -92,10 +94,10 @@ class _Walker:
 
     def holds(self, marker: Marker) -> bool:
         """Whether ``marker`` holds in this cell (for the project or one of its extras)."""
-        verdict = self.verdicts.get(id(marker))
-        if verdict is None:
-            verdict = self.verdicts[id(marker)] = any(marker.evaluate(e) for e in self.envs)
-        return verdict
+        known = self.verdicts.get(id(marker))
+        if known is None:
+            known = self.verdicts[id(marker)] = (marker, any(map(marker.evaluate, self.envs)))
+        return known[1]
 
     def lookup(self, dep: Dep) -> Package:
         candidates = [
