@@ -33,7 +33,8 @@ installs the project and runs the test command. Cells run in parallel.
 
 Cell environments live in .uvci/run/envs/<python>. Each is built under a temporary name and
 renamed when complete, stamped with its interpreter and requirements; the next run reuses it
-only when the stamp still matches (the project itself is always reinstalled), --fresh never.
+only when the stamp still matches, --fresh never. The project's own wheels are rebuilt every
+run and reinstalled when they differ from the last install.
 
 Reports: .uvci/run/junit-<python>.xml per cell and the merged .uvci/run/junit.xml.
 
