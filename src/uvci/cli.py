@@ -1,8 +1,8 @@
 """Command-line entry point: turns arguments into typed values and dispatches.
 
-Every command lives in ``uvci.commands.<name>`` and exposes ``SUMMARY`` (one line, the same
-as in :data:`COMMANDS`), ``DESCRIPTION`` (the --help text), ``add_arguments(parser)`` and
-``run(args) -> int``. Only the module of the command being run is imported (the others cost
+Every command lives in ``uvci.commands.<name>`` and exposes ``DESCRIPTION`` (its --help
+text), ``add_arguments(parser)`` and ``run(args) -> int``; its one-line summary is written once,
+in :data:`COMMANDS`. Only the module of the command being run is imported (the others cost
 start-up time in every CI job); ``--help`` and ``--version`` import none, nor read uvci's
 version from the installed metadata unless it is shown. The top-level handler below turns
 :class:`FatalError` into one line on stderr (secrets redacted, control characters escaped),
@@ -33,7 +33,7 @@ from uvci.errors import (
 )
 from uvci.util.redact import redact
 
-# Each command and its one-line summary (a test checks they match the modules' SUMMARY).
+# Each command and its one-line summary: the one place it is written (`uvci --help` lists it).
 COMMANDS = {
     "plan": "show what every matrix cell installs, and what a cache costs",
     "generate": "write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse",
@@ -45,11 +45,7 @@ COMMANDS = {
 DESCRIPTION = """\
 Fast, correct GitLab CI for uv projects tested across a Python matrix.
 
-  uvci plan       what every matrix cell installs, and what a cache costs
-  uvci generate   write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse
-  uvci doctor     find (and fix) what makes an existing uv pipeline slow or wrong
-  uvci prefetch   fill the wheelhouse for every cell (runs inside CI)
-  uvci run        run the same matrix locally, in parallel
+Start with `uvci plan` in your project, then `uvci generate`; `uvci COMMAND --help` says more.
 """
 
 

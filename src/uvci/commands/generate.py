@@ -32,7 +32,6 @@ from uvci.gitlab.yaml import roundtrip
 from uvci.model.plan import Plan
 from uvci.util.atomicfile import write_atomic
 
-SUMMARY = "write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse"
 DESCRIPTION = """\
 Write the GitLab CI pipeline for the uv project in PATH (default: the current directory):
 .gitlab/ci/uvci.yml, plus an `include: - local: .gitlab/ci/uvci.yml` line in .gitlab-ci.yml

@@ -19,7 +19,6 @@ if TYPE_CHECKING:  # rich is imported only to draw tables (not for --json)
     from rich.console import Console
     from rich.table import Table
 
-SUMMARY = "show what every matrix cell installs, and what a cache costs"
 DESCRIPTION = """\
 Read pyproject.toml and uv.lock and show, for each Python of the matrix, every package
 `uv sync` installs there and the exact file uv picks (the best wheel for the platform's tags,

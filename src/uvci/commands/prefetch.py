@@ -34,7 +34,6 @@ from uvci.wheelhouse.fill import (
 from uvci.wheelhouse.ownership import claim_wheelhouse
 from uvci.wheelhouse.retention import parse_retain
 
-SUMMARY = "fill the wheelhouse for every cell (runs inside CI)"
 DESCRIPTION = """\
 Download, in parallel, exactly the files uv.lock pins for each cell of the matrix into a
 wheelhouse directory (default: .uvci/wheels in the project), verify each one's sha256 against

@@ -21,7 +21,6 @@ from uvci.util.preload import preload
 if TYPE_CHECKING:
     from rich.console import Console
 
-SUMMARY = "run the test matrix locally: one environment per Python, in parallel"
 DESCRIPTION = """\
 Run the project's test matrix on this machine with the plan and wheelhouse CI uses.
 
