@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from uvci.commands.options import add_plan_arguments, plan_from_args
-from uvci.errors import EXIT_FINDINGS, EXIT_OK
+from uvci.commands.options import PlanArgs, add_plan_arguments, plan_for
+from uvci.errors import EXIT_FINDINGS, EXIT_OK, FatalError
 from uvci.model.cachecost import CellCost, cell_costs, summary
 from uvci.model.plan import Cell, Plan
 from uvci.util.redact import redact
@@ -53,31 +54,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="transfer rate to and from the runner's cache storage")  # fmt: skip
 
 
-def run(args: argparse.Namespace) -> int:
-    plan = plan_from_args(args)
-    rates = (args.index_rate, args.cache_rate)
-    if (rates[0] is None) != (rates[1] is None) or any(r is not None and r <= 0 for r in rates):
-        print("uvci plan: give both --index-rate and --cache-rate, in MB/s (> 0)",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    costs = cell_costs(plan, *rates) if rates[0] is not None else None
-    if args.json:
-        doc = plan.to_json()
-        if costs is not None:
-            doc["cache_cost"] = {"cells": [c.to_json() for c in costs],
-                                 "summary": summary(costs, *rates)}  # fmt: skip
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")  # one write (stdout may be unbuffered)
-    else:
-        from rich.console import Console
+@dataclass(frozen=True)
+class PlanOptions:
+    """`uvci plan`'s arguments, read once."""
 
-        render(plan, Console(), files=args.files)
-        if costs is not None:
-            Console().print(_costs_table(costs), f"cache: {summary(costs, *rates)}")
+    request: PlanArgs
+    json: bool
+    files: bool
+    rates: tuple[float, float] | None  # (index, cache) in MB/s: what a cache costs and saves
+
+    @classmethod
+    def parse(cls, args: argparse.Namespace) -> PlanOptions:
+        index, cache = args.index_rate, args.cache_rate
+        if index is None and cache is None:
+            return cls(PlanArgs.parse(args), args.json, args.files, None)
+        if index is None or cache is None or index <= 0 or cache <= 0:
+            raise FatalError("give both --index-rate and --cache-rate, in MB/s (> 0)")
+        return cls(PlanArgs.parse(args), args.json, args.files, (index, cache))
+
+
+def run(args: argparse.Namespace) -> int:
+    opts = PlanOptions.parse(args)
+    plan = plan_for(opts.request)
+    costs = cell_costs(plan, *opts.rates) if opts.rates else None
+    if opts.json:
+        sys.stdout.write(json.dumps(_json(plan, opts, costs), indent=2) + "\n")  # one write
+    else:
+        _show(plan, opts, costs)
     problem = unavailable_message(plan)
     if problem is None:
         return EXIT_OK
     print(f"uvci plan: {problem}", file=sys.stderr)
     return EXIT_FINDINGS
+
+
+def _json(plan: Plan, opts: PlanOptions, costs: list[CellCost] | None) -> dict[str, Any]:
+    doc = plan.to_json()
+    if costs is not None and opts.rates is not None:
+        doc["cache_cost"] = {"cells": [c.to_json() for c in costs],
+                             "summary": summary(costs, *opts.rates)}  # fmt: skip
+    return doc
+
+
+def _show(plan: Plan, opts: PlanOptions, costs: list[CellCost] | None) -> None:
+    from rich.console import Console  # only to draw tables (not for --json)
+
+    render(plan, Console(), files=opts.files)
+    if costs is not None and opts.rates is not None:
+        Console().print(_costs_table(costs), f"cache: {summary(costs, *opts.rates)}")
 
 
 def unavailable_message(plan: Plan, pythons: Sequence[str] = ()) -> str | None:
