@@ -81,7 +81,7 @@ class Bench:
         self.scratch = scratch
         self.pythons = pythons
         self.cache_format = cache_format
-        self.tools = Tools.prepare(scratch)
+        self.tools = Tools.prepare(scratch, f"{proxy.url}/simple")
         self.env = {**base_env(), **uv_env(proxy.url)}
 
     def run_all(

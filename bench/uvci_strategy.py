@@ -1,8 +1,9 @@
 """The ``uvci`` strategy: the pipeline ``uvci generate`` writes, its jobs replayed for real.
 
-The bench does not re-implement the pipeline: it runs ``uvci generate --stdout`` (this tree's
-uvci, ``--uvci-spec uvci==<version>``) for the benchmark project and the matrix, and replays
-every job of the file it prints:
+The bench does not re-implement the pipeline: it runs ``uvci generate`` (this tree's uvci,
+``--uvci-spec uvci==<version>``) in the benchmark project for the matrix, which writes
+``.gitlab/ci/uvci.yml`` and locks uvci beside it (``.gitlab/ci/uvci-tool``, against the proxy),
+and replays every job of that file:
 - the job's cache entry as the runner reads it: the key with ``$PYTHON`` expanded, the paths,
   the policy, and the archive format and level of the ``.uvci`` template's
   ``CACHE_COMPRESSION_FORMAT`` / ``CACHE_COMPRESSION_LEVEL``;
@@ -10,10 +11,11 @@ every job of the file it prints:
   shell does) with the template's and the job's variables, up to the test command (the bench
   measures dependency work; :func:`uvci.gitlab.generate.scripts.activate` marks where it
   starts);
-- ``PATH`` holds the cell's Python and uv/uvx only, as uv's image does; so
-  ``uvx --from "$UVCI_SPEC" uvci prefetch ...`` installs uvci and its dependencies from the
-  index (the proxy serves a uvci wheel built from this tree, the dependencies from PyPI) into
-  the job's fresh uv cache: their bytes count as index bytes, as they would on a runner.
+- ``PATH`` holds the cell's Python and uv/uvx only, as uv's image does; so a cell that must
+  fetch installs uvci and its dependencies as the lock pins them, from its wheelhouse when an
+  earlier fill kept them there, else from the index (the proxy serves a uvci wheel built from
+  this tree, the dependencies from PyPI) into the job's fresh uv cache: their bytes count as
+  index bytes, as they would on a runner.
 Jobs are grouped by stage in the order the pipeline lists them (one stage unless
 ``--build-once``); a ``parallel: matrix`` job is one job per Python.
 """
@@ -51,12 +53,14 @@ def check(result: tuple[int, str, str], what: str) -> str:
 
 @dataclass(frozen=True)
 class Tools:
-    """Where the jobs find uv and uvx (a directory holding only those two)."""
+    """Where the jobs find uv and uvx (a directory holding only those two), and the index
+    ``uvci generate`` locks uvci against (the proxy: it serves the uvci built from this tree)."""
 
     bin_dir: Path
+    index_url: str
 
     @classmethod
-    def prepare(cls, scratch: Path) -> Tools:
+    def prepare(cls, scratch: Path, index_url: str) -> Tools:
         real = _real_uv()
         bin_dir = scratch / "uv-bin"
         bin_dir.mkdir(parents=True, exist_ok=True)
@@ -64,7 +68,7 @@ class Tools:
             link = bin_dir / name
             if not link.exists():
                 link.symlink_to(real.parent / name)
-        return cls(bin_dir)
+        return cls(bin_dir, index_url)
 
 
 def _real_uv() -> Path:
@@ -90,19 +94,25 @@ def build_uvci_wheel(out_dir: Path, env: dict[str, str], offline: bool = False) 
     return wheels[-1]
 
 
-def generate(project_dir: Path, versions: list[str], extra: tuple[str, ...] = ()) -> Any:
-    """The pipeline ``uvci generate`` writes for this project and matrix, parsed."""
-    argv = [sys.executable, "-m", "uvci", "generate", str(project_dir), "--stdout"]
+def generate(
+    project_dir: Path, versions: list[str], index_url: str, extra: tuple[str, ...] = ()
+) -> Any:
+    """The pipeline ``uvci generate`` writes for this project and matrix, parsed.
+
+    Written as a user commits it: ``.gitlab/ci/uvci.yml`` with the uvci lock beside it
+    (``.gitlab/ci/uvci-tool``, locked against ``index_url``), which the jobs' checkout holds."""
+    argv = [sys.executable, "-m", "uvci", "generate", str(project_dir)]
     argv += ["--python", ",".join(versions), "--uvci-spec", UVCI_SPEC, *extra]
-    out = check(cmd_output(argv, timeout=300), "uvci generate")
-    return YAML(typ="safe").load(out)
+    env = {**os.environ, "UV_DEFAULT_INDEX": index_url}
+    check(cmd_output(argv, env=env, timeout=300), "uvci generate")
+    return YAML(typ="safe").load((project_dir / ".gitlab" / "ci" / "uvci.yml").read_text())
 
 
 def build(
     project_dir: Path, pythons: dict[str, Path], tools: Tools, extra: tuple[str, ...] = ()
 ) -> list[list[Job]]:
     """The generated pipeline's jobs, stage by stage."""
-    doc = generate(project_dir, list(pythons), extra)
+    doc = generate(project_dir, list(pythons), tools.index_url, extra)
     template = dict(doc.get(".uvci", {}).get("variables", {}))
     order = list(doc.get("stages") or DEFAULT_STAGES)
     stages: dict[str, list[Job]] = {}

@@ -44,7 +44,7 @@ import pytest
 from tests.support.images import PODMAN_GCL, Images
 from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex, Request
-from tests.support.universe import build_universe
+from tests.support.universe import Release, build_release, build_universe
 from uvci import __version__
 from uvci.util.uvproc import cmd_output, run_uv
 
@@ -132,6 +132,7 @@ def generate(project: Path, uv_cache: Path, *args: str) -> None:
     argv += ["--uvci-spec", f"uvci=={__version__}"]
     rc, _out, err = cmd_output(argv, env=hermetic_env(uv_cache), timeout=120)
     assert rc == 0, err
+    print(err, file=sys.stderr)  # its notes, shown with a failing test
 
 
 def real_uv_dir() -> Path | None:
@@ -165,6 +166,22 @@ def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _is_tool(request: Request) -> bool:
+    if request.filename:
+        return request.filename.startswith(TOOL_PREFIXES)
+    page = request.path.rstrip("/").rsplit("/", 1)[-1].replace("_", "-") + "-"
+    return page.startswith(TOOL_PREFIXES)
+
+
+def bump_package(harness: Harness, release: Release, uv_cache: Path) -> None:
+    """Serve ``release``, relock the project upgrading only it, and commit (a new uv.lock)."""
+    build_release(harness.index.catalog.directory, release)
+    rc, _out, err = run_uv(["lock", "--upgrade-package", release.name], cwd=harness.project,
+                          env=hermetic_env(uv_cache), timeout=120)  # fmt: skip
+    assert rc == 0, err
+    harness.commit(f"bump {release.name}")
+
+
 @dataclass(frozen=True)
 class Run:
     rc: int
@@ -183,6 +200,10 @@ class Run:
 
     def tool_files(self) -> dict[str, int]:
         return {f: n for f, n in self.file_requests().items() if f.startswith(TOOL_PREFIXES)}
+
+    def tool_requests(self) -> list[str]:
+        """Every request for uvci or its dependencies: their files and their index pages."""
+        return [r.path for r in self.requests if _is_tool(r)]
 
     def log(self, prefix: str) -> str:
         return "\n".join(

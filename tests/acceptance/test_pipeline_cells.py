@@ -27,15 +27,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.pipeline_harness import Harness, Run, generated_in_containers
+from tests.acceptance.pipeline_harness import Harness, Run, bump_package, generated_in_containers
 from tests.support.dists import BACKEND_SOURCE, build_wheel
 from tests.support.images import Images
-from tests.support.projects import hermetic_env
-from tests.support.universe import Release, build_release
+from tests.support.universe import Release
 from uvci import __version__
+from uvci.gitlab.generate.toolenv import TOOL_ENV
 from uvci.planning import make_plan
 from uvci.util.atomicfile import file_sha256
-from uvci.util.uvproc import run_uv
 
 pytestmark = pytest.mark.slow
 
@@ -84,14 +83,6 @@ def _with_index_backend(project: Path, index_dir: Path) -> None:
     build_wheel(index_dir, "tinybackend", "1.0", module_source=BACKEND_SOURCE)
 
 
-def _bump_gamma(harness: Harness, index_dir: Path, uv_cache: Path) -> None:
-    build_release(index_dir, Release("gamma", "1.2", requires_dist=()))
-    rc, _out, err = run_uv(["lock", "--upgrade-package", "gamma"], cwd=harness.project,
-                          env=hermetic_env(uv_cache), timeout=120)  # fmt: skip
-    assert rc == 0, err
-    harness.commit("bump gamma")
-
-
 def _poison(harness: Harness, donor: Path) -> None:
     """Swap a wheel in every stored cache, with each hash and record stored beside it."""
     fake = donor.read_bytes()
@@ -123,8 +114,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory, container_images: Images) -> 
             for c in plan.cells
         }
         lock_a = (project / "uv.lock").read_text()
+        assert (project / TOOL_ENV / "uv.lock").is_file()  # uvci locked, committed with the rest
+        assert "UVCI_SPEC" not in (project / ".gitlab" / "ci" / "uvci.yml").read_text()
         cold, warm = harness.run(), harness.run()
-        _bump_gamma(harness, harness.index.catalog.directory, root / "uv-cache")
+        bump_package(harness, Release("gamma", "1.2", requires_dist=()), root / "uv-cache")
         bump = harness.run()
         (project / "uv.lock").write_text(lock_a)
         harness.commit("back to lock A")
@@ -164,8 +157,13 @@ def test_cold_every_cell_fetches_only_its_own_files_once(runs: Runs) -> None:
     assert cold.project_files() == expected  # each cell its own files, once
     assert "backport-1.0-py3-none-any.whl" in runs.planned["3.10"] - runs.planned["3.12"]
     assert "srconly-1.0.tar.gz" in runs.planned["3.12"]  # the sdist: uv builds it offline
-    tool = cold.tool_files()
-    assert tool[f"uvci-{__version__}-py3-none-any.whl"] == len(PYTHONS)  # pinned, per cell
+    uvci_wheel = f"uvci-{__version__}-py3-none-any.whl"
+    # per cell: once to run it (pinned by TOOL_ENV's hashes, nothing resolved), once into the
+    # cell's wheelhouse, for the fills to come
+    assert cold.tool_files()[uvci_wheel] == 2 * len(PYTHONS)
+    assert "installing it from the index" in cold.output
+    for python in PYTHONS:
+        assert f"{key(python)}/.uvci/wheels/{uvci_wheel}" in cold.cache_after
     assert saved_keys(cold) == set(runs.keys.values())  # each key uploaded once, by its cell
 
 
@@ -186,7 +184,11 @@ def test_a_bumped_package_is_fetched_alone_and_each_key_uploaded_once(runs: Runs
     assert bump.rc == 0, bump.output
     assert bump.project_files() == {"gamma-1.2-py3-none-any.whl": len(PYTHONS)}
     assert saved_keys(bump) == set(runs.keys.values())
-    assert set(bump.tool_files()) <= {f for f in runs.cold.tool_files()}  # uvci, pinned
+    # each cell ran uvci from its own wheelhouse, offline: nothing of uvci's from the index
+    assert bump.tool_requests() == []
+    for python in PYTHONS:
+        log = bump.cell_log(python)
+        assert "fetching them" in log and "installing it from the index" not in log, log
 
 
 def test_back_on_the_previous_lock_nothing_is_fetched(runs: Runs) -> None:

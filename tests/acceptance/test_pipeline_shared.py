@@ -4,8 +4,10 @@
 (3.12, the newest) fills the wheelhouse for every cell of a new uv.lock and uploads it;
 ``uvci-test: [3.10]`` pulls it (policy pull) and fetches only what it lacks. In the first
 pipeline the two run side by side, so the reader fetches its own files once (and uploads
-nothing); from then on nothing is fetched or uploaded. A dependency added to pyproject.toml
-without `uv lock` fails every cell, as `uv sync --locked` would.
+nothing); from then on nothing is fetched or uploaded. After a bump (lock B) both cells fetch
+the new package, running uvci from the wheelhouse (nothing of uvci's from the index); back on
+lock A the writer remembers it filled for A: nothing is fetched or uploaded. A dependency
+added to pyproject.toml without `uv lock` fails every cell, as `uv sync --locked` would.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.pipeline_harness import generated_in_containers
+from tests.acceptance.pipeline_harness import bump_package, generated_in_containers
 from tests.support.images import Images
+from tests.support.universe import Release
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +34,12 @@ def test_one_writer_fills_for_every_cell_and_readers_only_pull(
     args = ("--layout", "shared", "--test-command", TEST_COMMAND)
     with generated_in_containers(tmp_path, container_images, "pure", PYTHONS, *args) as harness:
         cold, warm = harness.run(), harness.run()
+        lock_a = (harness.project / "uv.lock").read_text()
+        bump_package(harness, Release("gamma", "1.2", requires_dist=()), tmp_path / "uv-cache")
+        bump = harness.run()  # lock B
+        (harness.project / "uv.lock").write_text(lock_a)
+        harness.commit("back to lock A")
+        back_to_a = harness.run()  # A, B, A: the writer filled for A lately
         pyproject = harness.project / "pyproject.toml"
         pyproject.write_text(pyproject.read_text().replace('"alpha>=1.1"', '"alpha>=1.1", "tint"'))
         harness.commit("a dependency added without `uv lock`")
@@ -47,6 +56,14 @@ def test_one_writer_fills_for_every_cell_and_readers_only_pull(
     assert warm.requests == (), [r.path for r in warm.requests]
     assert warm.cache_after == warm.cache_before
     assert "filling the shared wheelhouse" not in warm.output
+    assert bump.rc == 0, bump.output
+    assert bump.project_files() == {"gamma-1.2-py3-none-any.whl": 2}  # writer + reader
+    assert bump.tool_requests() == []  # uvci from the wheelhouse, offline, in both cells
+    assert "filling the shared wheelhouse for every cell" in bump.output
+    assert back_to_a.rc == 0, back_to_a.output
+    assert back_to_a.requests == (), [r.path for r in back_to_a.requests]
+    assert back_to_a.cache_after == back_to_a.cache_before  # nothing refilled, nothing uploaded
+    assert "filling the shared wheelhouse" not in back_to_a.output
     assert stale.rc != 0 and stale.passed() == []  # as `uv sync --locked`: no cell tests it
     said = "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided."
     assert all(

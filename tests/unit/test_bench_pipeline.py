@@ -73,7 +73,7 @@ def two_pipelines(
     runner = jobs.Runner(store, proxy, tmp_path / "run", f"test-{strategy}")
     env = {**base_env(), **uv_env(proxy.url)}
     matrix = dict(list(pythons.items())[:2])
-    tools = uvci_strategy.Tools.prepare(tmp_path / "tools")
+    tools = uvci_strategy.Tools.prepare(tmp_path / "tools", proxy.simple_url)
     no_pytest = ("--test-command", "true")  # the test project has no pytest; no test is run
     spec = strategies.PipelineSpec(project, matrix, "zip", tools, (*no_pytest, *generate_args))
     results = []

@@ -13,6 +13,9 @@ from ruamel.yaml import YAML
 from tests.support.schema import gitlab_ci_errors
 from uvci.cli import main
 from uvci.gitlab.generate import scripts as sh
+from uvci.gitlab.generate import toolenv
+from uvci.gitlab.generate.pipeline import GenerateOptions, LocalBuilds, Shape, build_jobs
+from uvci.gitlab.generate.toolenv import NOT_IMPORTED_BY_PREFETCH, TOOL_ENV
 from uvci.model.buildkind import BuildKind, build_kind
 from uvci.model.testcommand import is_pytest
 
@@ -90,7 +93,8 @@ def test_shared_layout_has_one_writer(
         assert cache["paths"] == [".uvci/wheels", sh.FILLED_FOR]
     # the writer fills for every cell of a new lock; a reader fetches only what it lacks
     assert "uvci prefetch --python 3.10,3.12 --retain 2x" in script(writer)
-    assert "cmp -s uv.lock" not in script(readers) and "--cell" in script(readers)
+    assert "sha256sum uv.lock" in script(writer) and "--cell" not in script(writer)
+    assert "sha256sum uv.lock" not in script(readers) and "--cell" in script(readers)
     assert "nothing to upload" in script(writer) and "nothing to upload" not in script(readers)
 
 
@@ -206,7 +210,7 @@ def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 # records the fetch instead of running it: the real one is proven in containers
 FAKE_UVX = 'uvx() { echo "FETCH $*"; }\nPYTHON=3.12 UVCI_SPEC=uvci==9\n'
-FILL = sh.prefetch_command(["--python", "3.12"], ["$PYTHON"], ["--retain", "2x"])
+FILL = sh.prefetch_command(["--python", "3.12"], ["$PYTHON"], ["--retain", "2x"], None)
 FETCH = "FETCH --from uvci==9 uvci prefetch --python 3.12 --cell 3.12 --retain 2x"
 # how many of the install's calls fail (the first, then the retry) -> the step's exit code,
 # whether it fetched
@@ -265,17 +269,63 @@ def test_the_wheelhouse_is_left_for_upload_only_when_this_job_changed_it(
     assert ("nothing to upload" in result.stdout) is not fetched
 
 
-def test_the_writer_fills_only_for_a_new_lock(tmp_path: Path) -> None:
+def test_the_writer_fills_only_for_a_lock_it_did_not_fill_for_lately(tmp_path: Path) -> None:
+    (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
+    snippet = FAKE_UVX + sh.writer_fill(FILL)
+
+    def pipeline_on(lock: str) -> bool:
+        """One writer run on this uv.lock: True when it filled (and marked the change)."""
+        (tmp_path / "uv.lock").write_text(f"version = 1\n# {lock}\n")
+        (tmp_path / sh.CHANGED).unlink(missing_ok=True)
+        result = run_sh(snippet, tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert (FETCH in result.stdout) is (tmp_path / sh.CHANGED).exists()
+        return FETCH in result.stdout
+
+    assert pipeline_on("A") and not pipeline_on("A")
+    assert pipeline_on("B") and not pipeline_on("A")  # two branches, A, B, A: no refill
+    assert not pipeline_on("B")
+    assert pipeline_on("C") and pipeline_on("A")  # only the last two locks are remembered
+    remembered = (tmp_path / sh.FILLED_FOR).read_text().split()
+    assert len(remembered) == sh.REMEMBERED_LOCKS and all(len(h) == 64 for h in remembered)
+
+
+def test_the_writer_forgets_an_old_style_record(tmp_path: Path) -> None:
     (tmp_path / ".uvci" / "wheels").mkdir(parents=True)
     (tmp_path / "uv.lock").write_text("version = 1\n")
-    snippet = FAKE_UVX + sh.writer_fill(FILL)
-    first = run_sh(snippet, tmp_path)
-    assert FETCH in first.stdout and (tmp_path / sh.CHANGED).exists()
-    (tmp_path / sh.CHANGED).unlink()
-    second = run_sh(snippet, tmp_path)
-    assert second.stdout == "" and not (tmp_path / sh.CHANGED).exists()
-    (tmp_path / "uv.lock").write_text("version = 1\n# bumped\n")
-    assert FETCH in run_sh(snippet, tmp_path).stdout
+    (tmp_path / sh.FILLED_FOR).write_text("version = 1\n")  # a copy of uv.lock (uvci <= 0.1.0)
+    result = run_sh(FAKE_UVX + sh.writer_fill(FILL), tmp_path)
+    assert FETCH in result.stdout, result.stderr
+
+
+# uv's calls recorded; `pip install --offline` fails when OFFLINE_FAILS is set
+FAKE_UV = (
+    'uv() { echo "UV $*"; case "$*" in *"pip install"*--offline*) [ -z "$OFFLINE_FAILS" ];; '
+    "esac; }\nPYTHON=3.12\n"
+)
+
+
+@pytest.mark.parametrize("in_wheelhouse", [True, False])
+def test_uvci_installs_by_hash_from_the_wheelhouse_else_from_the_index_unresolved(
+    tmp_path: Path, in_wheelhouse: bool
+) -> None:
+    setting = "" if in_wheelhouse else "OFFLINE_FAILS=1\n"
+    snippet = FAKE_UV + setting + sh.tool_function(".gitlab/ci/uvci-tool") + "\nuvci_tool"
+    result = run_sh(snippet, tmp_path)
+    assert result.returncode == 0, result.stderr
+    calls = [line for line in result.stdout.splitlines() if line.startswith("UV ")]
+    export = "UV export --locked --quiet --no-header --project .gitlab/ci/uvci-tool"
+    left_out = "".join(f" --no-emit-package {name}" for name in NOT_IMPORTED_BY_PREFETCH)
+    assert calls[0] == (
+        f"{export} --no-emit-project --emit-index-url -o {sh.TOOL_REQUIREMENTS}{left_out}"
+    )
+    assert calls[1] == f"UV venv --quiet --clear --python 3.12 {sh.TOOL_VENV}"
+    installs = calls[2:]
+    assert len(installs) == (1 if in_wheelhouse else 2)
+    assert all("--require-hashes --no-deps -r .uvci/tool-requirements.txt" in c for c in installs)
+    assert all(c.startswith("UV pip install --no-config ") for c in installs)  # not the project's
+    assert "--offline --no-index --find-links .uvci/wheels" in installs[0]
+    assert in_wheelhouse or "--offline" not in installs[1]  # the index, nothing to resolve
 
 
 def test_junit_for_a_non_pytest_command(tmp_path: Path) -> None:
@@ -292,3 +342,31 @@ def test_shell_quoting_keeps_variables_and_globs() -> None:
     )
     assert sh.sh_join([".uvci/dist/*.whl", "a b", "it's"]) == ".uvci/dist/*.whl 'a b' 'it'\"'\"'s'"
     assert is_pytest("python -m pytest -x") and not is_pytest("pytest-watch")
+
+
+@pytest.mark.parametrize("layout", ["per-cell", "shared"])
+def test_with_uvci_locked_beside_the_pipeline_a_fetching_cell_installs_it_by_hash(
+    layout: str,
+) -> None:
+    opts = GenerateOptions("0.13.9", "uvci==1.2.3", ("--python", "3.10,3.12"), tool_env=True)
+    jobs = build_jobs(Shape(("3.10", "3.12"), LocalBuilds((), ()), layout), opts)
+    tested = [jobs[name] for name in ("uvci-test-writer", "uvci-test") if name in jobs]
+    assert len(tested) == (2 if layout == "shared" else 1)
+    for job in tested:
+        text = script(job)
+        assert "UVCI_SPEC" not in job["variables"] and "uvx" not in text  # the lock pins uvci
+        assert sh.tool_function(TOOL_ENV) in text
+        fill = "uvci_tool && .uvci/tool/bin/uvci prefetch --python 3.10,3.12"
+        assert f"--tool-env {TOOL_ENV}" in text and text.count(fill) >= 1
+    if layout == "shared":  # the writer's fallback fills for every cell too
+        assert "--cell" not in script(jobs["uvci-test-writer"])
+        assert '--cell "$PYTHON"' in script(jobs["uvci-test"])
+
+
+@pytest.mark.parametrize(
+    ("spec", "lockable"),
+    [("uvci==1.2.3", True), ("uvci>=1", False), (".", False), ("uvci @ https://x/u.whl", False),
+     ("other==1", False)],
+)  # fmt: skip
+def test_only_a_pinned_uvci_release_is_locked(spec: str, lockable: bool) -> None:
+    assert toolenv.lockable(spec) is lockable

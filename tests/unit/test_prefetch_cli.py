@@ -275,3 +275,40 @@ def test_read_only_wheelhouse_is_a_clear_error(
             f"uvci prefetch: error: {wheelhouse}/stale-1.0-py3-none-any.whl: Read-only file system"
         )
     )
+
+
+# a fetching cell installs uvci without these (toolenv.NOT_IMPORTED_BY_PREFETCH): a real
+# prefetch must run with them made unimportable
+BLOCK_AND_PREFETCH = """
+import sys
+from uvci.gitlab.generate.toolenv import NOT_IMPORTED_BY_PREFETCH
+for name in NOT_IMPORTED_BY_PREFETCH:
+    for module in [m for m in sys.modules if m.split(".")[0] == name.replace("-", "_")]:
+        del sys.modules[module]
+    sys.modules[{"ruamel-yaml": "ruamel"}.get(name, name.replace("-", "_"))] = None
+from uvci.cli import main
+sys.exit(main(["prefetch", *sys.argv[1:]]))
+"""
+
+
+def test_prefetch_runs_without_the_dependencies_a_cell_leaves_out(
+    locked_project: LockedProject, uv_env: dict[str, str]
+) -> None:
+    project = locked_project("pure")
+    argv = [sys.executable, "-c", BLOCK_AND_PREFETCH, str(project), "--python", "3.10,3.12"]
+    result = subprocess.run(argv, capture_output=True, text=True, env=uv_env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (project / ".uvci" / "wheels" / "requirements-3.12.txt").is_file()
+
+
+def test_frozen_uses_the_lock_as_it_is_without_asking_uv(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"alpha>=1.1"', '"alpha>=1.1", "tint"'))
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12")
+    assert rc == 2 and "uv.lock" in err  # stale: refused, as `uv sync --locked` would
+    rc, _, err = prefetch(capsys, str(project), "--python", "3.12", "--frozen")
+    assert rc == 0, err  # the generated job checked it already (`uv export --locked`)
+    assert (project / ".uvci" / "wheels" / "requirements-3.12.txt").is_file()

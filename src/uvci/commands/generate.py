@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from uvci import __version__
 from uvci.commands.generate_options import generate_plan, options, regenerate_command
 from uvci.commands.options import add_plan_arguments, refuse_control_characters
 from uvci.errors import FatalError
-from uvci.gitlab.generate import header
+from uvci.gitlab.generate import header, toolenv
 from uvci.gitlab.generate.buildenv import (
     BuildRequires,
     build_requires,
@@ -28,6 +29,7 @@ from uvci.gitlab.generate.pipeline import (
     local_builds,
 )
 from uvci.gitlab.generate.release import unreleased_note
+from uvci.gitlab.generate.toolenv import TOOL_ENV
 from uvci.gitlab.yaml import roundtrip
 from uvci.model.plan import Plan
 from uvci.util.atomicfile import write_atomic
@@ -35,8 +37,9 @@ from uvci.util.atomicfile import write_atomic
 DESCRIPTION = """\
 Write the GitLab CI pipeline for the uv project in PATH (default: the current directory):
 .gitlab/ci/uvci.yml, plus an `include: - local: .gitlab/ci/uvci.yml` line in .gitlab-ci.yml
-(created if absent; the rest of the file, comments included, is left as it is), and
-.gitlab/ci/uvci-build/ (the project's build backend, locked with hashes by `uv lock`).
+(created if absent; the rest of the file, comments included, is left as it is),
+.gitlab/ci/uvci-build/ (the project's build backend, locked with hashes by `uv lock`) and, for a
+released --uvci-spec uvci==X.Y.Z the index serves, .gitlab/ci/uvci-tool/ (uvci, locked so).
 
 The pipeline is one stage (docs/pipeline.md explains every line):
   uvci-test  parallel:matrix over the plan's Pythons, image
@@ -45,9 +48,10 @@ The pipeline is one stage (docs/pipeline.md explains every line):
              offline from its own wheelhouse cache (.uvci/wheels) with uv checking every hash,
              builds the project with the locked build backend, runs the test command and
              publishes a JUnit report. Only when a file is missing or fails its hash does it run
-             `uvx --from uvci==VERSION uvci prefetch --cell` (uvci pinned, from the index),
-             which fetches just those files; the cache is uploaded only when the cell changed
-             it. A warm cell needs nothing but uv and a shell, and takes nothing from the index.
+             `uvci prefetch --cell` (uvci as uvci-tool/uv.lock pins it, from the wheelhouse once
+             a fill kept it there; else `uvx --from SPEC`), which fetches just those files; the
+             cache is uploaded only when the cell changed it. A warm cell needs nothing but uv
+             and a shell, and takes nothing from the index.
 
 The cache key is per cell (Python and platform; one key for every cell with --layout shared,
 written by the newest Python's cell only). The wheelhouse keeps the current lock's files plus
@@ -160,10 +164,11 @@ def run(args: argparse.Namespace) -> int:
         target = args.component / "templates" / "uvci.yml"
         write_generated(target, component_text(plan, opts, command), args.force)
     elif args.stdout:
+        opts = locked_tool_env(args, plan, opts)
         sys.stdout.write(header.render([build_pipeline(plan, opts)], __version__, command))
     else:
-        _write_pipeline(args, plan, opts, requires, command)
-    note = unreleased_note(opts.uvci_spec) if args.uvci_spec is None else None
+        opts = _write_pipeline(args, plan, opts, requires, command)
+    note = None if args.uvci_spec is not None or opts.tool_env else unreleased_note(opts.uvci_spec)
     if note:  # last: after what was written, and never before a one-line error
         print(f"uvci generate: note: {note}", file=sys.stderr)
     return 0
@@ -172,9 +177,11 @@ def run(args: argparse.Namespace) -> int:
 def _write_pipeline(
     args: argparse.Namespace, plan: Plan, opts: GenerateOptions, requires: BuildRequires,
     command: str,
-) -> None:  # fmt: skip
-    text = header.render([build_pipeline(plan, opts)], __version__, command)
+) -> GenerateOptions:  # fmt: skip
     ci_text = ci_file_with_include(args.path / ".gitlab-ci.yml")  # bad YAML: fail before writing
+    _make_parent(args.path / PIPELINE)  # an unwritable target too
+    opts = locked_tool_env(args, plan, opts)
+    text = header.render([build_pipeline(plan, opts)], __version__, command)
     if opts.build_env:
         _write_build_env(plan, requires)
     write_generated(args.path / PIPELINE, text, args.force)
@@ -182,6 +189,7 @@ def _write_pipeline(
         write_atomic(args.path / ".gitlab-ci.yml", ci_text)
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
     _report(plan, opts, local_builds(plan))
+    return opts
 
 
 def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
@@ -191,6 +199,26 @@ def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
     )
     if write_build_env(directory, text):
         print(f"uvci generate: locked the build backend in {directory}", file=sys.stderr)
+
+
+def locked_tool_env(args: argparse.Namespace, plan: Plan, opts: GenerateOptions) -> GenerateOptions:
+    """``opts`` whose cells install uvci from TOOL_ENV when it is locked (written here unless
+    --stdout, which only uses a lock already there); else ``uvx --from``, with a note."""
+    if not opts.tool_env:
+        return opts
+    directory = plan.project.root / TOOL_ENV
+    text = toolenv.pyproject_text(opts.uvci_spec, plan.pythons, project_tool_uv(plan.project.root))
+    try:
+        if args.stdout:
+            return replace(opts, tool_env=toolenv.is_locked(directory, text))
+        if write_build_env(directory, text, f"uvci ({opts.uvci_spec})"):
+            print(f"uvci generate: locked {opts.uvci_spec} in {directory}", file=sys.stderr)
+        return opts
+    except FatalError as exc:
+        toolenv.remove_unlocked(directory)
+        print(f"uvci generate: note: {exc}; the cells install uvci with `uvx --from "
+              f"{opts.uvci_spec}` instead", file=sys.stderr)  # fmt: skip
+        return replace(opts, tool_env=False)
 
 
 def write_generated(target: Path, text: str, force: bool) -> None:
@@ -205,14 +233,18 @@ def write_generated(target: Path, text: str, force: bool) -> None:
             f"{target}: edited by hand since uvci generated it (diff above); move the change "
             "into the options or .gitlab-ci.yml, or pass --force to overwrite it"
         )
+    _make_parent(target)
+    write_atomic(target, text)
+    print(f"uvci generate: wrote {target}", file=sys.stderr)
+
+
+def _make_parent(target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FatalError(
             f"{target.parent}: cannot write ({exc.strerror}); make it a writable directory"
         ) from None
-    write_atomic(target, text)
-    print(f"uvci generate: wrote {target}", file=sys.stderr)
 
 
 def ci_file_with_include(path: Path) -> str | None:

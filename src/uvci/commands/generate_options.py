@@ -18,6 +18,7 @@ from uvci.errors import FatalError
 from uvci.gitlab.generate.buildenv import BuildRequires
 from uvci.gitlab.generate.images import CHECKED, GLIBC, check_images, published
 from uvci.gitlab.generate.pipeline import DEFAULT_RETAIN, GenerateOptions
+from uvci.gitlab.generate.toolenv import lockable
 from uvci.model.plan import Plan
 from uvci.model.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.model.testcommand import is_pytest
@@ -67,9 +68,10 @@ def options(args: argparse.Namespace, plan: Plan, requires: BuildRequires) -> Ge
     variant = _variant(plan)
     uv = image_uv_version(plan)
     check_images(uv, plan.pythons, variant)
+    spec = args.uvci_spec or f"uvci=={__version__}"
     return GenerateOptions(
         uv_version=uv,
-        uvci_spec=args.uvci_spec or f"uvci=={__version__}",
+        uvci_spec=spec,
         plan_args=plan_args(plan),
         selection=tuple(plan.selection.uv_args()),
         test_command=args.test_command,
@@ -83,6 +85,7 @@ def options(args: argparse.Namespace, plan: Plan, requires: BuildRequires) -> Ge
         platform_slug=plan.platform.split("-")[0],
         build_env=bool(requires.requirements),
         scm_version=requires.scm_versioned,
+        tool_env=lockable(spec) and getattr(args, "component", None) is None,
     )
 
 

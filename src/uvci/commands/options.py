@@ -121,11 +121,13 @@ def plan_for(
     *,
     need_fresh_lock: bool = False,
     default_platform: str = DEFAULT_PLATFORM,
+    check_lock: bool = True,
 ) -> Plan:
     """The plan ``request`` asks for; ``interpreters`` (minor -> full version): the Pythons the
     cells really run, where the command knows them (:mod:`uvci.model.patchlevels`). A lock
     whose freshness uv could not check is a warning on stderr, or with ``need_fresh_lock`` an
-    error. ``default_platform``: without --platform (`uvci run`: this machine's)."""
+    error. ``default_platform``: without --platform (`uvci run`: this machine's);
+    ``check_lock`` False: the caller has had uv check the lock (`uvci prefetch --frozen`)."""
     root = root if root is not None else request.path
     if not root.is_dir():
         raise FatalError(f"{root}: no such directory; pass the project directory")
@@ -135,6 +137,7 @@ def plan_for(
         platform=request.platform or default_platform,
         selection=request.selection,
         interpreters=interpreters,
+        check_lock=check_lock,
     )
     if need_fresh_lock and plan.lock_unchecked:
         raise FatalError(

@@ -18,6 +18,7 @@ from pathlib import Path
 from uvci.commands.options import add_plan_arguments, check_jobs, plan_from_args
 from uvci.commands.plan import unavailable_message
 from uvci.errors import EXIT_FINDINGS, FatalError
+from uvci.gitlab.generate.toolenv import NOT_IMPORTED_BY_PREFETCH
 from uvci.model.plan import Cell, Plan
 from uvci.planning import make_plan
 from uvci.util.atomicfile import keep_out_of_git, write_if_changed
@@ -125,15 +126,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also fill with the files of the build backend locked in DIR/uv.lock "
         "(uvci generate writes .gitlab/ci/uvci-build)",
     )
+    group.add_argument(
+        "--tool-env",
+        type=Path,
+        metavar="DIR",
+        help="also keep the files of the uvci locked in DIR/uv.lock (uvci generate writes "
+        ".gitlab/ci/uvci-tool), so a later fill installs uvci offline from the wheelhouse",
+    )
+    group.add_argument(
+        "--frozen",
+        action="store_true",
+        help="use uv.lock (and the --build-env/--tool-env locks) as they are, without `uv lock "
+        "--check`: the generated jobs have just checked them with `uv export --locked`",
+    )
     group.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
     check_jobs(args.jobs)
     interpreters = running_interpreter()
-    plan = plan_from_args(args, interpreters=interpreters)
+    plan = plan_from_args(args, interpreters=interpreters, check_lock=not args.frozen)
     if args.build_env is not None:
-        plan = with_build_env(plan, args.path / args.build_env, interpreters)
+        plan = with_build_env(plan, args.path / args.build_env, interpreters, args.frozen)
+    if args.tool_env is not None:
+        plan = with_build_env(plan, args.path / args.tool_env, interpreters, args.frozen,
+                              "uvci tool env", skip=NOT_IMPORTED_BY_PREFETCH)  # fmt: skip
     given = args.wheelhouse
     wheelhouse = default_wheelhouse(args.path) if given is None else Path(given)
     claim_wheelhouse(wheelhouse if given is None else given)  # before anything is written
@@ -155,16 +172,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def with_build_env(plan: Plan, directory: Path, interpreters: dict[str, str]) -> Plan:
-    """``plan`` whose cells also install the build backend locked in ``directory``."""
+def with_build_env(
+    plan: Plan, directory: Path, interpreters: dict[str, str], frozen: bool = False,
+    what: str = "build backend", skip: tuple[str, ...] = (),
+) -> Plan:  # fmt: skip
+    """``plan`` whose cells also install the env locked in ``directory`` (the build backend,
+    or uvci itself), but for the packages named in ``skip``."""
     if not (directory / "uv.lock").is_file():
         raise FatalError(
-            f"{directory}: no uv.lock of the build backend; run `uvci generate` and commit it"
+            f"{directory}: no uv.lock of the {what}; run `uvci generate` and commit it"
         )
-    backend = make_plan(
-        directory, python=plan.pythons, platform=plan.platform, interpreters=interpreters
-    )
-    by_python = {cell.python: cell.packages for cell in backend.cells}
+    backend = make_plan(directory, python=plan.pythons, platform=plan.platform,
+                        interpreters=interpreters, check_lock=not frozen)  # fmt: skip
+    by_python = {
+        cell.python: tuple(p for p in cell.packages if p.name not in skip) for cell in backend.cells
+    }
     cells = tuple(
         Cell(cell.python, (*cell.packages, *by_python.get(cell.python, ()))) for cell in plan.cells
     )

@@ -86,15 +86,24 @@ def pyproject_text(
         "",
         "[tool.uv]",
         "package = false",
+        *index_lines(tool_uv),
     ]
-    for index in tool_uv.get("index", []):
-        lines += ["", "[[tool.uv.index]]"]
-        lines += [f"{k} = {json.dumps(v)}" for k, v in index.items() if isinstance(v, str | bool)]
     return "\n".join(lines) + "\n"
 
 
-def write_build_env(directory: Path, text: str) -> bool:
-    """Write the build env's pyproject.toml and lock it; True when anything changed."""
+def index_lines(tool_uv: Mapping[str, Any]) -> list[str]:
+    """The project's ``[[tool.uv.index]]`` tables, for a locked env beside the pipeline."""
+    lines: list[str] = []
+    for index in tool_uv.get("index", []):
+        lines += ["", "[[tool.uv.index]]"]
+        lines += [f"{k} = {json.dumps(v)}" for k, v in index.items() if isinstance(v, str | bool)]
+    return lines
+
+
+def write_build_env(directory: Path, text: str, what: str = "the build backend") -> bool:
+    """Write the build env's pyproject.toml and lock it; True when anything changed.
+
+    ``what`` names the locked env in the error line (the tool env uses it too)."""
     pyproject = directory / "pyproject.toml"
     old = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
     lock = directory / "uv.lock"
@@ -106,8 +115,8 @@ def write_build_env(directory: Path, text: str) -> bool:
     if rc != 0:
         said = " ".join(line.strip() for line in (err or out).splitlines() if line.strip())
         raise FatalError(
-            f"{directory}: `uv lock` of the build backend failed [uv: {said[:400] or rc}]; "
-            "check the index settings and [build-system] requires"
+            f"{directory}: `uv lock` of {what} failed [uv: {said[:400] or rc}]; "
+            "check the index settings and the requirements"
         )
     return True
 

@@ -42,6 +42,7 @@ def component_text(plan: Plan, opts: GenerateOptions, command: str) -> str:
         uvci_spec="$[[ inputs.uvci-spec ]]",
         pytest_junit=is_pytest(opts.test_command),
         emit_stages=False,
+        tool_env=False,  # the uvci spec is an input: nothing to lock
     )
     pipeline = build_pipeline(plan, templated)
     documents = header.component_documents(pipeline, inputs(opts))

@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from uvci.gitlab.generate import scripts as sh
 from uvci.gitlab.generate.images import image_name
+from uvci.gitlab.generate.toolenv import TOOL_ENV
 from uvci.gitlab.yaml.build import block, comment_before, flow, mapping, quoted, script_line
 from uvci.model.buildkind import build_kind
 from uvci.model.plan import Layout, Plan, local_packages
@@ -48,6 +49,7 @@ class GenerateOptions:
     platform_slug: str = "x86_64"
     build_env: bool = True  # the project has a build backend to lock (BUILD_ENV)
     scm_version: bool = False  # versioned from git: the images have no git
+    tool_env: bool = False  # uvci locked with hashes in TOOL_ENV (else `uvx --from UVCI_SPEC`)
 
 
 @dataclass(frozen=True)
@@ -241,11 +243,11 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
         variables.append(("PYTHON", quoted(cell.pythons[0])))
     else:
         job["parallel"] = matrix(shape, cell.pythons)
-    job["variables"] = mapping(
-        *variables,
-        ("UV_PYTHON", "$PYTHON"),
-        ("UVCI_SPEC", opts.uvci_spec, "pinned: the uvci that fetches what the wheelhouse lacks"),
-    )
+    variables.append(("UV_PYTHON", "$PYTHON"))
+    if not opts.tool_env:
+        why = "pinned: the uvci that fetches what the wheelhouse lacks"
+        variables.append(("UVCI_SPEC", opts.uvci_spec, why))
+    job["variables"] = mapping(*variables)
     shared = shape.layout == "shared"
     if shared and not cell.writer:
         policy, why = "pull", f"only {WRITER_JOB} uploads the shared wheelhouse"
@@ -258,23 +260,30 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
 
 
 def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
-    fill_extra = ["--retain", opts.retain, "--no-build"]
-    if opts.build_env:
-        fill_extra += ["--build-env", BUILD_ENV]
-    cell_fill = sh.prefetch_command(opts.plan_args, ["$PYTHON"], fill_extra)
     lines: list[Any] = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    if opts.tool_env:
+        lines.append(script_line(sh.tool_function(TOOL_ENV)))
+    every_cell = _fill(opts, [])
     if cell.writer:
-        every_cell = sh.prefetch_command(opts.plan_args, [], fill_extra)
         lines.append(script_line(sh.writer_fill(every_cell)))
     lines += [
         sh.sh_join(["uv", "venv", "--python", "$PYTHON", sh.VENV]),
         script_line(sh.install_function(() if cell.once else cell.builds.directories, cell.once)),
-        script_line(sh.install_or_fill(cell_fill)),
+        script_line(sh.install_or_fill(every_cell if cell.writer else _fill(opts, ["$PYTHON"]))),
     ]
     if uploads:  # decided before the tests run: their result cannot change it
         lines.append(script_line(sh.keep_if_changed(cache_paths(shape))))
     lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
     return lines
+
+
+def _fill(opts: GenerateOptions, cells: list[str]) -> str:
+    """``uvci prefetch`` for ``cells`` (none: every cell)."""
+    extra = ["--retain", opts.retain, "--no-build", "--frozen"]  # uv export --locked checked
+    if opts.build_env:
+        extra += ["--build-env", BUILD_ENV]
+    tool_env = TOOL_ENV if opts.tool_env else None
+    return sh.prefetch_command(opts.plan_args, cells, extra, tool_env)
 
 
 def _junit_artifacts() -> CommentedMap:

@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Sequence
 
+from uvci.gitlab.generate.toolenv import NOT_IMPORTED_BY_PREFETCH
 from uvci.model.testcommand import is_pytest
 
 WHEELHOUSE = ".uvci/wheels"
@@ -23,7 +24,10 @@ REQUIREMENTS = ".uvci/requirements.txt"
 BUILD_REQUIREMENTS = ".uvci/build-requirements.txt"
 UNCHANGED_ASIDE = ".uvci/unchanged"
 CHANGED = ".uvci/wheels.changed"  # exists when this job changed the wheelhouse
-FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: the uv.lock the writer last filled for
+FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: sha256 of the locks the writer filled for
+REMEMBERED_LOCKS = 2  # the current lock and the one before (--retain 2x keeps about both)
+TOOL_VENV = ".uvci/tool"  # uvci, installed only by a cell that must fetch
+TOOL_REQUIREMENTS = ".uvci/tool-requirements.txt"
 
 _PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./*-]+")
 
@@ -96,12 +100,44 @@ def build_command(directory: str, offline: bool) -> str:
     return sh_join([*argv, *_build_flags(), "--wheel", "--out-dir", DIST, directory])
 
 
-def prefetch_command(plan_args: Sequence[str], cells: Sequence[str], extra: Sequence[str]) -> str:
-    """``uvx --from "$UVCI_SPEC" uvci prefetch ...``: uvci pinned, fetched from the index."""
+def prefetch_command(
+    plan_args: Sequence[str], cells: Sequence[str], extra: Sequence[str], tool_env: str | None
+) -> str:
+    """``uvci prefetch ...``: with ``tool_env``, the uvci locked there (:func:`tool_function`),
+    which also keeps its own wheels in the wheelhouse; else ``uvx --from "$UVCI_SPEC"``."""
     argv = ["uvci", "prefetch", *plan_args]
     for cell in cells:
         argv += ["--cell", cell]
-    return 'uvx --from "$UVCI_SPEC" ' + sh_join([*argv, *extra])
+    if tool_env is None:
+        return 'uvx --from "$UVCI_SPEC" ' + sh_join([*argv, *extra])
+    argv[0] = f"{TOOL_VENV}/bin/uvci"
+    return "uvci_tool && " + sh_join([*argv, *extra, "--tool-env", tool_env])
+
+
+def tool_function(tool_env: str) -> str:
+    """``uvci_tool``: uvci as ``tool_env/uv.lock`` pins it, hashes committed with the pipeline.
+
+    Offline from the wheelhouse when an earlier fill kept uvci's wheels there; else from the
+    index the lock names, every package pinned (``--no-deps``): no resolution, only downloads,
+    and none of the dependencies ``uvci prefetch`` never imports.
+    ``--no-config``: the project's own uv settings (``exclude-newer``...) are not uvci's."""
+    export = ["uv", "export", "--locked", "--quiet", "--no-header", "--project", tool_env]
+    export += ["--no-emit-project", "--emit-index-url", "-o", TOOL_REQUIREMENTS]
+    for name in NOT_IMPORTED_BY_PREFETCH:
+        export += ["--no-emit-package", name]
+    venv = ["uv", "venv", "--quiet", "--clear", "--python", "$PYTHON", TOOL_VENV]
+    pip = ["uv", "pip", "install", "--no-config", "--python", f"{TOOL_VENV}/bin/python"]
+    pip += ["--require-hashes", "--no-deps", "-r", TOOL_REQUIREMENTS]
+    offline = sh_join([*pip, "--quiet", "--offline", "--no-index", "--find-links", WHEELHOUSE])
+    return (
+        "uvci_tool() {\n"
+        f"  {sh_join(export)} &&\n"
+        f"  {sh_join(venv)} &&\n"
+        f"  {{ {offline} 2>/dev/null || {{\n"
+        '    echo "uvci: uvci is not in the wheelhouse yet: installing it from the index"\n'
+        f"    {sh_join(pip)}; }}; }}\n"
+        "}"
+    )
 
 
 def install_or_fill(fill: str) -> str:
@@ -121,12 +157,17 @@ def install_or_fill(fill: str) -> str:
 
 
 def writer_fill(fill: str) -> str:
-    """Shared layout, the writer cell: fill for every cell when the wheelhouse was last filled
-    for another uv.lock (a hint only: each cell's install still checks every hash)."""
+    """Shared layout, the writer cell: fill for every cell unless the wheelhouse was filled for
+    this uv.lock lately (the sha256 of the last ``REMEMBERED_LOCKS`` locks it filled for: two
+    branches whose locks differ refill nothing). A hint only: each cell's install still checks
+    every hash, and a writer that lacks a file fills for every cell again."""
+    remembered = f"head -n {REMEMBERED_LOCKS - 1} {FILLED_FOR} 2>/dev/null || true"
     return (
-        f"if ! cmp -s uv.lock {FILLED_FOR}; then\n"
+        "uvci_lock=$(sha256sum uv.lock | cut -d ' ' -f 1)\n"
+        f'if ! grep -qsx "$uvci_lock" {FILLED_FOR}; then\n'
         '  echo "uvci: filling the shared wheelhouse for every cell of this uv.lock"\n'
-        f"  {fill} && cp uv.lock {FILLED_FOR} && touch {CHANGED}\n"
+        f'  {fill} && {{ echo "$uvci_lock"; {remembered}; }} > {FILLED_FOR}.new &&\n'
+        f"    mv {FILLED_FOR}.new {FILLED_FOR} && touch {CHANGED}\n"
         "fi"
     )
 
