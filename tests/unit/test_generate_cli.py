@@ -223,10 +223,10 @@ def test_a_python_without_image_is_dropped_from_the_one_plan(
     make_plan = options.make_plan
     monkeypatch.setattr(options, "make_plan", lambda *a, **k: plans.append(1) or make_plan(*a, **k))
     args = build_parser("generate").parse_args(["generate", str(project)])
-    plan = generate_options.generate_plan(args)
+    plan = generate_options.generate_plan(generate_options.GenerateArgs.parse(args))
     assert len(plans) == 1, "planned more than once"
     assert "left out of the default matrix" in capsys.readouterr().err
     explicit = build_parser("generate").parse_args(
         ["generate", str(project), "--python", ",".join(plan.pythons)]
     )
-    assert plan == options.plan_from_args(explicit)  # what planning again would give
+    assert plan == options.plan_for(options.PlanArgs.parse(explicit))  # planning it again

@@ -149,24 +149,6 @@ def plan_for(
     return plan
 
 
-def plan_from_args(
-    args: argparse.Namespace,
-    root: Path | None = None,
-    interpreters: Mapping[str, str] | None = None,
-    *,
-    need_fresh_lock: bool = False,
-    default_platform: str = DEFAULT_PLATFORM,
-) -> Plan:
-    """:func:`plan_for` the parsed arguments."""
-    return plan_for(
-        PlanArgs.parse(args),
-        root,
-        interpreters,
-        need_fresh_lock=need_fresh_lock,
-        default_platform=default_platform,
-    )
-
-
 # Characters no option value written into YAML may hold: C0 controls (newline and tab
 # included), DEL, C1 controls and the Unicode line/paragraph separators YAML breaks lines on.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
