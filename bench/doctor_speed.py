@@ -1,7 +1,7 @@
 """How long `uvci doctor` takes on a large pipeline: ~2,000 lines, 200 jobs (the target: the
 whole process well under 0.5 s of CPU).
 
-    uv run python bench/doctor_speed.py [--jobs 200] [--repeat 5]
+    uv run --group dev python bench/doctor_speed.py [--jobs 200] [--repeat 5]
 
 Generates a synthetic project in a temp dir: a root `.gitlab-ci.yml` with a `spec:` header,
 a local include of templates (anchors, an `extends` chain, `!reference`), 200 jobs of which

@@ -1,6 +1,7 @@
 """Wall time of the local matrix: `uvci run` against nox and tox (with tox-uv), cold and warm.
 
-    uv run python bench/local_run.py [--python 3.10,3.11,3.12,3.13] [--repeat 3] [--json PATH]
+    uv run --group bench python bench/local_run.py [--python 3.10,3.11,3.12,3.13] [--repeat 3]
+        [--json PATH] [--one-cell-only --repeat 15] [--before PYTHON] [--one-cell-project DIR]
 
 Every tool runs the same project (bench/projects/pure: the locked dependencies plus pytest, and a
 small test suite written here) on the same interpreters, installing exactly what uv.lock pins:
@@ -16,6 +17,10 @@ nox recreates its environments unless ``-r``; tox reuses them; tox ``-p`` runs e
 parallel; `uvci run` reuses a cell environment whose stamp still matches (``--fresh``: builds
 every one anew), cells in parallel. Warm runs go round-robin over the tools so that load drifting
 on the machine weighs on all alike. Needs the network (PyPI) for the cold runs.
+
+Then one warm cell (the first Python): `uvci run --python X` against `uv run --locked pytest`,
+each in its own copy of the project with its environment already built (an untimed first run),
+run alternately ``--repeat`` times; the ratio of the medians is uvci's overhead on a warm cell.
 """
 
 from __future__ import annotations
@@ -148,11 +153,16 @@ def timed(tool: Tool, project: Path, env: dict[str, str]) -> float:
 
 
 def prepare(
-    tool: Tool, workdir: Path, interpreters: Sequence[Interpreter]
+    tool: Tool, workdir: Path, interpreters: Sequence[Interpreter], source: Path | None = None
 ) -> tuple[Path, dict[str, str]]:
-    """The tool's own copy of the project and environment (its own, empty, uv cache)."""
+    """The tool's own copy of the project (``source``: a copy of that one) and environment
+    (its own, empty, uv cache)."""
     slug = tool.name.replace(" ", "-")
-    project = make_project(workdir / slug, [i.python for i in interpreters])
+    if source is None:
+        project = make_project(workdir / slug, [i.python for i in interpreters])
+    else:
+        project = workdir / slug
+        shutil.copytree(source, project, ignore=shutil.ignore_patterns(*STATE))
     return project, environ(interpreters, workdir / f"cache-{slug}")
 
 
@@ -196,6 +206,51 @@ def measure(
     ]
 
 
+def one_cell(
+    workdir: Path,
+    interpreter: Interpreter,
+    repeat: int,
+    before: str | None = None,
+    source: Path | None = None,
+) -> dict[str, Any]:
+    """Warm `uvci run` of one cell against `uv run --locked pytest` (see the module doc);
+    ``before``: a Python whose `-m uvci` (e.g. an older uvci) runs the cell too; ``source``: a
+    project to copy (with its tests and lock) instead of the bench's own."""
+    py = interpreter.python
+    run = ("-m", "uvci", "run", ".", "--python", py, "--test-command", "pytest -q")
+    uv = ("uv", "run", "--locked", "--python", str(interpreter.path), "pytest", "-q")
+    racers = [Tool(f"uvci run --python {py}", (sys.executable, *run)),
+              Tool("uv run --locked pytest", uv)]  # fmt: skip
+    if before:
+        racers.append(Tool(f"uvci run --python {py} (before)", (before, *run)))
+    setups = [prepare(tool, workdir / "one-cell", [interpreter], source) for tool in racers]
+    rounds(racers, setups, 1, cold=False)  # builds each environment: not timed
+    times = rounds(racers, setups, repeat, cold=False)
+    medians = [statistics.median(runs) for runs in times]
+    return {
+        "python": py,
+        "project": (source or PROJECT).name,
+        "tools": [tool.name for tool in racers],
+        "warm_seconds": [round(m, 3) for m in medians],
+        "warm_runs": [[round(t, 3) for t in runs] for runs in times],
+        "ratios_to_uv_run": [round(m / medians[1], 2) for m in medians],
+    }
+
+
+def one_cell_markdown(result: dict[str, Any]) -> str:
+    lines = [f"One warm cell of {result['project']}, Python {result['python']}; "
+             f"{os.cpu_count()} cores; medians of "
+             f"{len(result['warm_runs'][0])} alternating runs", "",
+             "| command | warm (s) | ratio to uv run | runs |",
+             "| --- | ---: | ---: | --- |"]  # fmt: skip
+    for tool, median, ratio, runs in zip(result["tools"], result["warm_seconds"],
+                                         result["ratios_to_uv_run"], result["warm_runs"],
+                                         strict=True):  # fmt: skip
+        lines.append(f"| {tool} | {median:.3f} | {ratio:.2f} | "
+                     f"{' '.join(f'{r:.2f}' for r in runs)} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def markdown(results: Sequence[dict[str, Any]], pythons: Sequence[str]) -> str:
     lines = [f"Python {', '.join(pythons)}; {os.cpu_count()} cores; medians", "",
              "| tool | cold (s) | warm (s) | cold runs | warm runs |",
@@ -215,16 +270,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="cold and warm runs per tool")
     parser.add_argument("--only", action="append", help="measure only this tool (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--one-cell-only", action="store_true", help="only the one-cell race")
+    parser.add_argument("--before", metavar="PYTHON", help="one cell: also PYTHON's -m uvci")
+    copy = "one cell: a copy of this project (e.g. examples/matrix-demo)"
+    parser.add_argument("--one-cell-project", type=Path, metavar="DIR", help=copy)
     args = parser.parse_args(argv)
     found = find_interpreters(args.python.split(","))
     interpreters = [i for i in found.values() if isinstance(i, Interpreter)]
     pythons = [i.python for i in interpreters]
     selected = [t for t in tools(pythons) if not args.only or t.name in args.only]
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="uvci-local-run-") as scratch:
-        results = measure(selected, Path(scratch), interpreters, args.repeat)
-    print(markdown(results, pythons))
+        if not args.one_cell_only:
+            results = measure(selected, Path(scratch), interpreters, args.repeat)
+            print(markdown(results, pythons))
+        cell = one_cell(
+            Path(scratch), interpreters[0], args.repeat, args.before, args.one_cell_project
+        )
+    print(one_cell_markdown(cell))
     if args.json:
-        args.json.write_text(json.dumps({"pythons": pythons, "results": results}, indent=2) + "\n")
+        doc = {"pythons": pythons, "results": results, "one_cell": cell}
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
     return 0
 
 

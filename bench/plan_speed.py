@@ -1,6 +1,6 @@
 """How long `uvci plan` takes on a large lock: 500 packages, 5 Pythons, wheels for 5 platforms.
 
-    uv run python bench/plan_speed.py [--packages 500] [--repeat 5]
+    uv run python bench/plan_speed.py [--packages 500] [--repeat 5] [--before PYTHON]
 
 Generates a synthetic uv.lock (forks on the Python version, markers, extras, groups, many
 wheels per package) in a temp dir and times `make_plan` over it. The lock-freshness check
@@ -8,8 +8,9 @@ wheels per package) in a temp dir and times `make_plan` over it. The lock-freshn
 
 Then, side by side on a real lock (bench/projects/many: 307 packages, 1.7 MB): the whole `uvci
 plan --json` process for five Pythons (start-up and freshness check included) against `uv
-export --frozen` run five times (what five cells run), and the lock parsed by the stdlib's
-tomllib against tomli's compiled build (what uvci uses).
+export --frozen` run five times (what five cells run), taking turns, medians (``--before``: a
+third contender, another uvci, e.g. an install of an older commit); and the lock parsed by the
+stdlib's tomllib against tomli's compiled build (what uvci uses).
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--packages", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
+    before = "also time the uvci that PYTHON runs (-m uvci), e.g. an older one"
+    parser.add_argument("--before", metavar="PYTHON", help=before)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -117,7 +120,7 @@ def main() -> None:
         print(f"lock: {args.packages} packages; cells: {cells}")
         median, worst = statistics.median(times) * 1000, max(times) * 1000
         print(f"make_plan: median {median:.0f} ms, max {worst:.0f} ms")
-    real_lock(Path(__file__).parent / "projects" / "many", args.repeat)
+    real_lock(Path(__file__).parent / "projects" / "many", args.repeat, args.before)
     example = Path(__file__).parents[1] / "examples" / "matrix-demo"
     start = time.perf_counter()
     rc, _, _ = run_uv(["lock", "--check", "--offline", "--quiet"], cwd=example)
@@ -125,25 +128,37 @@ def main() -> None:
     print(f"uv lock --check --offline (example, rc {rc}): {took:.0f} ms")
 
 
-def _best(argv: list[str], repeat: int, times: int = 1) -> float:
-    """The best wall time of ``repeat`` runs of ``argv`` (run ``times`` in a row), in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(times):
-            subprocess.run(argv, check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
-    return best
+def _alternating(argvs: dict[str, tuple[list[str], int]], repeat: int) -> dict[str, float]:
+    """The median wall time (s) of each ``name: (argv, times)``, ``argv`` run ``times`` in a
+    row, the contenders taking turns ``repeat`` times after one untimed round (which leaves
+    every module compiled: the environment's PYTHONDONTWRITEBYTECODE is dropped, as after any
+    install that compiles bytecode, or any second run)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    runs: dict[str, list[float]] = {name: [] for name in argvs}
+    for round_ in range(repeat + 1):
+        for name, (argv, times) in argvs.items():
+            start = time.perf_counter()
+            for _ in range(times):
+                subprocess.run(argv, check=True, capture_output=True, env=env)
+            if round_:
+                runs[name].append(time.perf_counter() - start)
+    return {name: statistics.median(times) for name, times in runs.items()}
 
 
-def real_lock(project: Path, repeat: int) -> None:
+def real_lock(project: Path, repeat: int, before: str | None = None) -> None:
     pythons = ",".join(PYTHONS)
-    plan = [sys.executable, "-m", "uvci", "plan", str(project), "--python", pythons, "--json"]
+    plan = ["-m", "uvci", "plan", str(project), "--python", pythons, "--json"]
     export = [uv_executable(), "export", "--frozen", "--quiet", "--project", str(project)]
-    uvci_s = _best(plan, repeat)
-    uv_s = _best([*export, "-o", os.devnull], repeat, times=len(PYTHONS))
-    print(f"real lock {project.name}: uvci plan --json, 5 Pythons: {uvci_s:.2f} s; "
-          f"uv export x5: {uv_s:.2f} s; ratio {uvci_s / uv_s:.2f}")  # fmt: skip
+    argvs = {"uvci": ([sys.executable, *plan], 1), "uv": ([*export, "-o", os.devnull], 5)}
+    if before:
+        argvs["before"] = ([before, *plan], 1)
+    took = _alternating(argvs, repeat)
+    print(f"real lock {project.name}, medians of {repeat} alternating runs ({os.cpu_count()} "
+          f"cores): uvci plan --json, 5 Pythons: {took['uvci']:.3f} s; uv export x5: "
+          f"{took['uv']:.3f} s; ratio {took['uvci'] / took['uv']:.2f}")  # fmt: skip
+    if before:
+        print(f"  before ({before}): {took['before']:.3f} s; ratio to uv export x5 "
+              f"{took['before'] / took['uv']:.2f}")  # fmt: skip
     text = (project / "uv.lock").read_text(encoding="utf-8")
     parsers = {"tomllib": tomllib.loads, "tomli": tomli.loads}
     parse = {
@@ -151,6 +166,17 @@ def real_lock(project: Path, repeat: int) -> None:
     }
     print(f"parse uv.lock: tomllib {parse['tomllib']:.3f} s, tomli {parse['tomli']:.3f} s "
           f"({parse['tomllib'] / parse['tomli']:.1f}x)")  # fmt: skip
+    startup(repeat, before)
+
+
+def startup(repeat: int, before: str | None) -> None:
+    """``uvci --version`` and ``uvci --help``, which load no command (and ``before``'s)."""
+    pythons = {"uvci": sys.executable, **({"before": before} if before else {})}
+    for flag in ("--version", "--help"):
+        argvs = {name: ([py, "-m", "uvci", flag], 1) for name, py in pythons.items()}
+        took = _alternating(argvs, repeat)
+        shown = "; ".join(f"{name}: {seconds:.3f} s" for name, seconds in took.items())
+        print(f"uvci {flag}, medians of {repeat}: {shown}")
 
 
 def _timed(loads: Callable[[str], object], text: str) -> float:

@@ -12,6 +12,9 @@ up to date with pyproject.toml (as ``uv sync --locked`` requires), then plan eve
   a lock known to be fresh);
 - anything else (a bad setting, an unparsable pyproject.toml): one error that says the check
   failed for a reason other than the lock, with uv's words.
+
+:func:`start_check` starts uv in a thread and returns at once, so that uvci parses uv.lock
+while uv checks it; :meth:`PendingCheck.result` waits for uv and tells the outcome.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +33,7 @@ from uvci.model.plan import Plan, plan_cells
 from uvci.model.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.model.project import Project, load_project, python_matrix
 from uvci.model.selection import Selection
-from uvci.util.uvproc import run_uv
+from uvci.util.uvproc import Result, run_uv
 
 _INTERPRETER = re.compile(
     r"no interpreter found|failed to (inspect|query) python interpreter|"
@@ -60,18 +64,68 @@ def make_plan(
     :mod:`uvci.model.patchlevels`)."""
     selection = selection or Selection()
     project = load_project(root)
-    lock = load_lock(root / "uv.lock")
-    fresh = check_fresh(project, lock) if check_lock else Freshness()
+    pending = start_check(project) if check_lock else None  # uv checks while we parse
+    lock = _load_lock(root / "uv.lock", pending)
+    fresh = pending.result(lock) if pending is not None else Freshness()
     resolve_target(platform)  # an unknown platform fails before the matrix is worked out
     matrix = python_matrix(project, lock.requires_python, python, today)
     plan = Plan(project, lock, platform, selection, (), matrix.notes, fresh.unchecked)
     return plan_cells(plan, matrix.pythons, interpreters)
 
 
+def _load_lock(path: Path, pending: PendingCheck | None) -> Lock:
+    """The lock; when it cannot be read, its error (and uv has finished before it is raised)."""
+    try:
+        return load_lock(path)
+    except BaseException:
+        if pending is not None:
+            pending.wait()
+        raise
+
+
+class PendingCheck:
+    """``uv lock --check --offline`` running in a thread of its own (uv does the work; the
+    thread only waits for it, so the lock can be parsed meanwhile)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._outcome: Result | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="uv-lock-check", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        check = ["lock", "--check", "--offline", "--quiet", "--no-progress"]
+        try:
+            self._outcome = run_uv(check, cwd=self.project.root, env=None)
+        except BaseException as exc:  # handed to the caller's thread by result()
+            self._outcome = exc
+
+    def wait(self) -> None:
+        """Until uv has finished (e.g. before an error elsewhere ends the command)."""
+        self._thread.join()
+
+    def result(self, lock: Lock) -> Freshness:
+        """Waits for uv; raises FatalError for a stale lock or another failure."""
+        self.wait()
+        outcome = self._outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert outcome is not None  # set by _run before the thread ends
+        return _judge(self.project, lock, outcome)
+
+
+def start_check(project: Project) -> PendingCheck:
+    """Start checking ``project``'s uv.lock; see the module docstring."""
+    return PendingCheck(project)
+
+
 def check_fresh(project: Project, lock: Lock) -> Freshness:
     """See the module docstring; raises FatalError for a stale lock or another failure."""
-    check = ["lock", "--check", "--offline", "--quiet", "--no-progress"]
-    rc, _, err = run_uv(check, cwd=project.root, env=None)
+    return start_check(project).result(lock)
+
+
+def _judge(project: Project, lock: Lock, outcome: Result) -> Freshness:
+    rc, _, err = outcome
     if rc == 0:
         return Freshness()
     if rc == 127:

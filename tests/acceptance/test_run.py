@@ -349,3 +349,26 @@ def test_ctrl_c_during_the_fetch_exits_cleanly(
     assert time.monotonic() - start < 10
     assert "Traceback" not in out and "fetch: interrupted" in out
     assert not (project / ".uvci" / "run" / "envs").exists()
+
+
+def test_a_warm_run_reinstalls_the_project_only_when_its_wheel_changed(
+    project: Path, pythons: dict[str, Path]
+) -> None:
+    python = sorted(pythons)[0]
+    args = ("--python", python, "--test-command", "python -c 'import pure_app'")
+
+    def installed() -> Path:
+        env = project / ".uvci" / "run" / "envs" / python
+        return next(env.glob("lib/python*/site-packages/pure_app/__init__.py"))
+
+    assert _uvci(project, *args).returncode == 0
+    before = installed().stat()
+    again = _uvci(project, *args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    after = installed().stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    source = project / "src" / "pure_app" / "__init__.py"
+    source.write_text(source.read_text() + "CHANGED = True\n")
+    changed = _uvci(project, *args)
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert "CHANGED = True" in installed().read_text()

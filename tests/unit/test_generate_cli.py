@@ -207,3 +207,26 @@ def test_a_platform_the_linux_images_cannot_run_is_refused(
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and f"--platform {platform}:" in err and "Linux" in err
     assert not (project / PIPELINE).exists()
+
+
+def test_a_python_without_image_is_dropped_from_the_one_plan(
+    locked_project: LockedProject,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from uvci.cli import build_parser
+    from uvci.commands import generate_options, options
+
+    project = locked_project("pure")
+    monkeypatch.setattr(generate_options, "published", lambda pythons, _: tuple(pythons[:-1]))
+    plans: list[object] = []
+    make_plan = options.make_plan
+    monkeypatch.setattr(options, "make_plan", lambda *a, **k: plans.append(1) or make_plan(*a, **k))
+    args = build_parser("generate").parse_args(["generate", str(project)])
+    plan = generate_options.generate_plan(generate_options.GenerateArgs.parse(args))
+    assert len(plans) == 1, "planned more than once"
+    assert "left out of the default matrix" in capsys.readouterr().err
+    explicit = build_parser("generate").parse_args(
+        ["generate", str(project), "--python", ",".join(plan.pythons)]
+    )
+    assert plan == options.plan_for(options.PlanArgs.parse(explicit))  # planning it again

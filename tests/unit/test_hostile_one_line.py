@@ -127,7 +127,7 @@ def test_unexpected_error_is_one_line_exit_3(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("https://bob:hunter2@host/x?token=abc\nsecond line")
 
-    monkeypatch.setattr("uvci.commands.plan.plan_from_args", broken)
+    monkeypatch.setattr("uvci.commands.plan.plan_for", broken)
     project = str(locked_project("pure"))
     rc, err = run(capsys, "plan", project)
     assert rc == 3

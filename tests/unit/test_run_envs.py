@@ -84,3 +84,21 @@ def test_an_environment_is_reused_only_with_the_same_stamp(tmp_path: Path) -> No
     assert not envs.reusable(env, envs.fingerprint(interpreter, "3.12.2", _cell("aa")))
     envs.unstamp(env)
     assert not envs.reusable(env, stamp)
+
+
+def test_the_projects_wheels_are_known_installed_only_after_a_completed_install(
+    tmp_path: Path,
+) -> None:
+    env, wheel = tmp_path / "env", tmp_path / "app-1.0-py3-none-any.whl"
+    env.mkdir()
+    wheel.write_bytes(b"first")
+    digests = envs.wheel_digests([wheel])
+    assert not envs.has_local(env, digests)  # never installed
+    envs.record_local(env, digests)
+    assert envs.has_local(env, digests)
+    wheel.write_bytes(b"rebuilt from changed sources")
+    assert not envs.has_local(env, envs.wheel_digests([wheel]))
+    envs.forget_local(env)  # an install starts: until it completes, nothing is known
+    assert not envs.has_local(env, digests)
+    (env / envs.LOCAL).write_text("{not json")
+    assert not envs.has_local(env, digests)

@@ -12,7 +12,6 @@ from uvci.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, FatalError
 from uvci.gitlab.read.inputs import parse_cli
 from uvci.util.redact import redact
 
-SUMMARY = "find (and fix) what makes an existing uv pipeline slow or wrong"
 DESCRIPTION = """\
 Read .gitlab-ci.yml (and what it includes locally), interpolate spec: inputs, resolve extends,
 !reference, anchors, default: and parallel: matrix the way GitLab does, expand each job's

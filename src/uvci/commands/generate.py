@@ -8,8 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from uvci import __version__
-from uvci.commands.generate_options import generate_plan, options, regenerate_command
-from uvci.commands.options import add_plan_arguments, refuse_control_characters
+from uvci.commands.generate_options import (
+    GenerateArgs,
+    generate_plan,
+    options,
+    regenerate_command,
+)
+from uvci.commands.options import add_plan_arguments
 from uvci.errors import FatalError
 from uvci.gitlab.generate import header, toolenv
 from uvci.gitlab.generate.buildenv import (
@@ -34,7 +39,6 @@ from uvci.gitlab.yaml import roundtrip
 from uvci.model.plan import Plan
 from uvci.util.atomicfile import write_atomic
 
-SUMMARY = "write the GitLab pipeline: one test matrix, each cell keeping its own wheelhouse"
 DESCRIPTION = """\
 Write the GitLab CI pipeline for the uv project in PATH (default: the current directory):
 .gitlab/ci/uvci.yml, plus an `include: - local: .gitlab/ci/uvci.yml` line in .gitlab-ci.yml
@@ -151,16 +155,15 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
                         help="overwrite a generated file that was edited by hand")  # fmt: skip
 
 
-def run(args: argparse.Namespace) -> int:
-    refuse_control_characters(args)  # every value may end up in the YAML: one check, first
-    explicit_python = bool(args.python)
+def run(namespace: argparse.Namespace) -> int:
+    args = GenerateArgs.parse(namespace)
     plan = generate_plan(args)
     builds = local_builds(plan)
     requires = build_requires(
-        [plan.project.root / d for d in builds.directories], args.build_requires
+        [plan.project.root / d for d in builds.directories], list(args.build_requires)
     )
     opts = options(args, plan, requires)
-    command = regenerate_command(args, plan, explicit_python)
+    command = regenerate_command(args, plan)
     if args.component is not None:
         target = args.component / "templates" / "uvci.yml"
         write_generated(target, component_text(plan, opts, command), args.force)
@@ -176,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_pipeline(
-    args: argparse.Namespace, plan: Plan, opts: GenerateOptions, requires: BuildRequires,
+    args: GenerateArgs, plan: Plan, opts: GenerateOptions, requires: BuildRequires,
     command: str,
 ) -> GenerateOptions:  # fmt: skip
     ci_text = ci_file_with_include(args.path / ".gitlab-ci.yml")  # bad YAML: fail before writing
@@ -202,7 +205,7 @@ def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
         print(f"uvci generate: locked the build backend in {directory}", file=sys.stderr)
 
 
-def locked_tool_env(args: argparse.Namespace, plan: Plan, opts: GenerateOptions) -> GenerateOptions:
+def locked_tool_env(args: GenerateArgs, plan: Plan, opts: GenerateOptions) -> GenerateOptions:
     """``opts`` whose cells install uvci from TOOL_ENV when it is locked (written here unless
     --stdout, which only uses a lock already there); else ``uvx --from``, with a note."""
     if not opts.tool_env:

@@ -4,32 +4,79 @@ regenerates the file. Every bad value is one line (:class:`~uvci.errors.FatalErr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import shlex
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from uvci import __version__
-from uvci.commands.options import plan_from_args
+from uvci.commands.options import PlanArgs, plan_for, refuse_control_characters
 from uvci.errors import FatalError
 from uvci.gitlab.generate.buildenv import BuildRequires
 from uvci.gitlab.generate.images import CHECKED, GLIBC, check_images, published
 from uvci.gitlab.generate.pipeline import DEFAULT_RETAIN, GenerateOptions
 from uvci.gitlab.generate.toolenv import lockable
-from uvci.model.plan import Plan
+from uvci.model.plan import Layout, Plan
 from uvci.model.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.model.testcommand import is_pytest
 from uvci.util.uvproc import uv_version
 from uvci.wheelhouse.retention import parse_retain
 
 
-def generate_plan(args: argparse.Namespace) -> Plan:
+@dataclass(frozen=True)
+class GenerateArgs:
+    """`uvci generate`'s arguments, read once; every value is on one line (it may end up in
+    the YAML)."""
+
+    request: PlanArgs
+    test_command: str
+    layout: Layout | None
+    build_once: bool
+    retain: str
+    build_requires: tuple[str, ...]
+    torch_backend: str | None
+    build_stage: str
+    test_stage: str
+    uvci_spec: str | None
+    stdout: bool
+    component: Path | None
+    force: bool
+
+    @classmethod
+    def parse(cls, args: argparse.Namespace) -> GenerateArgs:
+        refuse_control_characters(args)  # one check, first
+        return cls(
+            request=PlanArgs.parse(args),
+            test_command=args.test_command,
+            layout=args.layout,
+            build_once=args.build_once,
+            retain=args.retain,
+            build_requires=tuple(args.build_requires),
+            torch_backend=args.torch_backend,
+            build_stage=args.build_stage,
+            test_stage=args.test_stage,
+            uvci_spec=args.uvci_spec,
+            stdout=args.stdout,
+            component=args.component,
+            force=args.force,
+        )
+
+    @property
+    def path(self) -> Path:
+        return self.request.path
+
+
+def generate_plan(args: GenerateArgs) -> Plan:
     """The plan; without --python, of the maintained CPythons that uv publishes an image for."""
-    plan = plan_from_args(args, need_fresh_lock=True)
+    plan = plan_for(args.request, need_fresh_lock=True)
     variant = _variant(plan)
     keep = published(plan.pythons, variant)
-    if args.python or keep == plan.pythons or not keep:
+    if args.request.python or keep == plan.pythons or not keep:
         return plan
     left = ", ".join(p for p in plan.pythons if p not in keep)
     print(
@@ -37,8 +84,15 @@ def generate_plan(args: argparse.Namespace) -> Plan:
         f"{variant} image for it yet (checked {CHECKED}); pass --python to choose",
         file=sys.stderr,
     )
-    args.python = list(keep)
-    return plan_from_args(args, need_fresh_lock=True)
+    return without_pythons(plan, keep)
+
+
+def without_pythons(plan: Plan, keep: Sequence[str]) -> Plan:
+    """``plan`` as planned with ``--python`` ``keep`` (a subset of its Pythons): each cell is
+    planned on its own, so its cells are kept, not planned again; an explicit matrix has no
+    notes about the default one."""
+    cells = tuple(cell for cell in plan.cells if cell.python in keep)
+    return dataclasses.replace(plan, cells=cells, notes=())
 
 
 def _variant(plan: Plan) -> str:
@@ -53,7 +107,7 @@ def plan_args(plan: Plan) -> tuple[str, ...]:
     return (*argv, *plan.selection.uv_args())
 
 
-def options(args: argparse.Namespace, plan: Plan, requires: BuildRequires) -> GenerateOptions:
+def options(args: GenerateArgs, plan: Plan, requires: BuildRequires) -> GenerateOptions:
     _check_options(args, plan)
     variant = _variant(plan)
     uv = image_uv_version(plan)
@@ -75,14 +129,15 @@ def options(args: argparse.Namespace, plan: Plan, requires: BuildRequires) -> Ge
         platform_slug=plan.platform.split("-")[0],
         build_env=bool(requires.requirements),
         scm_version=requires.scm_versioned,
-        tool_env=lockable(spec) and getattr(args, "component", None) is None,
+        tool_env=lockable(spec) and args.component is None,
     )
 
 
-def _check_options(args: argparse.Namespace, plan: Plan) -> None:
-    for name in ("test_command", "build_stage", "test_stage"):
-        if not getattr(args, name).strip():
-            option = f"--{name.replace('_', '-')}"
+def _check_options(args: GenerateArgs, plan: Plan) -> None:
+    given = (("--test-command", args.test_command), ("--build-stage", args.build_stage),
+             ("--test-stage", args.test_stage))  # fmt: skip
+    for option, value in given:
+        if not value.strip():
             raise FatalError(f"{option}: empty; give it a value or leave the option out")
     parse_retain(args.retain)  # a clear line when it is neither 2x nor 500MB
     target = resolve_target(plan.platform)
@@ -131,22 +186,25 @@ def image_uv_version(plan: Plan) -> str:
     return local
 
 
-def regenerate_command(args: argparse.Namespace, plan: Plan, explicit_python: bool) -> str:
+def regenerate_command(args: GenerateArgs, plan: Plan) -> str:
     argv = ["uvx", "--from", f"uvci=={__version__}", "uvci", "generate"]
-    if explicit_python:
+    if args.request.python:
         argv += ["--python", ",".join(plan.pythons)]
     if plan.platform != DEFAULT_PLATFORM:
         argv += ["--platform", plan.platform]
     argv += plan.selection.uv_args()
-    flags = (("test_command", "pytest"), ("layout", None), ("build_once", False),
-             ("retain", DEFAULT_RETAIN), ("torch_backend", None), ("build_stage", "build"),
-             ("test_stage", "test"), ("uvci_spec", None), ("component", None))  # fmt: skip
-    for name, default in flags:
-        value = getattr(args, name)
+    flags: tuple[tuple[str, object, object], ...] = (
+        ("--test-command", args.test_command, "pytest"), ("--layout", args.layout, None),
+        ("--build-once", args.build_once, False), ("--retain", args.retain, DEFAULT_RETAIN),
+        ("--torch-backend", args.torch_backend, None), ("--build-stage", args.build_stage, "build"),
+        ("--test-stage", args.test_stage, "test"), ("--uvci-spec", args.uvci_spec, None),
+        ("--component", args.component, None),
+    )  # fmt: skip
+    for flag, value, default in flags:
         if value is True:
-            argv.append(f"--{name.replace('_', '-')}")
+            argv.append(flag)
         elif value != default:
-            argv += [f"--{name.replace('_', '-')}", str(value)]
+            argv += [flag, str(value)]
     for requirement in args.build_requires:
         argv += ["--build-requires", requirement]
     return " ".join(shlex.quote(a) for a in argv)

@@ -1,4 +1,5 @@
-"""Arguments every plan-based command shares (plan, generate, prefetch, run)."""
+"""Arguments every plan-based command shares (plan, generate, prefetch, run), parsed once into
+:class:`PlanArgs`, and the plan they ask for."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from uvci.errors import FatalError
@@ -75,7 +77,28 @@ _SELECTION_FLAGS: tuple[tuple[str, str | None, str], ...] = (
 )
 
 
-def selection_from_args(args: argparse.Namespace) -> Selection:
+@dataclass(frozen=True)
+class PlanArgs:
+    """What a plan-based command was asked to plan, read once from the parsed arguments."""
+
+    command: str
+    path: Path
+    python: tuple[str, ...] | None
+    platform: str | None
+    selection: Selection
+
+    @classmethod
+    def parse(cls, args: argparse.Namespace) -> PlanArgs:
+        return cls(
+            command=args.command,
+            path=args.path,
+            python=tuple(args.python) if args.python else None,
+            platform=args.platform,
+            selection=_selection(args),
+        )
+
+
+def _selection(args: argparse.Namespace) -> Selection:
     if args.only_group and (args.group or args.all_groups):
         raise FatalError("--only-group cannot be combined with --group or --all-groups")
     return Selection(
@@ -91,8 +114,8 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
     )
 
 
-def plan_from_args(
-    args: argparse.Namespace,
+def plan_for(
+    request: PlanArgs,
     root: Path | None = None,
     interpreters: Mapping[str, str] | None = None,
     *,
@@ -100,19 +123,19 @@ def plan_from_args(
     default_platform: str = DEFAULT_PLATFORM,
     check_lock: bool = True,
 ) -> Plan:
-    """The plan the arguments ask for; ``interpreters`` (minor -> full version): the Pythons
-    the cells really run, where the command knows them (:mod:`uvci.model.patchlevels`). A lock whose
-    freshness uv could not check is a warning on stderr, or with ``need_fresh_lock`` an error.
-    ``default_platform``: without --platform (`uvci run`: this machine's); ``check_lock``
-    False: the caller has had uv check the lock (`uvci prefetch --frozen`)."""
-    root = root if root is not None else args.path
+    """The plan ``request`` asks for; ``interpreters`` (minor -> full version): the Pythons the
+    cells really run, where the command knows them (:mod:`uvci.model.patchlevels`). A lock
+    whose freshness uv could not check is a warning on stderr, or with ``need_fresh_lock`` an
+    error. ``default_platform``: without --platform (`uvci run`: this machine's);
+    ``check_lock`` False: the caller has had uv check the lock (`uvci prefetch --frozen`)."""
+    root = root if root is not None else request.path
     if not root.is_dir():
         raise FatalError(f"{root}: no such directory; pass the project directory")
     plan = make_plan(
         root,
-        python=args.python,
-        platform=args.platform or default_platform,
-        selection=selection_from_args(args),
+        python=request.python,
+        platform=request.platform or default_platform,
+        selection=request.selection,
         interpreters=interpreters,
         check_lock=check_lock,
     )
@@ -122,7 +145,7 @@ def plan_from_args(
             f"lock known to be fresh: {plan.lock_unchecked}"
         )
     for warning in plan.warnings:
-        print(f"uvci {args.command}: warning: {redact(warning)}", file=sys.stderr)
+        print(f"uvci {request.command}: warning: {redact(warning)}", file=sys.stderr)
     return plan
 
 

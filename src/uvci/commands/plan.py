@@ -6,18 +6,20 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from uvci.commands.options import add_plan_arguments, plan_from_args
-from uvci.errors import EXIT_FINDINGS, EXIT_OK
+from uvci.commands.options import PlanArgs, add_plan_arguments, plan_for
+from uvci.errors import EXIT_FINDINGS, EXIT_OK, FatalError
 from uvci.model.cachecost import CellCost, cell_costs, summary
 from uvci.model.plan import Cell, Plan
 from uvci.util.redact import redact
 from uvci.util.units import megabytes
 
-SUMMARY = "show what every matrix cell installs, and what a cache costs"
+if TYPE_CHECKING:  # rich is imported only to draw tables (not for --json)
+    from rich.console import Console
+    from rich.table import Table
+
 DESCRIPTION = """\
 Read pyproject.toml and uv.lock and show, for each Python of the matrix, every package
 `uv sync` installs there and the exact file uv picks (the best wheel for the platform's tags,
@@ -52,30 +54,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="transfer rate to and from the runner's cache storage")  # fmt: skip
 
 
+@dataclass(frozen=True)
+class PlanOptions:
+    """`uvci plan`'s arguments, read once."""
+
+    request: PlanArgs
+    json: bool
+    files: bool
+    rates: tuple[float, float] | None  # (index, cache) in MB/s: what a cache costs and saves
+
+    @classmethod
+    def parse(cls, args: argparse.Namespace) -> PlanOptions:
+        index, cache = args.index_rate, args.cache_rate
+        if index is None and cache is None:
+            return cls(PlanArgs.parse(args), args.json, args.files, None)
+        if index is None or cache is None or index <= 0 or cache <= 0:
+            raise FatalError("give both --index-rate and --cache-rate, in MB/s (> 0)")
+        return cls(PlanArgs.parse(args), args.json, args.files, (index, cache))
+
+
 def run(args: argparse.Namespace) -> int:
-    plan = plan_from_args(args)
-    rates = (args.index_rate, args.cache_rate)
-    if (rates[0] is None) != (rates[1] is None) or any(r is not None and r <= 0 for r in rates):
-        print("uvci plan: give both --index-rate and --cache-rate, in MB/s (> 0)",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    costs = cell_costs(plan, *rates) if rates[0] is not None else None
-    if args.json:
-        doc = plan.to_json()
-        if costs is not None:
-            doc["cache_cost"] = {"cells": [c.to_json() for c in costs],
-                                 "summary": summary(costs, *rates)}  # fmt: skip
-        json.dump(doc, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    opts = PlanOptions.parse(args)
+    plan = plan_for(opts.request)
+    costs = cell_costs(plan, *opts.rates) if opts.rates else None
+    if opts.json:
+        sys.stdout.write(json.dumps(_json(plan, opts, costs), indent=2) + "\n")  # one write
     else:
-        render(plan, Console(), files=args.files)
-        if costs is not None:
-            Console().print(_costs_table(costs), f"cache: {summary(costs, *rates)}")
+        _show(plan, opts, costs)
     problem = unavailable_message(plan)
     if problem is None:
         return EXIT_OK
     print(f"uvci plan: {problem}", file=sys.stderr)
     return EXIT_FINDINGS
+
+
+def _json(plan: Plan, opts: PlanOptions, costs: list[CellCost] | None) -> dict[str, Any]:
+    doc = plan.to_json()
+    if costs is not None and opts.rates is not None:
+        doc["cache_cost"] = {"cells": [c.to_json() for c in costs],
+                             "summary": summary(costs, *opts.rates)}  # fmt: skip
+    return doc
+
+
+def _show(plan: Plan, opts: PlanOptions, costs: list[CellCost] | None) -> None:
+    from rich.console import Console  # only to draw tables (not for --json)
+
+    render(plan, Console(), files=opts.files)
+    if costs is not None and opts.rates is not None:
+        Console().print(_costs_table(costs), f"cache: {summary(costs, *opts.rates)}")
 
 
 def unavailable_message(plan: Plan, pythons: Sequence[str] = ()) -> str | None:
@@ -112,8 +138,14 @@ def render(plan: Plan, console: Console, *, files: bool = False) -> None:
     console.print(_layout_advice(plan))
 
 
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    return Table(title=title)
+
+
 def _cells_table(plan: Plan) -> Table:
-    table = Table(title="cells")
+    table = _table("cells")
     for column in ("python", "packages", "download", "build from source"):
         table.add_column(column, justify="right" if column != "build from source" else "left")
     for cell in plan.cells:
@@ -125,7 +157,7 @@ def _cells_table(plan: Plan) -> Table:
 
 
 def _costs_table(costs: list[CellCost]) -> Table:
-    table = Table(title="a cache per cell (seconds = bytes / rate)")
+    table = _table("a cache per cell (seconds = bytes / rate)")
     heads = ("python", "no cache: index s", "warm: restore s", "fill: +upload s",
              "warm saves s", "pays after")  # fmt: skip
     for column in heads:
@@ -138,7 +170,7 @@ def _costs_table(costs: list[CellCost]) -> Table:
 
 
 def _files_table(cell: Cell) -> Table:
-    table = Table(title=f"Python {cell.python}")
+    table = _table(f"Python {cell.python}")
     for column in ("package", "version", "kind", "file", "size"):
         table.add_column(column)
     for p in cell.packages:

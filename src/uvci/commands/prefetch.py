@@ -12,10 +12,10 @@ import errno
 import json
 import platform
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from uvci.commands.options import add_plan_arguments, check_jobs, plan_from_args
+from uvci.commands.options import PlanArgs, add_plan_arguments, check_jobs, plan_for
 from uvci.commands.plan import unavailable_message
 from uvci.errors import EXIT_FINDINGS, FatalError
 from uvci.gitlab.generate.toolenv import NOT_IMPORTED_BY_PREFETCH
@@ -33,9 +33,8 @@ from uvci.wheelhouse.fill import (
     status_paths,
 )
 from uvci.wheelhouse.ownership import claim_wheelhouse
-from uvci.wheelhouse.retention import parse_retain
+from uvci.wheelhouse.retention import Retain, parse_retain
 
-SUMMARY = "fill the wheelhouse for every cell (runs inside CI)"
 DESCRIPTION = """\
 Download, in parallel, exactly the files uv.lock pins for each cell of the matrix into a
 wheelhouse directory (default: .uvci/wheels in the project), verify each one's sha256 against
@@ -143,34 +142,74 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
 
+@dataclass(frozen=True)
+class PrefetchOptions:
+    """`uvci prefetch`'s arguments, read once."""
+
+    request: PlanArgs
+    wheelhouse: Path | None  # None: the project's .uvci/wheels
+    cells: tuple[str, ...]
+    jobs: int
+    build_python: dict[str, str]
+    retain: Retain | None
+    build: bool
+    build_env: Path | None
+    tool_env: Path | None
+    frozen: bool
+    json: bool
+
+    @classmethod
+    def parse(cls, args: argparse.Namespace) -> PrefetchOptions:
+        return cls(
+            request=PlanArgs.parse(args),
+            wheelhouse=None if args.wheelhouse is None else Path(args.wheelhouse),
+            cells=tuple(args.cell),
+            jobs=check_jobs(args.jobs),
+            build_python=dict(args.build_python),
+            retain=args.retain,
+            build=not args.no_build,
+            build_env=args.build_env,
+            tool_env=args.tool_env,
+            frozen=args.frozen,
+            json=args.json,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
-    check_jobs(args.jobs)
-    interpreters = running_interpreter()
-    plan = plan_from_args(args, interpreters=interpreters, check_lock=not args.frozen)
-    if args.build_env is not None:
-        plan = with_build_env(plan, args.path / args.build_env, interpreters, args.frozen)
-    if args.tool_env is not None:
-        plan = with_build_env(plan, args.path / args.tool_env, interpreters, args.frozen,
-                              "uvci tool env", skip=NOT_IMPORTED_BY_PREFETCH)  # fmt: skip
-    given = args.wheelhouse
-    wheelhouse = default_wheelhouse(args.path) if given is None else Path(given)
-    claim_wheelhouse(wheelhouse if given is None else given)  # before anything is written
-    keep_out_of_git(args.path, wheelhouse)
+    opts = PrefetchOptions.parse(args)
+    plan = _plan(opts)
+    root = opts.request.path
+    wheelhouse = opts.wheelhouse or default_wheelhouse(root)
+    claim_wheelhouse(wheelhouse)  # before anything is written
+    keep_out_of_git(root, wheelhouse)
     status = status_paths(wheelhouse)
     writable = _clear(status.unchanged, status.report)
-    result = _fill(args, plan, wheelhouse)
+    result = _fill(opts, plan, wheelhouse)
     report = json.dumps(result.to_json(), indent=2) + "\n"
     if writable:
         write_if_changed(status.report, report)
         if not result.changed:
             write_if_changed(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
-    if args.json:
+    if opts.json:
         sys.stdout.write(report)
     problem = unavailable_message(plan, result.cells)  # as `uvci plan` says it, and exits 1
     if problem is not None:
         print(f"uvci prefetch: {problem}", file=sys.stderr)
         return EXIT_FINDINGS
     return 0
+
+
+def _plan(opts: PrefetchOptions) -> Plan:
+    """The project's plan, with the build backend's and uvci's own files when asked."""
+    interpreters = running_interpreter()
+    plan = plan_for(opts.request, interpreters=interpreters, check_lock=not opts.frozen)
+    root = opts.request.path
+    if opts.build_env is not None:
+        plan = with_build_env(plan, root / opts.build_env, interpreters, opts.frozen)
+    if opts.tool_env is not None:
+        plan = with_build_env(plan, root / opts.tool_env, interpreters, opts.frozen,
+                              "uvci tool env", skip=NOT_IMPORTED_BY_PREFETCH)  # fmt: skip
+    return plan
 
 
 def with_build_env(
@@ -216,18 +255,18 @@ def _clear(*paths: Path) -> bool:
     return True
 
 
-def _fill(args: argparse.Namespace, plan: Plan, wheelhouse: Path) -> PrefetchResult:
+def _fill(opts: PrefetchOptions, plan: Plan, wheelhouse: Path) -> PrefetchResult:
     reporter = make_reporter(sys.stderr, section="uvci_prefetch")
     try:
         result = fill_wheelhouse(
             plan,
             wheelhouse,
-            cells=args.cell,
-            jobs=args.jobs,
+            cells=opts.cells,
+            jobs=opts.jobs,
             reporter=reporter,
-            interpreters=dict(args.build_python),
-            retain=args.retain,
-            build=not args.no_build,
+            interpreters=opts.build_python,
+            retain=opts.retain,
+            build=opts.build,
         )
     except BaseException:
         reporter.end("")  # close the log section (or the progress bar); the error line follows

@@ -7,19 +7,21 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from uvci.commands.options import add_plan_arguments, check_jobs, plan_from_args
+from uvci.commands.options import PlanArgs, add_plan_arguments, check_jobs, plan_for
 from uvci.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
 from uvci.model.plan import plan_cells
 from uvci.model.platforms import host_platform
-from uvci.runner.display import Progress, print_failures, summary_table
 from uvci.runner.session import Outcome, RunOptions, discover, run_dir, run_matrix
 from uvci.runner.testcmd import DEFAULT_COMMAND, parse_test_command
 from uvci.util.atomicfile import keep_out_of_git
+from uvci.util.preload import preload
 
-SUMMARY = "run the test matrix locally: one environment per Python, in parallel"
+if TYPE_CHECKING:
+    from rich.console import Console
+
 DESCRIPTION = """\
 Run the project's test matrix on this machine with the plan and wheelhouse CI uses.
 
@@ -31,7 +33,8 @@ installs the project and runs the test command. Cells run in parallel.
 
 Cell environments live in .uvci/run/envs/<python>. Each is built under a temporary name and
 renamed when complete, stamped with its interpreter and requirements; the next run reuses it
-only when the stamp still matches (the project itself is always reinstalled), --fresh never.
+only when the stamp still matches, --fresh never. The project's own wheels are rebuilt every
+run and reinstalled when they differ from the last install.
 
 Reports: .uvci/run/junit-<python>.xml per cell and the merged .uvci/run/junit.xml.
 
@@ -101,27 +104,53 @@ def _split_at_double_dash(parser: argparse.ArgumentParser) -> None:
     setattr(parser, "parse_known_args", split)  # noqa: B010 (an instance, not the class)
 
 
+@dataclass(frozen=True)
+class RunArgs:
+    """`uvci run`'s arguments, read once: what to plan, how to run, how to report."""
+
+    request: PlanArgs
+    options: RunOptions
+    json: bool
+
+    @classmethod
+    def parse(cls, args: argparse.Namespace) -> RunArgs:
+        command = parse_test_command(args.test_command, args.keyword, args.test_args)
+        options = RunOptions(
+            command,
+            check_jobs(args.jobs),
+            args.fail_fast,
+            args.require_all,
+            fresh=args.fresh,
+        )
+        return cls(PlanArgs.parse(args), options, args.json)
+
+
 def run(args: argparse.Namespace) -> int:
-    command = parse_test_command(args.test_command, args.keyword, args.test_args)
-    check_jobs(args.jobs)
-    plan = plan_from_args(args, default_platform=host_platform())
-    options = RunOptions(command, args.jobs, args.fail_fast, args.require_all, fresh=args.fresh)
-    console = Console(file=sys.stderr if args.json else sys.stdout)
+    preload("uvci.runner.display")  # rich, while uv checks the lock (it shows nothing before)
+    opts = RunArgs.parse(args)
+    plan = plan_for(opts.request, default_platform=host_platform())
+    from rich.console import Console
+
+    from uvci.runner.display import Progress
+
+    console = Console(file=sys.stderr if opts.json else sys.stdout)
     for note in plan.notes:
         console.print(f"uvci run: note: {note}", highlight=False)
     keep_out_of_git(plan.project.root, run_dir(plan, None))
-    cells = discover(plan, args.require_all)
+    cells = discover(plan, opts.options.require_all)
     found = {c.python: c.interpreter.version for c in cells if c.interpreter is not None}
     plan = plan_cells(plan, plan.pythons, found)  # each cell at its interpreter's own version
     with Progress(console, cells) as progress:
-        outcome = run_matrix(plan, cells, options, progress)
-    report(console, outcome, as_json=args.json)
+        outcome = run_matrix(plan, cells, opts.options, progress)
+    report(console, outcome, as_json=opts.json)
     if outcome.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FINDINGS if outcome.failed else EXIT_OK
 
 
 def report(console: Console, outcome: Outcome, *, as_json: bool) -> None:
+    from uvci.runner.display import print_failures, summary_table
+
     console.print(summary_table(outcome.cells, outcome.fetch_seconds, outcome.fetch_note))
     print_failures(console, outcome.cells)
     console.print(f"uvci run: JUnit report {outcome.merged_junit}", highlight=False)

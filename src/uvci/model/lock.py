@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from uvci.util.tomlio import load_toml
 
 SUPPORTED_VERSIONS = (1,)
 LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
+# A URL with a path and no query, fragment or whitespace: its path ends where the URL does.
+_PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*/[^?#\s]*")
 # What a value of the wrong shape raises while the tables are read (a hand-edited lock).
 _SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
 
@@ -101,7 +104,15 @@ class Lock:
     manifest_groups: Mapping[str, tuple[Dep, ...]]
 
     def named(self, name: str) -> list[Package]:
-        return [p for p in self.packages if p.name == name]
+        return list(self._by_name.get(name, ()))
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, list[Package]]:
+        """The packages of each name, in lock order (built once; the walk looks up every edge)."""
+        index: dict[str, list[Package]] = {}
+        for package in self.packages:
+            index.setdefault(package.name, []).append(package)
+        return index
 
 
 def load_lock(path: Path) -> Lock:
@@ -126,6 +137,7 @@ class _Reader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.markers: dict[str, Marker] = {}  # one Marker per distinct text (parsed once)
 
     def lock(self, data: dict[str, Any], version: int) -> Lock:
         manifest = data.get("manifest") or {}
@@ -197,7 +209,7 @@ class _Reader:
     def dep(self, raw: dict[str, Any]) -> Dep:
         marker = raw.get("marker")
         try:
-            parsed = Marker(marker) if marker else None
+            parsed = self.marker(marker) if marker else None
         except InvalidMarker:
             raise FatalError(
                 f"{self.path}: marker {marker!r} on a dependency on {raw.get('name')} is not "
@@ -212,6 +224,11 @@ class _Reader:
             extras=tuple(raw.get("extra", ())),
         )
 
+    def marker(self, text: str) -> Marker:
+        if text not in self.markers:
+            self.markers[text] = Marker(text)
+        return self.markers[text]
+
 
 def _source(raw: dict[str, Any]) -> tuple[SourceKind, str]:
     for kind in SOURCE_KINDS:
@@ -225,7 +242,7 @@ def _dist(raw: dict[str, Any], source: str) -> Dist:
     path = raw.get("path")
     _check_url(url or source)
     location = url or path or source
-    filename = raw.get("filename") or unquote(urlsplit(location).path.rsplit("/", 1)[-1])
+    filename = raw.get("filename") or _last_segment(location)
     digest = raw.get("hash", "")
     return Dist(
         filename=filename,
@@ -236,11 +253,34 @@ def _dist(raw: dict[str, Any], source: str) -> Dist:
     )
 
 
+def _last_segment(location: str) -> str:
+    """The file name a URL or path ends with (a plain URL is not split: thousands per lock)."""
+    path = location if _PLAIN_URL.fullmatch(location) else urlsplit(location).path
+    return unquote(path.rsplit("/", 1)[-1])
+
+
 def _check_url(url: str) -> None:
     """A URL whose port is out of range fails here, as one error naming its package."""
-    if "://" not in url:
+    if "://" not in url or _port_ok(_origin(url)):
         return
     try:
         urlsplit(url).port  # noqa: B018 (parsed for its check)
     except ValueError as exc:
         raise ValueError(f"URL {redact(url)}: {exc}; fix the index URL") from None
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``: all that its port check reads."""
+    start = url.index("://") + 3
+    ends = [i for i in (url.find(c, start) for c in "/?#") if i >= 0]
+    return url[: min(ends, default=len(url))]
+
+
+@functools.lru_cache(maxsize=256)
+def _port_ok(origin: str) -> bool:
+    """Whether ``origin``'s port parses; a lock's thousands of URLs share a few origins."""
+    try:
+        urlsplit(origin).port  # noqa: B018 (parsed for its check)
+    except ValueError:
+        return False
+    return True

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from packaging.markers import Marker
 from packaging.tags import Tag
 
 from uvci.errors import FatalError
@@ -65,6 +66,9 @@ class _Walker:
         self.installed: dict[int, Package] = {}
         self.seen: set[tuple[int, str | None]] = set()
         self.stack: list[tuple[Package, str | None]] = []
+        # id(marker) -> (marker, does it hold): the lock shares one Marker per text; the marker
+        # is kept so that its id cannot be reused by another during the walk
+        self.verdicts: dict[int, tuple[Marker, bool]] = {}
 
     def add_root(self, root: Root) -> None:
         if root.package is not None:
@@ -82,11 +86,18 @@ class _Walker:
 
     def push_deps(self, deps: Iterable[Dep]) -> None:
         for dep in deps:
-            if dep.marker is not None and not any(dep.marker.evaluate(e) for e in self.envs):
+            if dep.marker is not None and not self.holds(dep.marker):
                 continue
             package = self.lookup(dep)
             self.stack.append((package, None))
             self.stack.extend((package, extra) for extra in dep.extras)
+
+    def holds(self, marker: Marker) -> bool:
+        """Whether ``marker`` holds in this cell (for the project or one of its extras)."""
+        known = self.verdicts.get(id(marker))
+        if known is None:
+            known = self.verdicts[id(marker)] = (marker, any(map(marker.evaluate, self.envs)))
+        return known[1]
 
     def lookup(self, dep: Dep) -> Package:
         candidates = [

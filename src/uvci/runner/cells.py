@@ -114,8 +114,8 @@ def _prepare(
     if cell.python in job.reuse:
         cell.reused = True
         _set_phase(cell, "install", notify)
-        try:  # the project's own wheels change between runs: always reinstalled
-            _install_local(cell, interpreter.path, envs.env_python(final), job, children)
+        try:  # the project's own wheels, rebuilt: reinstalled unless the same as last time
+            _install_local(cell, interpreter.path, final, job, children)
         except BaseException:
             envs.unstamp(final)
             raise
@@ -142,7 +142,7 @@ def _build(
         python = envs.env_python(building)
         argv = [uv_executable(), *job.install_argv(cell.python, python)]
         _step(children, "offline install", argv)
-        _install_local(cell, interpreter, python, job, children)
+        _install_local(cell, interpreter, building, job, children)
         envs.stamp(building, stamp)
     except BaseException:
         envs.discard(building)
@@ -151,19 +151,24 @@ def _build(
 
 
 def _install_local(
-    cell: CellRun, interpreter: Path, python: Path, job: CellJob, children: ChildGroups
+    cell: CellRun, interpreter: Path, env: Path, job: CellJob, children: ChildGroups
 ) -> None:
+    """The project's own wheels into ``env``, unless it holds these very files already."""
     wheels = []
     for package in job.local[cell.python]:
         wheel = job.shared_wheels.get(package.name)
         if wheel is None:  # not pure Python: built with this cell's interpreter
             out_dir = job.run_dir / "dist" / cell.python / package.name
             wheel = builds.build_wheel(children, package, interpreter, out_dir)
-        wheels.append(str(wheel))
-    if wheels:
-        argv = [uv_executable(), "pip", "install", "--python", str(python), "--offline"]
-        argv += ["--no-index", "--no-deps", "--reinstall", *wheels]
-        _step(children, "project install", argv)
+        wheels.append(wheel)
+    digests = envs.wheel_digests(wheels)
+    if not wheels or envs.has_local(env, digests):
+        return
+    envs.forget_local(env)
+    argv = [uv_executable(), "pip", "install", "--python", str(envs.env_python(env))]
+    argv += ["--offline", "--no-index", "--no-deps", "--reinstall", *map(str, wheels)]
+    _step(children, "project install", argv)
+    envs.record_local(env, digests)
 
 
 def _test(cell: CellRun, env: Path, job: CellJob, children: ChildGroups, notify: Notify) -> None:

@@ -7,6 +7,11 @@ the interpreter and every file the plan installs in the cell, with its sha256), 
 with the final name is complete by construction. A later run reuses it only when the stamp
 matches exactly (``--fresh`` never does); leftovers of an interrupted run (``.building-*``) are
 deleted, never used.
+
+The project's own wheels, rebuilt by every run, are reinstalled only when one differs (by
+sha256) from what ``uvci-local.json`` says was last installed: a reproducible build (uv_build,
+hatchling) of unchanged sources is not installed again. The record is removed before an
+install and written after it succeeds, so an interrupted one leaves none.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from uvci.util.uvproc import ChildGroups, check, uv_executable
 
 BUILDING_PREFIX = ".building-"
 STAMP = "uvci-env.json"
+LOCAL = "uvci-local.json"  # the project's own wheels last installed: file name -> sha256
 
 
 def envs_dir(run_dir: Path) -> Path:
@@ -63,6 +69,28 @@ def reusable(env: Path, expected: str) -> bool:
 
 def unstamp(env: Path) -> None:
     (env / STAMP).unlink(missing_ok=True)
+
+
+def wheel_digests(wheels: list[Path]) -> dict[str, str]:
+    """``{file name: sha256}`` of the project's own wheels for a cell."""
+    return {w.name: hashlib.sha256(w.read_bytes()).hexdigest() for w in wheels}
+
+
+def has_local(env: Path, digests: dict[str, str]) -> bool:
+    """Whether ``env``'s last completed install of the project's wheels was exactly these."""
+    try:
+        recorded = json.loads((env / LOCAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(recorded == digests)
+
+
+def forget_local(env: Path) -> None:
+    (env / LOCAL).unlink(missing_ok=True)
+
+
+def record_local(env: Path, digests: dict[str, str]) -> None:
+    (env / LOCAL).write_text(json.dumps(digests, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _owner_alive(path: Path) -> bool:

@@ -19,13 +19,13 @@ from uvci.errors import FatalError, ProcessError
 from uvci.model.plan import LocalPackage, Plan, local_packages
 from uvci.runner import builds, envs
 from uvci.runner.cells import CANCELLED, ERROR, FAILED, SKIPPED, CellJob, CellRun, run_cell
-from uvci.runner.display import Progress
 from uvci.runner.interpreters import Interpreter, Missing, find_interpreters
 from uvci.runner.reports import write_reports
 from uvci.runner.testcmd import TestCommand
 from uvci.util.uvproc import ChildGroups
 
 if TYPE_CHECKING:  # uvci.wheelhouse.fill is imported when used: warm runs skip it
+    from uvci.runner.display import Progress  # (rich: `uvci run` preloads it)
     from uvci.wheelhouse.fill import PrefetchResult
 
 
