@@ -219,7 +219,7 @@ def locked_tool_env(args: GenerateArgs, plan: Plan, opts: GenerateOptions) -> Ge
             print(f"uvci generate: locked {opts.uvci_spec} in {directory}", file=sys.stderr)
         return opts
     except FatalError as exc:
-        toolenv.remove_unlocked(directory)
+        toolenv.remove_unlocked(directory, text)
         print(f"uvci generate: note: {exc}; the cells install uvci with `uvx --from "
               f"{opts.uvci_spec}` instead", file=sys.stderr)  # fmt: skip
         return replace(opts, tool_env=False)

@@ -14,8 +14,8 @@ keeps ``uvx --from``.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,13 @@ def is_locked(directory: Path, text: str) -> bool:
     return (directory / "uv.lock").is_file() and run_uv(args)[0] == 0
 
 
-def remove_unlocked(directory: Path) -> None:
-    """Remove a tool env that `uv lock` could not lock (nothing else ever lives there)."""
-    if not (directory / "uv.lock").is_file():
-        shutil.rmtree(directory, ignore_errors=True)
+def remove_unlocked(directory: Path, text: str) -> None:
+    """Undo a tool env that `uv lock` could not lock: the pyproject.toml uvci wrote (``text``),
+    and the directory if that leaves it empty. Nothing uvci did not write is removed."""
+    if (directory / "uv.lock").is_file():
+        return
+    pyproject = directory / "pyproject.toml"
+    with contextlib.suppress(OSError):
+        if pyproject.read_text(encoding="utf-8") == text:
+            pyproject.unlink()
+        directory.rmdir()  # only when empty
