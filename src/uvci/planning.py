@@ -42,6 +42,14 @@ _INTERPRETER = re.compile(
 )
 _CHANGE = re.compile(r"\s*(Add|Added|Update|Updated|Remove|Removed) ")
 DRY_RUN_TIMEOUT = 60
+# uv's own check that uv.lock matches pyproject.toml (`uvci doctor --fix` asks it too)
+LOCK_CHECK = ("lock", "--check", "--offline", "--quiet", "--no-progress")
+
+
+def is_stale(err: str) -> bool:
+    """uv's words for a lock that does not match pyproject.toml (offline, new requirements
+    cannot even be resolved)."""
+    return "needs to be updated" in err or "No solution found" in err
 
 
 @dataclass(frozen=True)
@@ -94,9 +102,8 @@ class PendingCheck:
         self._thread.start()
 
     def _run(self) -> None:
-        check = ["lock", "--check", "--offline", "--quiet", "--no-progress"]
         try:
-            self._outcome = run_uv(check, cwd=self.project.root, env=None)
+            self._outcome = run_uv(LOCK_CHECK, cwd=self.project.root, env=None)
         except BaseException as exc:  # handed to the caller's thread by result()
             self._outcome = exc
 
@@ -130,7 +137,7 @@ def _judge(project: Project, lock: Lock, outcome: Result) -> Freshness:
         return Freshness()
     if rc == 127:
         return Freshness("uv not found; install uv (`pip install uv`) or set UVCI_UV")
-    said = _first_line(err)
+    said = first_line(err)
     if _INTERPRETER.search(err):
         return Freshness(_interpreter_problem(project, said))
     if "required uv version" in err.lower():
@@ -138,7 +145,7 @@ def _judge(project: Project, lock: Lock, outcome: Result) -> Freshness:
             f"{project.pyproject}: [tool.uv] required-version excludes the local uv "
             f"[uv: {said}]; install a uv it allows"
         )
-    if "needs to be updated" in err or "No solution found" in err:
+    if is_stale(err):
         raise FatalError(
             f"{lock.path}: out of date with {project.pyproject} (uv sync --locked would refuse "
             f"it); run `uv lock` and commit uv.lock [uv: {_change(project) or said}]"
@@ -149,7 +156,8 @@ def _judge(project: Project, lock: Lock, outcome: Result) -> Freshness:
     )
 
 
-def _first_line(err: str) -> str:
+def first_line(err: str) -> str:
+    """uv's first line of ``err``, without its ``error:``."""
     first = next((line for line in err.splitlines() if line.strip()), "").strip()
     return first.removeprefix("error: ")
 
