@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from uvci.gitlab.generate import scripts as sh
 from uvci.gitlab.generate.images import image_name
+from uvci.gitlab.generate.restored import clean_uvci_dir
 from uvci.gitlab.generate.toolenv import TOOL_ENV
 from uvci.gitlab.yaml.build import block, comment_before, flow, mapping, quoted, script_line
 from uvci.model.buildkind import build_kind
@@ -216,7 +217,8 @@ def build_job(shape: Shape, opts: GenerateOptions, builds: LocalBuilds) -> Comme
         ("paths", flow([sh.WHEELHOUSE])),
         ("policy", "pull"),
     )
-    script = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    script = [script_line(clean_uvci_dir([sh.WHEELHOUSE]))]
+    script.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     script.append(script_line(sh.build_once(builds.directories)))
     return mapping(
         ("extends", ".uvci"),
@@ -260,7 +262,8 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
 
 
 def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
-    lines: list[Any] = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    lines: list[Any] = [script_line(_clean_step(shape, cell))]
+    lines.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     if opts.tool_env:
         lines.append(script_line(sh.tool_function(TOOL_ENV)))
     every_cell = _fill(opts, [])
@@ -275,6 +278,14 @@ def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bo
         lines.append(script_line(sh.keep_if_changed(cache_paths(shape))))
     lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
     return lines
+
+
+def _clean_step(shape: Shape, cell: CellJob) -> str:
+    """Remove what a restored cache planted under .uvci; keep what uvci's own cache paths and
+    the build job's artifact (``--build-once``) put there (see :mod:`.restored`)."""
+    dirs = [sh.WHEELHOUSE, *([sh.DIST] if cell.once else [])]
+    files = [p for p in cache_paths(shape) if p != sh.WHEELHOUSE]
+    return clean_uvci_dir(dirs, files)
 
 
 def _fill(opts: GenerateOptions, cells: list[str]) -> str:
