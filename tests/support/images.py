@@ -14,11 +14,12 @@ with the names the pipelines ask for, so that ``gitlab-ci-local --container-exec
 - ``ghcr.io/astral-sh/uv:<uv>-python3.X-<suite>-slim``, one per installed CPython 3.10-3.13
   (``tests.support.pythons``; ``suite`` trixie by default, ``bookworm`` on request): base +
   that CPython in ``/usr/local`` (``python3.X``, ``python3``, ``python`` in ``/usr/local/bin``,
-  ``libpython3.X.so`` in ``/usr/local/lib``, ``ldconfig`` run) + ``uv``/``uvx`` of the version
-  pinned in ``scripts/bootstrap-tools`` (the static musl build, from PyPI's musllinux wheel, as
-  in uv's image) in ``/usr/local/bin``, with the env of uv's image
-  (``UV_TOOL_BIN_DIR=/usr/local/bin``, ``ENTRYPOINT []``, ``CMD ["/usr/local/bin/uv"]``) and of
-  ``python:3.X-slim`` (``PATH=/usr/local/bin:...``, ``LANG=C.UTF-8``, ``PYTHON_VERSION``).
+  ``libpython3.X.so`` in ``/usr/local/lib``, ``ldconfig`` run) + ``uv``/``uvx`` of the tests'
+  one uv version (the ``uv==`` pin of pyproject.toml's dev group, locked in ``uv.lock``; the
+  static musl build, from PyPI's musllinux wheel, as in uv's image) in ``/usr/local/bin``,
+  with the env of uv's image (``UV_TOOL_BIN_DIR=/usr/local/bin``, ``ENTRYPOINT []``,
+  ``CMD ["/usr/local/bin/uv"]``) and of ``python:3.X-slim`` (``PATH=/usr/local/bin:...``,
+  ``LANG=C.UTF-8``, ``PYTHON_VERSION``).
   No git, no pip.
 
 Each image carries a label ``uvci.recipe`` = a hash of its recipe (its Containerfile, which names
@@ -31,10 +32,15 @@ the machine's pyenv build (a bookworm build, same patch release as the host's, n
 latest), with no ``pip``, no ``idle``/``pydoc``/``python3-config`` scripts, no ``test``
 packages, no static ``libpython``, no tkinter libraries; its ``site-packages`` is empty.
 
-CLI: ``python -m tests.support.images [--pythons 3.10,3.12] [--suite trixie] [--check]``.
-Building needs root, podman, debootstrap and network to a Debian mirror (``UVCI_DEBIAN_MIRROR``,
-default: the host's apt source) and to PyPI (the ``uv`` wheel, unless the host's ``uv`` is
-the pinned version).
+The uv binaries come from the package index through uv itself (``uv pip install --target``,
+``--require-hashes``): the hash of the locked version's wheel is the one ``uv.lock`` records;
+for another version (``--uv``) it is the index's, as a fresh ``uv lock`` would take it.
+
+CLI: ``python -m tests.support.images [--pythons 3.10,3.12] [--suite trixie] [--uv VERSION]
+[--check]``. Building needs root, podman, debootstrap, a uv, and network to a Debian mirror
+(``UVCI_DEBIAN_MIRROR``, default: the host's apt source) and to PyPI (the ``uv`` wheel).
+``UVCI_IMAGE_STORE`` names the store; ``CONTAINERS_STORAGE_CONF`` (as podman reads it) the
+podman storage: ``scripts/test`` sets both to empty directories of its own under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -51,7 +57,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,11 +66,13 @@ REPO = HERE.parents[1]
 if __package__ in (None, ""):  # `python tests/support/images.py`
     sys.path.insert(0, str(REPO))
 
+import tomli  # noqa: E402  (uvci's own TOML reader, on every Python)
+
 from tests.support.pythons import MATRIX, find_pythons  # noqa: E402
 
 CONTAINERS_CONF = HERE / "containers.conf"
 PODMAN_GCL = HERE / "podman-gcl"  # podman for gitlab-ci-local's --container-executable
-BOOTSTRAP = REPO / "scripts" / "bootstrap-tools"
+UV_LOCK = REPO / "uv.lock"
 UTIL_IMAGE = "docker.io/firecow/gitlab-ci-local-util:latest"
 LABEL = "uvci.recipe"
 SUITE = "trixie"
@@ -85,6 +92,9 @@ UTIL_PACKAGES = "rsync git"
 # uv's image ships the static musl build of uv (its Dockerfile: x86_64-unknown-linux-musl);
 # the musllinux wheel on PyPI carries that build
 UV_WHEEL_PLATFORM = "musllinux_1_1_x86_64"
+UV_TARGET = "x86_64-unknown-linux-musl"  # uv's --python-platform that picks that wheel
+# read when this module is imported: tests replace os.environ with a hermetic copy later
+STORAGE_CONF = os.environ.get("CONTAINERS_STORAGE_CONF", "")
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PYTHON_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 # what the images leave out of the CPython tree (relative to its prefix, rsync patterns)
@@ -115,12 +125,28 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+@dataclass(frozen=True)
+class LockedUv:
+    version: str
+    wheel_hash: str  # "sha256:..." of the musllinux wheel, as uv.lock records it
+
+
+def locked_uv(lock: Path = UV_LOCK) -> LockedUv:
+    """The tests' one uv: the ``uv`` package of ``uv.lock`` (pinned in the dev group)."""
+    packages = tomli.loads(lock.read_text(encoding="utf-8")).get("package", [])
+    for package in packages:
+        if package.get("name") != "uv":
+            continue
+        for wheel in package.get("wheels", []):
+            if wheel.get("url", "").endswith(f"-{UV_WHEEL_PLATFORM}.whl"):
+                return LockedUv(str(package["version"]), str(wheel["hash"]))
+        raise RuntimeError(f"{lock}: uv {package.get('version')} has no {UV_WHEEL_PLATFORM} wheel")
+    raise RuntimeError(f"{lock}: no uv package (pyproject.toml's dev group pins it)")
+
+
 def uv_version() -> str:
-    """The uv version pinned by ``scripts/bootstrap-tools`` (its ``UV_VERSION=`` line)."""
-    found = re.search(r"^UV_VERSION=\"?([0-9][^\"\s]*)", BOOTSTRAP.read_text(), re.MULTILINE)
-    if not found:
-        raise RuntimeError(f"no UV_VERSION= line in {BOOTSTRAP}")
-    return found.group(1)
+    """The tests' one uv version (:func:`locked_uv`)."""
+    return locked_uv().version
 
 
 def uv_image(minor: str, uv: str | None = None, suite: str = SUITE) -> str:
@@ -128,8 +154,11 @@ def uv_image(minor: str, uv: str | None = None, suite: str = SUITE) -> str:
     return f"ghcr.io/astral-sh/uv:{uv or uv_version()}-python{minor}-{suite}-slim"
 
 
+STORE = os.environ.get("UVCI_IMAGE_STORE", "")  # read at import, like STORAGE_CONF
+
+
 def store_dir() -> Path:
-    return Path(os.environ.get("UVCI_IMAGE_STORE") or DEFAULT_STORE)
+    return Path(os.environ.get("UVCI_IMAGE_STORE") or STORE or DEFAULT_STORE)
 
 
 def podman_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -137,6 +166,8 @@ def podman_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     gitlab-ci-local started with ``--container-executable podman``."""
     env = dict(os.environ if base is None else base)
     env["CONTAINERS_CONF"] = str(CONTAINERS_CONF)
+    if STORAGE_CONF:
+        env["CONTAINERS_STORAGE_CONF"] = STORAGE_CONF
     path = env.get("PATH", "/usr/bin:/bin").split(os.pathsep)
     # netavark (podman's network backend) runs iptables from /usr/sbin
     env["PATH"] = os.pathsep.join([*path, *(d for d in ("/usr/sbin", "/sbin") if d not in path)])
@@ -153,11 +184,14 @@ def unavailable() -> str | None:
 
 
 def _build_env() -> dict[str, str]:
-    """The environment for network steps: the tests' dead proxy removed, if it is set."""
+    """The environment for network steps: the tests' dead proxy and uv settings removed."""
     env = podman_env()
     for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         if env.get(key) == DEAD_PROXY:
             del env[key]
+    for key in [k for k in env if k.startswith("UV_")]:
+        del env[key]  # a test's offline mode, loopback index or private cache
+    env["UV_PYTHON_DOWNLOADS"] = "never"
     return env
 
 
@@ -348,33 +382,23 @@ class Builder:
         return UTIL_IMAGE, True
 
     def uv_binaries(self, version: str) -> Path:
-        """A directory with ``uv`` and ``uvx`` of ``version`` (from the PyPI wheel, cached)."""
+        """A directory with ``uv`` and ``uvx`` of ``version`` (PyPI's musllinux wheel, installed
+        by uv with ``--require-hashes``; kept in the store)."""
         target = self.store / f"uv-{version}-{UV_WHEEL_PLATFORM}"
         if (target / "uv").exists() and (target / "uvx").exists():
             return target
         self.store.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.store, prefix="uv-") as tmp:
-            self.log(f"pip download uv=={version}")
-            pip = [sys.executable, "-m", "pip"] if _has_pip(sys.executable) else None
-            if pip is None and shutil.which("python3") and _has_pip("python3"):
-                pip = ["python3", "-m", "pip"]
-            if pip is None:
-                raise RuntimeError("no pip to download the uv wheel with")
-            _run([*pip, "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-                  "--only-binary=:all:", "--platform", UV_WHEEL_PLATFORM,
-                  "-d", tmp, f"uv=={version}"])  # fmt: skip
-            wheel = next(Path(tmp).glob("uv-*.whl"))
-            out = Path(tmp) / "bin"
-            out.mkdir()
-            with zipfile.ZipFile(wheel) as archive:
-                for member in archive.namelist():
-                    if re.fullmatch(r"uv-[^/]+\.data/scripts/uvx?", member):
-                        dest = out / Path(member).name
-                        dest.write_bytes(archive.read(member))
-                        dest.chmod(0o755)
-            if not (out / "uv").exists() or not (out / "uvx").exists():
-                raise RuntimeError(f"{wheel.name} has no uv/uvx scripts")
-            with contextlib.suppress(FileExistsError):
+            self.log(f"uv pip install --target ... uv=={version} ({UV_TARGET}, by hash)")
+            requirements = Path(tmp) / "requirements.txt"
+            requirements.write_text(uv_requirement(version), encoding="utf-8")
+            site = Path(tmp) / "site"
+            _run([*_uv_pip("install"), "--target", str(site), "--no-deps", "--require-hashes",
+                  "--only-binary", ":all:", "-r", str(requirements)])  # fmt: skip
+            out = site / "bin"
+            if not (out / "uv").is_file() or not (out / "uvx").is_file():
+                raise RuntimeError(f"uv {version}'s {UV_WHEEL_PLATFORM} wheel has no uv/uvx")
+            with contextlib.suppress(FileExistsError, OSError):
                 out.rename(target)
         return target
 
@@ -421,9 +445,23 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def _has_pip(python: str) -> bool:
-    argv = [python, "-m", "pip", "--version"]
-    return subprocess.run(argv, capture_output=True).returncode == 0
+def _uv_pip(command: str) -> list[str]:
+    """``uv pip COMMAND`` for uv's musl build, no config, no cache: from the index itself."""
+    uv = shutil.which("uv")
+    if uv is None:
+        raise RuntimeError("no uv on PATH (scripts/bootstrap-tools installs it)")
+    return [uv, "pip", command, "--no-config", "--no-cache", "--python", sys.executable,
+            "--python-platform", UV_TARGET, "--python-version", "3.12"]  # fmt: skip
+
+
+def uv_requirement(version: str) -> str:
+    """``uv==VERSION --hash=...``: the locked version by the hash uv.lock records, another by
+    the hashes the index gives (``uv pip compile --generate-hashes``, as ``uv lock`` takes them)."""
+    locked = locked_uv()
+    if version == locked.version:
+        return f"uv=={version} --hash={locked.wheel_hash}\n"
+    argv = [*_uv_pip("compile"), "--no-header", "--no-annotate", "--generate-hashes", "-"]
+    return _run(argv, input=f"uv=={version}\n".encode())
 
 
 @contextlib.contextmanager
@@ -439,13 +477,14 @@ def _locked(store: Path) -> Iterator[None]:
 
 
 def ensure_images(minors: Sequence[str] = MATRIX, suite: str = SUITE, store: Path | None = None,
-                  log: Log = _stderr) -> Images:  # fmt: skip
+                  log: Log = _stderr, uv: str | None = None) -> Images:  # fmt: skip
     """Make sure the util image and one uv image per installed CPython in ``minors`` exist and
-    are current; build what is missing or stale. Returns their names."""
+    are current; build what is missing or stale. ``uv``: default the tests' one uv version.
+    Returns their names."""
     started = time.monotonic()
     builder = Builder(suite, store, log)
     builds = python_builds(minors)
-    uv = uv_version()
+    uv = uv or uv_version()
     built = []
     # one util image per machine (one name): always on the default suite
     util_builder = builder if suite == SUITE else Builder(SUITE, store, log)
@@ -483,6 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pythons", default=",".join(MATRIX), help="minors, e.g. 3.10,3.12")
     parser.add_argument("--suite", default=SUITE, choices=sorted(PYTHON_LIBS))
     parser.add_argument("--store", type=Path, default=None, help=f"default: {DEFAULT_STORE}")
+    parser.add_argument("--uv", default=None, help="uv version (default: uv.lock's, the tests')")
     parser.add_argument("--check", action="store_true", help="only report; exit 1 if stale")
     args = parser.parse_args(argv)
     minors = [m.strip() for m in args.pythons.split(",") if m.strip()]
@@ -492,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.check:
         builder = Builder(args.suite, args.store)
-        uv = uv_version()
+        uv = args.uv or uv_version()
         stale = []
         util_builder = builder if args.suite == SUITE else Builder(SUITE, args.store)
         if not builder._current(UTIL_IMAGE, util_builder.util_containerfile()[1]):
@@ -504,7 +544,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in stale:
             print(f"stale or missing: {name}")
         return 1 if stale else 0
-    images = ensure_images(minors, args.suite, args.store)
+    if args.uv and not re.fullmatch(r"\d+\.\d+\.\d+", args.uv):
+        parser.error(f"--uv {args.uv!r}: give a uv release, e.g. {uv_version()}")
+    images = ensure_images(minors, args.suite, args.store, uv=args.uv)
     for name in [images.util, *images.python.values()]:
         state = "built" if name in images.built else "reused"
         print(f"{state}: {name}")

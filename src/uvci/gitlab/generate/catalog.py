@@ -34,11 +34,11 @@ from uvci.gitlab.generate.pipeline import (
 from uvci.gitlab.generate.scripts import Raw
 from uvci.gitlab.yaml.build import flow, mapping, quoted
 from uvci.util.atomicfile import write_atomic
+from uvci.util.uvproc import uv_version
 
 TEMPLATE = Path("templates") / "uvci" / "template.yml"
 REGENERATE = "python -m uvci.gitlab.generate.catalog  # in uvci's repository"
 DEFAULT_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
-UV_VERSION = "0.13.9"  # the default image tag: a uv release with every DEFAULT_PYTHONS image
 
 
 def _input(name: str) -> str:
@@ -61,7 +61,9 @@ def inputs() -> CommentedMap:
                               "--group test): what the cells install from uv.lock")),
         ("project-dir", one("string", ".", "the project's directory, built with uv_build")),
         ("stage", one("string", "test", "the stage of the test matrix")),
-        ("uv-version", one("string", UV_VERSION, "the uv of the images "
+        # the uv that writes the template, as `uvci generate` takes the local uv: in uvci's
+        # repository the tests' one uv (pyproject.toml's dev group pins it)
+        ("uv-version", one("string", uv_version(), "the uv of the images "
                            "ghcr.io/astral-sh/uv:<uv-version>-python<X>-trixie-slim")),
         ("uvci-spec", one("string", f"uvci=={__version__}",
                           "what the cells run with `uvx --from` to fetch what their "
