@@ -50,7 +50,8 @@ class GenerateOptions:
     platform_slug: str = "x86_64"
     build_env: bool = True  # the project has a build backend to lock (BUILD_ENV)
     scm_version: bool = False  # versioned from git: the images have no git
-    tool_env: bool = False  # uvci locked with hashes in TOOL_ENV (else `uvx --from UVCI_SPEC`)
+    tool_env: bool = False  # uvci locked with hashes in TOOL_ENV
+    tool_url: bool = False  # else UVCI_SPEC: a uvci wheel URL with #sha256= (else the checkout)
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,9 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
         job["parallel"] = matrix(shape, cell.pythons)
     variables.append(("UV_PYTHON", "$PYTHON"))
     if not opts.tool_env:
-        why = "pinned: the uvci that fetches what the wheelhouse lacks"
+        why = "pinned by hash: the uvci that fetches what the wheelhouse lacks"
+        if not opts.tool_url:
+            why = "uvci's own checkout: the uvci that fetches what the wheelhouse lacks"
         variables.append(("UVCI_SPEC", opts.uvci_spec, why))
     job["variables"] = mapping(*variables)
     shared = shape.layout == "shared"
@@ -266,6 +269,8 @@ def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bo
     lines.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     if opts.tool_env:
         lines.append(script_line(sh.tool_function(TOOL_ENV)))
+    elif opts.tool_url:
+        lines.append(script_line(sh.url_tool_function()))
     every_cell = _fill(opts, [])
     if cell.writer:
         lines.append(script_line(sh.writer_fill(every_cell)))
@@ -294,7 +299,7 @@ def _fill(opts: GenerateOptions, cells: list[str]) -> str:
     if opts.build_env:
         extra += ["--build-env", BUILD_ENV]
     tool_env = TOOL_ENV if opts.tool_env else None
-    return sh.prefetch_command(opts.plan_args, cells, extra, tool_env)
+    return sh.prefetch_command(opts.plan_args, cells, extra, tool_env, opts.tool_url)
 
 
 def _junit_artifacts() -> CommentedMap:
