@@ -137,3 +137,13 @@ def test_every_job_cleans_uvci_first(layout: str, once: bool) -> None:
         assert first.startswith("uvci_n=0\n"), name
         assert (f"{sh.DIST})" in first) is (once and name != "uvci-build")
         assert (f"{sh.FILLED_FOR})" in first) is (layout == "shared" and name != "uvci-build")
+
+
+@pytest.mark.parametrize("layout", ["per-cell", "shared"])
+def test_no_job_weakens_the_protected_cache_split(layout: str) -> None:
+    """docs/security.md: protected pipelines never restore an unprotected pipeline's cache."""
+    shape = Shape(("3.11", "3.12"), LocalBuilds((".",), ("p: pure",)), layout)  # type: ignore[arg-type]
+    jobs = build_jobs(shape, _options(build_once=True))
+    caches = [c for n, job in jobs.items() if n != ".uvci" for c in job.get("cache", [])]
+    assert caches and all("unprotect" not in cache for cache in caches)
+    assert all(str(cache["key"]).startswith("uvci-v2-wheels-") for cache in caches)
