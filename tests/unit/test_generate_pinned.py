@@ -3,9 +3,11 @@ through a link out of the project. Refusals are one line, exit 2, with nothing w
 
 from __future__ import annotations
 
+import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from subprocess import CompletedProcess
 from types import SimpleNamespace
 
 import pytest
@@ -140,10 +142,13 @@ def test_a_hashed_wheel_is_installed_with_its_hash_checked_never_by_uvx(
 FAKE_UV = 'uv() { echo "UV $*"; }\nPYTHON=3.12\n'
 
 
-def run_tool(spec: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+SHELLS = [["sh"], *([["busybox", "sh"]] if shutil.which("busybox") else [])]  # alpine: ash
+
+
+def run_tool(spec: str, cwd: Path, shell: Sequence[str] = ("sh",)) -> CompletedProcess[str]:
     (cwd / ".uvci").mkdir(exist_ok=True)
     script = f"{FAKE_UV}UVCI_SPEC='{spec}'\n{sh.url_tool_function()}\nuvci_tool"
-    return subprocess.run(["sh", "-c", script], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([*shell, "-c", script], cwd=cwd, capture_output=True, text=True,
                           check=False)  # fmt: skip
 
 
@@ -167,8 +172,11 @@ def test_the_cells_install_the_hashed_wheel_with_uv_pip_which_checks_it(tmp_path
         "evil @ https://example.invalid/u.whl#sha256=" + "0" * 64,
     ],
 )
-def test_the_cells_refuse_a_spec_without_its_hash(tmp_path: Path, spec: str) -> None:
-    result = run_tool(spec, tmp_path)
+@pytest.mark.parametrize("shell", SHELLS, ids=lambda s: s[0])
+def test_the_cells_refuse_a_spec_without_its_hash(
+    tmp_path: Path, spec: str, shell: list[str]
+) -> None:
+    result = run_tool(spec, tmp_path, shell)
     assert result.returncode == 2
     assert "UV " not in result.stdout and "pinned by its hash" in result.stdout
     assert not (tmp_path / sh.TOOL_REQUIREMENTS).exists()
