@@ -12,12 +12,15 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.support.dists import build_wheel
+from tests.support.pyindex import LoopbackIndex
 from tests.support.uvcispec import HASHED_SPEC
 from uvci.cli import main
 from uvci.errors import FatalError
 from uvci.gitlab.generate import release
 from uvci.gitlab.generate import scripts as sh
 from uvci.gitlab.generate.uvcispec import spec_kind
+from uvci.util.atomicfile import file_sha256
 
 LockedProject = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[2]
@@ -240,3 +243,28 @@ def test_a_linked_component_target_is_refused(
                           HASHED_SPEC)  # fmt: skip
     assert "a link out of the project" in one_line_refusal(rc, output)
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_real_uv_installs_the_hashed_wheel_only_when_its_hash_matches(
+    tmp_path: Path, make_index: Callable[..., LoopbackIndex], uv_env: dict[str, str],
+    pythons: dict[str, Path], right: bool,
+) -> None:  # fmt: skip
+    """The cells' `uvci_tool`, with the real uv: a wrong `#sha256=` fails the install (`uvx
+    --from` would ignore it)."""
+    if not pythons:
+        pytest.skip("no CPython installed")
+    index = make_index()
+    wheel = build_wheel(index.catalog.directory, "uvci", "9.9", module_source="X = 1\n")
+    digest = file_sha256(wheel) if right else "0" * 64
+    spec = f"uvci @ {index.base}/files/{wheel.name}#sha256={digest}"
+    (tmp_path / ".uvci").mkdir()
+    python = next(iter(pythons.values()))
+    env = {**uv_env, "UVCI_SPEC": spec, "PYTHON": str(python), "UV_INDEX_URL": index.url}
+    script = f"{sh.url_tool_function()}\nuvci_tool"
+    result = subprocess.run(["sh", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, check=False, timeout=120)  # fmt: skip
+    installed = list((tmp_path / ".uvci" / "tool").glob("lib/python*/site-packages/uvci*"))
+    assert (result.returncode == 0) is right, result.stderr
+    assert bool(installed) is right
+    assert right or "Hash mismatch" in result.stderr
