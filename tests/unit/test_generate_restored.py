@@ -147,3 +147,20 @@ def test_no_job_weakens_the_protected_cache_split(layout: str) -> None:
     caches = [c for n, job in jobs.items() if n != ".uvci" for c in job.get("cache", [])]
     assert caches and all("unprotect" not in cache for cache in caches)
     assert all(str(cache["key"]).startswith("uvci-v2-wheels-") for cache in caches)
+
+
+def test_a_build_once_cell_keeps_the_build_jobs_wheel_but_not_a_link_in_its_place(
+    tmp_path: Path,
+) -> None:
+    other = outside(tmp_path)
+    step = clean_uvci_dir([sh.WHEELHOUSE, sh.DIST], [sh.FILLED_FOR])
+    (tmp_path / "a" / sh.DIST).mkdir(parents=True)
+    (tmp_path / "a" / sh.DIST / "app-1-py3-none-any.whl").write_text("the artifact\n")
+    (tmp_path / "a" / sh.FILLED_FOR).write_text("0" * 64 + "\n")
+    assert run(["sh"], step, tmp_path / "a").returncode == 0
+    assert (tmp_path / "a" / sh.DIST / "app-1-py3-none-any.whl").is_file()
+    assert (tmp_path / "a" / sh.FILLED_FOR).is_file()  # the shared writer's record: a file
+    (tmp_path / "b" / ".uvci").mkdir(parents=True)
+    (tmp_path / "b" / sh.DIST).symlink_to(other / "dir", target_is_directory=True)
+    assert run(["sh"], step, tmp_path / "b").returncode == 0
+    assert not (tmp_path / "b" / sh.DIST).exists() and untouched(other)
