@@ -39,6 +39,7 @@ from uvci import __version__
 from uvci.gitlab.generate.catalog import TEMPLATE
 from uvci.model.selection import Selection
 from uvci.planning import make_plan
+from uvci.util.atomicfile import file_sha256
 from uvci.util.uvproc import uv_version
 
 pytestmark = pytest.mark.slow
@@ -100,20 +101,25 @@ def key(python: str) -> str:
     return f"uvci-v2-wheels-py{python}-x86_64"
 
 
-def ci_file() -> str:
+def ci_file(spec: str) -> str:
     inputs = {
         "pythons": list(PYTHONS),
         "stage": "check",
         "test-command": TEST_COMMAND,
         "uv-sync-flags": "--group checks",
         "uv-version": uv_version(),
-        "uvci-spec": f"uvci=={__version__}",
+        "uvci-spec": spec,  # the wheel the loopback index serves, pinned by its hash
     }
     lines = ["stages: [check]", "include:",
              "  - component: $CI_SERVER_FQDN/uvci-tests/project/uvci@$CI_COMMIT_SHA",
              "    inputs:"]  # fmt: skip
     lines += [f"      {name}: {json.dumps(value)}" for name, value in inputs.items()]
     return "\n".join(lines) + "\n"
+
+
+def hashed_spec(index: LoopbackIndex, index_dir: Path) -> str:
+    wheel = index_dir / f"uvci-{__version__}-py3-none-any.whl"
+    return f"uvci @ {index.base}/files/{wheel.name}#sha256={file_sha256(wheel)}"
 
 
 def _project(root: Path, index: LoopbackIndex, index_dir: Path, uv_cache: Path) -> Path:
@@ -128,7 +134,7 @@ def _project(root: Path, index: LoopbackIndex, index_dir: Path, uv_cache: Path) 
     lock(project, hermetic_env(uv_cache))
     (project / TEMPLATE).parent.mkdir(parents=True)
     shutil.copy2(REPO / TEMPLATE, project / TEMPLATE)
-    (project / ".gitlab-ci.yml").write_text(ci_file(), encoding="utf-8")
+    (project / ".gitlab-ci.yml").write_text(ci_file(hashed_spec(index, index_dir)), "utf-8")
     return project
 
 
@@ -155,7 +161,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, container_images: Images) -> 
         harness.init_repo()
         harness.commit("a project that includes the uvci component")
         cold, warm = harness.run(), harness.run()
-        yield Runs(cold, warm, planned, ci_file())
+        yield Runs(cold, warm, planned, ci_file(hashed_spec(index, index_dir)))
 
 
 def test_cold_each_cell_fetches_its_own_files_once_and_runs_the_tests(runs: Runs) -> None:
@@ -168,7 +174,13 @@ def test_cold_each_cell_fetches_its_own_files_once_and_runs_the_tests(runs: Runs
             expected[name] = expected.get(name, 0) + 1
     assert "pytest-8.0-py3-none-any.whl" in expected and any("gamma" in f for f in expected)
     assert cold.project_files() == expected  # the selected group too; each file once per cell
-    assert cold.tool_files()[f"uvci-{__version__}-py3-none-any.whl"] == len(PYTHONS)
+    # the wheel the uvci-spec input names, installed by `uv pip install -r`, hash checked: per
+    # cell, uv reads its metadata with a GET of its own (this index has no range requests),
+    # then downloads it to install
+    wheel = f"uvci-{__version__}-py3-none-any.whl"
+    whole = [r for r in cold.requests if r.filename == wheel and r.method == "GET"]
+    assert len(whole) == 2 * len(PYTHONS), [(r.method, r.bytes_sent) for r in whole]
+    assert "pinned by its hash" not in cold.output  # the input passed the cells' check
     for python in PYTHONS:
         log = cold.cell_log(python)
         for test in SELECTED_TESTS:

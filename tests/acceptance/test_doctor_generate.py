@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.schema import gitlab_ci_errors
+from tests.support.uvcispec import HASHED_SPEC
 from uvci.cli import main
 from uvci.doctor.engine import check
 
@@ -27,6 +28,8 @@ def test_generated_pipeline_is_clean(
         str(project),
         "--test-command",
         "python -m unittest",
+        "--uvci-spec",
+        HASHED_SPEC,  # a fill installs uvci with `uv pip install`, into its own venv: a tool
         *LAYOUTS.get(name, ()),
     ]
     assert main(argv) == 0, capsys.readouterr().err

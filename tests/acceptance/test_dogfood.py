@@ -33,7 +33,7 @@ def ci() -> dict[str, Any]:
 
 def regenerate_args() -> list[str]:
     """The generate options recorded in the committed pipeline's header."""
-    found = re.search(r"^#   uvx --from \S+ uvci generate (.*)$", PIPELINE.read_text(), re.M)
+    found = re.search(r"^#   uvci generate (.*)$", PIPELINE.read_text(), re.M)
     assert found, "the header names the command that regenerates it"
     return shlex.split(found.group(1))
 

@@ -12,13 +12,14 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from tests.support.schema import gitlab_ci_errors
+from tests.support.uvcispec import HASHED_SPEC
 from uvci.gitlab.generate import catalog
 from uvci.gitlab.generate.header import is_untouched
 from uvci.util.uvproc import uv_version
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / catalog.TEMPLATE
-SPEC = "uvci @ https://gitlab.example.com/api/v4/projects/1/packages/generic/uvci/0.1.0/uvci.whl"
+SPEC = HASHED_SPEC
 
 
 def test_the_checked_in_template_is_what_the_generator_writes() -> None:
@@ -34,6 +35,7 @@ def test_the_template_is_valid_gitlab_ci_with_typed_inputs() -> None:
     declared = header["spec"]["inputs"]
     assert set(declared) == {"pythons", "test-command", "uv-sync-flags", "project-dir", "stage",
                              "uv-version", "uvci-spec", "retain"}  # fmt: skip
+    assert "default" not in declared["uvci-spec"]  # required: no name an index resolves
     assert declared["pythons"]["type"] == "array"
     assert all(isinstance(p, str) for p in declared["pythons"]["default"])
 
@@ -47,7 +49,9 @@ def interpolated(values: dict[str, Any]) -> dict[str, Any]:
     GitLab interpolates them: an array input alone as a value keeps its type."""
     header_text, jobs_text = TEMPLATE.read_text(encoding="utf-8").split("\n---\n")
     declared = load(header_text)["spec"]["inputs"]
-    merged = {name: values.get(name, d["default"]) for name, d in declared.items()}
+    merged = {
+        name: values[name] if name in values else d["default"] for name, d in declared.items()
+    }
     for name, value in merged.items():
         if isinstance(value, str):
             jobs_text = jobs_text.replace(f"$[[ inputs.{name} ]]", value)

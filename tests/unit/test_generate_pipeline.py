@@ -11,6 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.support.schema import gitlab_ci_errors
+from tests.support.uvcispec import HASHED_SPEC
 from uvci.cli import main
 from uvci.gitlab.generate import scripts as sh
 from uvci.gitlab.generate import toolenv
@@ -25,7 +26,8 @@ UNITTEST = ("--test-command", "python -m unittest")  # the test projects lock no
 
 def pipeline(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     capsys.readouterr()
-    assert main(["generate", str(project), "--stdout", *UNITTEST, *args]) == 0
+    spec = () if "--uvci-spec" in args else ("--uvci-spec", HASHED_SPEC)
+    assert main(["generate", str(project), "--stdout", *UNITTEST, *spec, *args]) == 0
     text = capsys.readouterr().out
     assert gitlab_ci_errors(text) == []
     loaded: dict[str, Any] = YAML(typ="safe").load(text)
@@ -61,9 +63,9 @@ def test_one_stage_each_cell_owns_its_wheelhouse(
     )
     assert "--require-hashes -r .uvci/requirements.txt" in text
     assert "requirements-" not in text and "manifest" not in text
-    fill = 'uvx --from "$UVCI_SPEC" uvci prefetch --python 3.10,3.12 --cell "$PYTHON"'
-    assert f"{fill} --retain 2x --no-build" in text
-    assert test["variables"]["UVCI_SPEC"].startswith("uvci==")
+    fill = 'uvci_tool && .uvci/tool/bin/uvci prefetch --python 3.10,3.12 --cell "$PYTHON"'
+    assert f"{fill} --retain 2x --no-build" in text and "uvx" not in text
+    assert test["variables"]["UVCI_SPEC"] == HASHED_SPEC  # a wheel pinned by its hash
     assert "pytest" not in text and "python -m unittest" in text
 
 
@@ -158,7 +160,7 @@ def test_refused_options_are_one_line(
     project = locked_project("pure")
     capsys.readouterr()
     argv = ["generate", str(project), "--stdout", "--python", "3.12", *UNITTEST, *args]
-    assert main(argv) == 2
+    assert main([*argv, "--uvci-spec", HASHED_SPEC]) == 2
     captured = capsys.readouterr()
     assert expected in captured.err and captured.err.count("\n") == 1 and captured.out == ""
 

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import pytest
 
 import uvci
-from uvci.cli import main
 from uvci.gitlab.generate import release
 from uvci.util.tomlio import load_toml
 
@@ -53,21 +52,3 @@ def test_unreleased_reason(
     monkeypatch.setattr(release, "distribution", fake(version, direct_url))
     reason = release.unreleased_reason()
     assert reason == expected if expected is None else reason and reason.startswith(expected)
-
-
-def test_generate_notes_an_unreleased_uvci_once_unless_a_spec_is_given(
-    locked_project: LockedProject, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    project = locked_project("pure")
-    monkeypatch.setattr(release, "distribution", fake("0.1.0", '{"url": "file:///x"}'))
-    argv = ["generate", str(project), "--python", "3.12", "--test-command", "python -m unittest"]
-    assert main([*argv, "--stdout"]) == 0
-    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
-    assert len(notes) == 1 and "not a released version" in notes[0], notes
-    assert "--uvci-spec" in notes[0] and "uvx --from uvci==" in notes[0]
-    assert main([*argv, "--stdout", "--uvci-spec", "uvci @ https://example.invalid/u.whl"]) == 0
-    assert "not a released version" not in capsys.readouterr().err
-    monkeypatch.setattr(release, "distribution", fake("0.1.0"))  # as installed from PyPI
-    assert main([*argv, "--stdout"]) == 0
-    assert "not a released version" not in capsys.readouterr().err

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from uvci import __version__
@@ -25,6 +25,7 @@ from uvci.gitlab.generate.buildenv import (
     write_build_env,
 )
 from uvci.gitlab.generate.component import component_text
+from uvci.gitlab.generate.confine import refuse_links_out
 from uvci.gitlab.generate.pipeline import (
     BUILD_ENV,
     DEFAULT_RETAIN,
@@ -33,8 +34,9 @@ from uvci.gitlab.generate.pipeline import (
     build_pipeline,
     local_builds,
 )
-from uvci.gitlab.generate.release import unreleased_note
+from uvci.gitlab.generate.release import unreleased_reason
 from uvci.gitlab.generate.toolenv import TOOL_ENV
+from uvci.gitlab.generate.uvcispec import unlockable
 from uvci.gitlab.yaml import roundtrip
 from uvci.model.plan import Plan
 from uvci.util.atomicfile import write_atomic
@@ -45,6 +47,10 @@ Write the GitLab CI pipeline for the uv project in PATH (default: the current di
 (created if absent; the rest of the file, comments included, is left as it is),
 .gitlab/ci/uvci-build/ (the project's build backend, locked with hashes by `uv lock`) and, for a
 released --uvci-spec uvci==X.Y.Z the index serves, .gitlab/ci/uvci-tool/ (uvci, locked so).
+The cells run uvci only pinned by hash: that lock, a wheel URL with its #sha256= (a wheel you
+host: docs/release.md) or uvci's own checkout (--uvci-spec .); any other --uvci-spec, or a
+release uv cannot lock, is refused (exit 2). Nothing is written or read through a link that
+leads out of the project.
 
 The pipeline is one stage (docs/pipeline.md explains every line):
   uvci-test  parallel:matrix over the plan's Pythons, image
@@ -54,7 +60,7 @@ The pipeline is one stage (docs/pipeline.md explains every line):
              builds the project with the locked build backend, runs the test command and
              publishes a JUnit report. Only when a file is missing or fails its hash does it run
              `uvci prefetch --cell` (uvci as uvci-tool/uv.lock pins it, from the wheelhouse once
-             a fill kept it there; else `uvx --from SPEC`), which fetches just those files; the
+             a fill kept it there; else the hashed wheel), which fetches just those files; the
              cache is uploaded only when the cell changed it. A warm cell needs nothing but uv
              and a shell, and takes nothing from the index.
 
@@ -82,7 +88,7 @@ exit codes: 0 written (or already up to date), 2 bad input (no or stale uv.lock,
 .gitlab-ci.yml that is not valid YAML, a hand-edited pipeline without --force, a
 --platform the images cannot run, a Python or uv with no published image, a test command
 that is not in the locked environment, a build backend that cannot be locked, a target that
-cannot be written).
+cannot be written, a --uvci-spec not pinned by hash, a link out of the project).
 
 examples:
   uvci generate                                   # the project in the current directory
@@ -94,6 +100,7 @@ examples:
 """
 
 PIPELINE = Path(".gitlab") / "ci" / "uvci.yml"
+COMPONENT_FILE = Path("templates") / "uvci.yml"
 NEW_CI_FILE = "# The uvci jobs are in .gitlab/ci/uvci.yml (regenerate with `uvci generate`).\n"
 
 
@@ -137,8 +144,11 @@ def _pipeline_arguments(group: argparse._ArgumentGroup) -> None:
         help="stage of the test matrix (default: test)",
     )
     group.add_argument("--uvci-spec", metavar="SPEC",
-                       help=f"what the cells run with `uvx --from` to fill the wheelhouse "
-                       f"(default: uvci=={__version__})")  # fmt: skip
+                       help=f"the uvci the cells run to fill the wheelhouse, pinned by hash: "
+                       f"a release, locked in .gitlab/ci/uvci-tool (default: uvci=={__version__}"
+                       "), 'uvci @ https://.../uvci-X.Y.Z-py3-none-any.whl#sha256=HEX' (a wheel "
+                       "you host, docs/release.md) or . (uvci's own checkout); anything else "
+                       "is refused")  # fmt: skip
 
 
 def _output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -165,16 +175,15 @@ def run(namespace: argparse.Namespace) -> int:
     opts = options(args, plan, requires)
     command = regenerate_command(args, plan)
     if args.component is not None:
-        target = args.component / "templates" / "uvci.yml"
+        refuse_links_out(args.component, [COMPONENT_FILE])
+        target = args.component / COMPONENT_FILE
         write_generated(target, component_text(plan, opts, command), args.force)
     elif args.stdout:
+        refuse_links_out(plan.project.root, [TOOL_ENV])
         opts = locked_tool_env(args, plan, opts)
         sys.stdout.write(header.render([build_pipeline(plan, opts)], __version__, command))
     else:
         opts = _write_pipeline(args, plan, opts, requires, command)
-    note = None if args.uvci_spec is not None or opts.tool_env else unreleased_note(opts.uvci_spec)
-    if note:  # last: after what was written, and never before a one-line error
-        print(f"uvci generate: note: {note}", file=sys.stderr)
     return 0
 
 
@@ -182,9 +191,17 @@ def _write_pipeline(
     args: GenerateArgs, plan: Plan, opts: GenerateOptions, requires: BuildRequires,
     command: str,
 ) -> GenerateOptions:  # fmt: skip
+    refuse_links_out(args.path, [".gitlab-ci.yml", PIPELINE, *_env_files(BUILD_ENV, TOOL_ENV)])
     ci_text = ci_file_with_include(args.path / ".gitlab-ci.yml")  # bad YAML: fail before writing
+    created = [d for d in reversed((args.path / PIPELINE).parents) if not d.exists()]
     _make_parent(args.path / PIPELINE)  # an unwritable target too
-    opts = locked_tool_env(args, plan, opts)
+    try:
+        opts = locked_tool_env(args, plan, opts)
+    except FatalError:
+        for directory in reversed(created):  # a refusal leaves nothing behind, not even these
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
     text = header.render([build_pipeline(plan, opts)], __version__, command)
     if opts.build_env:
         _write_build_env(plan, requires)
@@ -194,6 +211,10 @@ def _write_pipeline(
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
     _report(plan, opts, local_builds(plan))
     return opts
+
+
+def _env_files(*directories: str) -> list[str]:
+    return [f"{d}/{name}" for d in directories for name in ("pyproject.toml", "uv.lock")]
 
 
 def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
@@ -206,23 +227,24 @@ def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
 
 
 def locked_tool_env(args: GenerateArgs, plan: Plan, opts: GenerateOptions) -> GenerateOptions:
-    """``opts`` whose cells install uvci from TOOL_ENV when it is locked (written here unless
-    --stdout, which only uses a lock already there); else ``uvx --from``, with a note."""
+    """``opts``, after locking a released uvci in TOOL_ENV (--stdout: only a lock already
+    there). A release that cannot be locked is refused: the cells run uvci only by hash."""
     if not opts.tool_env:
         return opts
     directory = plan.project.root / TOOL_ENV
     text = toolenv.pyproject_text(opts.uvci_spec, plan.pythons, project_tool_uv(plan.project.root))
+    if args.stdout:
+        if not toolenv.is_locked(directory, text):
+            reason = "--stdout writes nothing, and no lock of it is there yet"
+            raise unlockable(opts.uvci_spec, reason, unreleased_reason())
+        return opts
     try:
-        if args.stdout:
-            return replace(opts, tool_env=toolenv.is_locked(directory, text))
         if write_build_env(directory, text, f"uvci ({opts.uvci_spec})"):
             print(f"uvci generate: locked {opts.uvci_spec} in {directory}", file=sys.stderr)
         return opts
     except FatalError as exc:
         toolenv.remove_unlocked(directory, text)
-        print(f"uvci generate: note: {exc}; the cells install uvci with `uvx --from "
-              f"{opts.uvci_spec}` instead", file=sys.stderr)  # fmt: skip
-        return replace(opts, tool_env=False)
+        raise unlockable(opts.uvci_spec, str(exc), unreleased_reason()) from None
 
 
 def write_generated(target: Path, text: str, force: bool) -> None:

@@ -20,7 +20,7 @@ from uvci.errors import FatalError
 from uvci.gitlab.generate.buildenv import BuildRequires
 from uvci.gitlab.generate.images import CHECKED, GLIBC, check_images, published
 from uvci.gitlab.generate.pipeline import DEFAULT_RETAIN, GenerateOptions
-from uvci.gitlab.generate.toolenv import lockable
+from uvci.gitlab.generate.uvcispec import EXAMPLE_URL, spec_kind
 from uvci.model.plan import Layout, Plan
 from uvci.model.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.model.testcommand import is_pytest
@@ -113,6 +113,13 @@ def options(args: GenerateArgs, plan: Plan, requires: BuildRequires) -> Generate
     uv = image_uv_version(plan)
     check_images(uv, plan.pythons, variant)
     spec = args.uvci_spec or f"uvci=={__version__}"
+    kind = spec_kind(spec, plan.project.root)  # pinned by hash, or refused
+    if args.component is not None and kind != "url":
+        raise FatalError(
+            f"--uvci-spec {spec}: a component's cells install uvci from its uvci-spec input, "
+            f"which has no lock beside it: give --uvci-spec {EXAMPLE_URL}, a wheel you host "
+            "with its hash (docs/release.md)"
+        )
     return GenerateOptions(
         uv_version=uv,
         uvci_spec=spec,
@@ -129,7 +136,8 @@ def options(args: GenerateArgs, plan: Plan, requires: BuildRequires) -> Generate
         platform_slug=plan.platform.split("-")[0],
         build_env=bool(requires.requirements),
         scm_version=requires.scm_versioned,
-        tool_env=lockable(spec) and args.component is None,
+        tool_env=kind == "release",
+        tool_url=kind == "url",
     )
 
 
@@ -187,7 +195,7 @@ def image_uv_version(plan: Plan) -> str:
 
 
 def regenerate_command(args: GenerateArgs, plan: Plan) -> str:
-    argv = ["uvx", "--from", f"uvci=={__version__}", "uvci", "generate"]
+    argv = ["uvci", "generate"]  # with the uvci you trust: never `uvx --from` a bare name
     if args.request.python:
         argv += ["--python", ",".join(plan.pythons)]
     if plan.platform != DEFAULT_PLATFORM:

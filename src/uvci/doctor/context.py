@@ -20,6 +20,8 @@ INSTALLING = frozenset(
     | {"uvx", "add", "lock", "export", "python install"}
 )
 PROJECT_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync", "add", "lock", "export"})
+# the venv a generated cell installs uvci into (pinned by hash): a tool, not the project
+UVCI_TOOL_PYTHON = ".uvci/tool/bin/python"
 TRUE = frozenset({"1", "true", "yes", "on"})
 _EXPORT = re.compile(r"(?:^|[;&|\n])\s*export\s+([A-Za-z_]\w*)=(\"[^\"]*\"|'[^']*'|\S*)")
 _PROJECT_PATH = re.compile(r"^(\.|\./.*|/.*|.*\.whl|.*\.tar\.gz|.*\.zip|\$.*)$")
@@ -135,7 +137,11 @@ class Context:
         """The downloads of the project's dependencies (not of tools; a frozen export reads
         the lock only)."""
         subs = dict((id(cmd), sub) for sub, cmd in self.uv_commands(job))
-        return [cmd for cmd in self.downloads(job) if subs[id(cmd)] in PROJECT_INSTALLS]
+        return [
+            cmd
+            for cmd in self.downloads(job)
+            if subs[id(cmd)] in PROJECT_INSTALLS and cmd.option("--python") != UVCI_TOOL_PYTHON
+        ]
 
     def find_links(self, job: Job) -> list[str]:
         """The local ``--find-links`` directories the job's uv commands install from."""

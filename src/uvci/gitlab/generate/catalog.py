@@ -65,9 +65,11 @@ def inputs() -> CommentedMap:
         # repository the tests' one uv (pyproject.toml's dev group pins it)
         ("uv-version", one("string", uv_version(), "the uv of the images "
                            "ghcr.io/astral-sh/uv:<uv-version>-python<X>-trixie-slim")),
-        ("uvci-spec", one("string", f"uvci=={__version__}",
-                          "what the cells run with `uvx --from` to fetch what their "
-                          "wheelhouse lacks (a requirement, e.g. uvci==X.Y.Z or uvci @ URL)")),
+        ("uvci-spec", mapping(("description",
+                              "the uvci wheel the cells run to fetch what their wheelhouse "
+                              "lacks, pinned by its hash: 'uvci @ https://.../uvci-X.Y.Z-py3-"
+                              "none-any.whl#sha256=<64 hex>' (docs/release.md); required, "
+                              "the cells refuse anything else"))),
         ("retain", one("string", DEFAULT_RETAIN,
                        "how much each wheelhouse keeps: Nx the cell's bytes, or a size")),
     )  # fmt: skip
@@ -87,6 +89,7 @@ def options() -> GenerateOptions:
         pytest_junit=True,
         emit_stages=False,
         build_env=False,
+        tool_url=True,
     )
 
 

@@ -29,7 +29,14 @@ def inputs(opts: GenerateOptions) -> CommentedMap:
         ("stage-build", _input(opts.build_stage, "stage of uvci-build (--build-once)")),
         ("stage-test", _input(opts.test_stage, "stage of the uvci-test matrix")),
         ("test-command", _input(opts.test_command, "what each cell runs")),
-        ("uvci-spec", _input(opts.uvci_spec, "the uvci the jobs run with uvx --from")),
+        (
+            "uvci-spec",
+            _input(
+                opts.uvci_spec,
+                "the uvci wheel the jobs run, with its hash: "
+                "uvci @ URL#sha256=HEX (docs/release.md)",
+            ),
+        ),
     )
 
 
@@ -42,7 +49,8 @@ def component_text(plan: Plan, opts: GenerateOptions, command: str) -> str:
         uvci_spec="$[[ inputs.uvci-spec ]]",
         pytest_junit=is_pytest(opts.test_command),
         emit_stages=False,
-        tool_env=False,  # the uvci spec is an input: nothing to lock
+        tool_env=False,  # the uvci spec is an input: nothing to lock; the cells check its hash
+        tool_url=True,
     )
     pipeline = build_pipeline(plan, templated)
     documents = header.component_documents(pipeline, inputs(opts))

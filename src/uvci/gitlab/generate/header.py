@@ -62,6 +62,8 @@ def is_untouched(text: str) -> bool:
 
 
 def existing(path: Path) -> Existing:
+    if path.exists() and not path.is_file():  # a FIFO would block the read, a device not end
+        raise FatalError(f"{path}: not a regular file; remove it, uvci generate writes it")
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):

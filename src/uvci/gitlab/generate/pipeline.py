@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from uvci.gitlab.generate import scripts as sh
 from uvci.gitlab.generate.images import image_name
+from uvci.gitlab.generate.restored import clean_uvci_dir
 from uvci.gitlab.generate.toolenv import TOOL_ENV
 from uvci.gitlab.yaml.build import block, comment_before, flow, mapping, quoted, script_line
 from uvci.model.buildkind import build_kind
@@ -49,7 +50,8 @@ class GenerateOptions:
     platform_slug: str = "x86_64"
     build_env: bool = True  # the project has a build backend to lock (BUILD_ENV)
     scm_version: bool = False  # versioned from git: the images have no git
-    tool_env: bool = False  # uvci locked with hashes in TOOL_ENV (else `uvx --from UVCI_SPEC`)
+    tool_env: bool = False  # uvci locked with hashes in TOOL_ENV
+    tool_url: bool = False  # else UVCI_SPEC: a uvci wheel URL with #sha256= (else the checkout)
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,8 @@ def build_job(shape: Shape, opts: GenerateOptions, builds: LocalBuilds) -> Comme
         ("paths", flow([sh.WHEELHOUSE])),
         ("policy", "pull"),
     )
-    script = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    script = [script_line(clean_uvci_dir([sh.WHEELHOUSE]))]
+    script.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     script.append(script_line(sh.build_once(builds.directories)))
     return mapping(
         ("extends", ".uvci"),
@@ -245,7 +248,9 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
         job["parallel"] = matrix(shape, cell.pythons)
     variables.append(("UV_PYTHON", "$PYTHON"))
     if not opts.tool_env:
-        why = "pinned: the uvci that fetches what the wheelhouse lacks"
+        why = "pinned by hash: the uvci that fetches what the wheelhouse lacks"
+        if not opts.tool_url:
+            why = "uvci's own checkout: the uvci that fetches what the wheelhouse lacks"
         variables.append(("UVCI_SPEC", opts.uvci_spec, why))
     job["variables"] = mapping(*variables)
     shared = shape.layout == "shared"
@@ -260,9 +265,12 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
 
 
 def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
-    lines: list[Any] = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    lines: list[Any] = [script_line(_clean_step(shape, cell))]
+    lines.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     if opts.tool_env:
         lines.append(script_line(sh.tool_function(TOOL_ENV)))
+    elif opts.tool_url:
+        lines.append(script_line(sh.url_tool_function()))
     every_cell = _fill(opts, [])
     if cell.writer:
         lines.append(script_line(sh.writer_fill(every_cell)))
@@ -277,13 +285,21 @@ def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bo
     return lines
 
 
+def _clean_step(shape: Shape, cell: CellJob) -> str:
+    """Remove what a restored cache planted under .uvci; keep what uvci's own cache paths and
+    the build job's artifact (``--build-once``) put there (see :mod:`.restored`)."""
+    dirs = [sh.WHEELHOUSE, *([sh.DIST] if cell.once else [])]
+    files = [p for p in cache_paths(shape) if p != sh.WHEELHOUSE]
+    return clean_uvci_dir(dirs, files)
+
+
 def _fill(opts: GenerateOptions, cells: list[str]) -> str:
     """``uvci prefetch`` for ``cells`` (none: every cell)."""
     extra = ["--retain", opts.retain, "--no-build", "--frozen"]  # uv export --locked checked
     if opts.build_env:
         extra += ["--build-env", BUILD_ENV]
     tool_env = TOOL_ENV if opts.tool_env else None
-    return sh.prefetch_command(opts.plan_args, cells, extra, tool_env)
+    return sh.prefetch_command(opts.plan_args, cells, extra, tool_env, opts.tool_url)
 
 
 def _junit_artifacts() -> CommentedMap:

@@ -1,7 +1,8 @@
 """Whether the running uvci is a released version, as the generated pipeline assumes.
 
-The pipeline's cells run ``uvx --from uvci==VERSION`` (the default ``--uvci-spec``): that works
-only for a version published on the package index. A uvci run from a source tree, an editable
+The pipeline's cells run the default ``--uvci-spec uvci==VERSION`` only as a lock beside the
+pipeline, which uv can write only for a version published on the package index; ``uvci
+generate`` names this reason when it cannot. A uvci run from a source tree, an editable
 install or a wheel file (PEP 610 ``direct_url.json``), or a development, pre-release or local
 version, is not one that the index can be assumed to have.
 """
@@ -34,16 +35,3 @@ def unreleased_reason(name: str = "uvci") -> str | None:
             url = "?"
         return f"installed from {url}, not from a package index"
     return None
-
-
-def unreleased_note(spec: str) -> str | None:
-    """The note ``uvci generate`` prints when the cells' default ``uvx --from SPEC`` may not
-    resolve yet, or None."""
-    reason = unreleased_reason()
-    if reason is None:
-        return None
-    return (
-        f"this uvci is not a released version ({reason}): the cells run `uvx --from {spec}`, "
-        "which resolves only once that version is published; until then point them at a wheel "
-        "you host with --uvci-spec (docs/release.md)"
-    )

@@ -101,17 +101,50 @@ def build_command(directory: str, offline: bool) -> str:
 
 
 def prefetch_command(
-    plan_args: Sequence[str], cells: Sequence[str], extra: Sequence[str], tool_env: str | None
+    plan_args: Sequence[str],
+    cells: Sequence[str],
+    extra: Sequence[str],
+    tool_env: str | None,
+    hashed_url: bool = False,
 ) -> str:
     """``uvci prefetch ...``: with ``tool_env``, the uvci locked there (:func:`tool_function`),
-    which also keeps its own wheels in the wheelhouse; else ``uvx --from "$UVCI_SPEC"``."""
+    which also keeps its own wheels in the wheelhouse; with ``hashed_url``, the wheel
+    ``$UVCI_SPEC`` names with its hash (:func:`url_tool_function`); else uvci's own checkout,
+    ``uvx --from "$UVCI_SPEC"`` (``.``)."""
     argv = ["uvci", "prefetch", *plan_args]
     for cell in cells:
         argv += ["--cell", cell]
-    if tool_env is None:
+    if tool_env is None and not hashed_url:
         return 'uvx --from "$UVCI_SPEC" ' + sh_join([*argv, *extra])
     argv[0] = f"{TOOL_VENV}/bin/uvci"
-    return "uvci_tool && " + sh_join([*argv, *extra, "--tool-env", tool_env])
+    tail = [] if tool_env is None else ["--tool-env", tool_env]
+    return "uvci_tool && " + sh_join([*argv, *extra, *tail])
+
+
+def url_tool_function() -> str:
+    """``uvci_tool``: the uvci wheel ``$UVCI_SPEC`` names, ``uvci @ URL#sha256=HEX``, installed
+    with ``uv pip install -r``, which checks the fragment's hash (``uvx --from`` ignores it).
+    Anything else in ``$UVCI_SPEC`` (a catalog component's input) is refused: never an install
+    that an index resolves by name."""
+    venv = ["uv", "venv", "--quiet", "--clear", "--python", "$PYTHON", TOOL_VENV]
+    pip = ["uv", "pip", "install", "--python", f"{TOOL_VENV}/bin/python", "-r", TOOL_REQUIREMENTS]
+    return (
+        "uvci_tool() {\n"
+        "  uvci_hash=${UVCI_SPEC##*#sha256=}\n"
+        '  case "$UVCI_SPEC" in "uvci @ http"*"#sha256=$uvci_hash") ;; *) uvci_hash= ;; esac\n'
+        '  case "${UVCI_SPEC#uvci @ }" in *[[:space:]]*) uvci_hash= ;; esac\n'
+        '  case "${UVCI_SPEC%#sha256=*}" in *"#"*) uvci_hash= ;; esac\n'
+        '  case "$uvci_hash" in *[!0-9a-f]*) uvci_hash= ;; esac\n'
+        '  if [ "${#uvci_hash}" -ne 64 ]; then\n'
+        "    echo \"uvci: UVCI_SPEC must be a uvci wheel pinned by its hash, 'uvci @ https://..."
+        "/uvci-X.Y.Z-py3-none-any.whl#sha256=<64 hex>' (docs/release.md)\"\n"
+        "    return 2\n"
+        "  fi\n"
+        f"  printf '%s\\n' \"$UVCI_SPEC\" > {TOOL_REQUIREMENTS} &&\n"
+        f"  {sh_join(venv)} &&\n"
+        f"  {sh_join(pip)}\n"
+        "}"
+    )
 
 
 def tool_function(tool_env: str) -> str:

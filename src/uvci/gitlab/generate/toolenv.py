@@ -8,8 +8,8 @@ cell's wheelhouse when a previous fill kept uvci's wheels there (``uvci prefetch
 offline, else from the index without resolving. Either way every file is checked against the
 hashes committed with the pipeline, never against anything read from the cache.
 
-Only a pinned release (``uvci==X.Y.Z``) is locked; any other ``--uvci-spec`` (a path, a URL)
-keeps ``uvx --from``.
+Only a pinned release (``uvci==X.Y.Z``) is locked; the other specs pinned by hash (a wheel URL
+with ``#sha256=``, uvci's own checkout) are :mod:`.uvcispec`'s, and anything else is refused.
 """
 
 from __future__ import annotations
