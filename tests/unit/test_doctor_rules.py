@@ -27,6 +27,10 @@ EXPECTED = {
     "UVC002-pip-cache": {"UVC002", "UVC014"},
     "UVC002-project-dir-variable": {"UVC002"},
     "UVC003-branch-key": {"UVC003"},
+    # issue 22 class 1: the cache the job has is judged though uv writes elsewhere
+    "UVC003-cache-dir-not-set": {"UVC002", "UVC003", "UVC004", "UVC012", "UVC014"},
+    "UVC004-cache-dir-not-set": {"UVC002", "UVC004", "UVC005", "UVC014"},
+    "UVC005-lock-keyed-venv": {"UVC002", "UVC005", "UVC011"},  # a venv-only cache, too
     "UVC003-missing-key-file": {"UVC003", "UVC011"},  # one job on 3.12 only
     "UVC003-pyproject-key": {"UVC003"},
     "UVC003-static-key": {"UVC003"},

@@ -194,8 +194,27 @@ class Context:
         return any(p.covers(path, target) for path in cache.paths for target in wanted)
 
     def uv_caches(self, job: Job) -> list[Cache]:
-        """The caches of ``job`` that matter to uv (other tools' caches are not judged)."""
-        return [cache for cache in job.caches if cache.paths and self.holds_uv(job, cache)]
+        """The caches of ``job`` that matter to uv (other tools' caches are not judged): the
+        ones that hold uv's cache dir, and the ones plainly meant for it (``.cache/uv`` while
+        UV_CACHE_DIR is unset: UVC002 says so; its key, sharing and uploads are judged too)."""
+        return [
+            cache
+            for cache in job.caches
+            if cache.paths
+            and (self.holds_uv(job, cache) or any(p.meant_for_uv(x) for x in cache.paths))
+        ]
+
+    def package_caches(self, job: Job) -> list[Cache]:
+        """:meth:`uv_caches` and the caches of a virtual environment uv installs into."""
+        return [
+            cache
+            for cache in job.caches
+            if cache in self.uv_caches(job) or (cache.paths and self.caches_venv(job, cache))
+        ]
+
+    def caches_venv(self, job: Job, cache: Cache) -> bool:
+        venv = self.env(job).get("UV_PROJECT_ENVIRONMENT")
+        return any(p.is_venv(path) or bool(venv and p.covers(path, venv)) for path in cache.paths)
 
 
 def _lock_in(root: Path, directory: str) -> bool:
