@@ -28,7 +28,7 @@ EXPECTED = {
     "UVC002-project-dir-variable": {"UVC002"},
     "UVC003-branch-key": {"UVC003"},
     # issue 22 class 1: the cache the job has is judged though uv writes elsewhere
-    "UVC003-cache-dir-not-set": {"UVC002", "UVC003", "UVC004", "UVC012", "UVC014"},
+    "UVC003-cache-dir-not-set": {"UVC002", "UVC003", "UVC011", "UVC012", "UVC014"},
     "UVC004-cache-dir-not-set": {"UVC002", "UVC004", "UVC005", "UVC014"},
     "UVC005-lock-keyed-venv": {"UVC002", "UVC005", "UVC011"},  # a venv-only cache, too
     "UVC003-missing-key-file": {"UVC003", "UVC011"},  # one job on 3.12 only
@@ -41,7 +41,12 @@ EXPECTED = {
     "UVC005-job-slug-keys": {"UVC005"},  # and no UVC004: the keys differ per job
     "UVC006-delete-when-restored": {"UVC003", "UVC006"},
     "UVC007-pip-install-matrix": {"UVC007"},
-    "UVC007-lock-in-subdirectory": {"UVC007"},  # cd server/ && uv sync; server/uv.lock
+    "UVC007-lock-in-subdirectory": {"UVC007"},
+    "UVC007-child-pipeline": {
+        "UVC005",
+        "UVC007",
+        "UVC010",
+    },  # trigger: include: (class 2)  # cd server/ && uv sync; server/uv.lock
     "UVC007-stale-lock": {"UVC007"},  # and --fix leaves it (acceptance test)
     "UVC007-unlocked-sync": {"UVC007"},
     "UVC008-prune-wheels": {"UVC008"},
@@ -130,3 +135,10 @@ def test_fast_and_round_trip_loading_find_the_same(case: Path) -> None:
         return [(f.rule, str(f.loc), f.message, f.jobs) for f in report.findings]
 
     assert summary(False) == summary(True)
+
+
+def test_child_pipeline_jobs_are_read_and_other_triggers_named() -> None:
+    report = check(DATA / "positive" / "UVC007-child-pipeline")
+    assert report.uv_jobs == 5 and report.jobs == 7
+    assert all(f.loc.path.name == "child.yml" for f in report.findings)
+    assert [text for text, _ in report.not_checked] == ["trigger: project: group/shared-ci"]

@@ -82,7 +82,7 @@ def _collect(
         )
     loaded.registry.add_tree(doc.config, path)
     for target, loc, entry_inputs in _local_includes(doc, loaded):
-        for included in _glob_local(target, project_dir, loc):
+        for included in glob_local(target, project_dir, loc):
             if included.resolve() not in seen:
                 _collect(included, project_dir, loaded, seen, entry_inputs)
     loaded.documents.append(doc)
@@ -122,7 +122,7 @@ def _describe(entry: Any) -> str:
     return f"remote: {entry}"
 
 
-def _glob_local(target: str, project_dir: Path, loc: Loc) -> list[Path]:
+def glob_local(target: str, project_dir: Path, loc: Loc) -> list[Path]:
     relative = target.lstrip("/")
     if "$" in relative:
         raise FatalError(
