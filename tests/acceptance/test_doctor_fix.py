@@ -16,6 +16,9 @@ from uvci.doctor.lockcheck import why_not_fresh
 
 DATA = Path(__file__).parents[1] / "data" / "pipelines"
 REFUSED = {"UVC007-stale-lock"}  # --locked on a stale uv.lock would fail every job
+# `cache: [!reference [.x, cache]]` (GitLab flattens it) reads as a list in a list to the
+# schema, which has no notion of !reference: valid for GitLab, not for the schema
+SCHEMA_BLIND = {"UVC003-referenced-cache-list"}
 FIXABLE = sorted(
     case.name
     for case in (DATA / "positive").iterdir()
@@ -61,7 +64,8 @@ def test_fix_removes_the_fixable_findings_and_stays_schema_valid(
     assert [f for f in after if f.edits] == []
     # what could not be fixed is still reported, unchanged
     assert before <= {(f.rule, f.message) for f in after}
-    assert gitlab_ci_errors(case / ".gitlab-ci.yml") == []
+    if name not in SCHEMA_BLIND:
+        assert gitlab_ci_errors(case / ".gitlab-ci.yml") == []
     text = (case / ".gitlab-ci.yml").read_text()
     assert main(["doctor", str(case), "--fix"]) in (0, 1)
     assert "nothing to fix automatically" in capsys.readouterr().out

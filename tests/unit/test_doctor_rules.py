@@ -33,6 +33,7 @@ EXPECTED = {
     "UVC005-lock-keyed-venv": {"UVC002", "UVC005", "UVC011"},  # a venv-only cache, too
     "UVC003-missing-key-file": {"UVC003", "UVC011"},  # one job on 3.12 only
     "UVC003-pyproject-key": {"UVC003"},
+    "UVC003-referenced-cache-list": {"UVC003", "UVC011"},  # cache: [!reference [...]] (class 5)
     "UVC003-static-key": {"UVC003"},
     "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
     "UVC004-one-writer-many-readers": {"UVC004"},
