@@ -56,6 +56,7 @@ EXPECTED = {
     "UVC009-pip-install-uv": {"UVC009"},
     "UVC010-cell-runs-image-python": {"UVC010"},
     "UVC010-managed-python": {"UVC010"},
+    "UVC010-managed-on-image-without-version": {"UVC010"},  # class 3
     "UVC010-outside-requires-python": {"UVC010", "UVC011"},  # 3.9 tested, >=3.10 required
     "UVC010-python-mismatch": {"UVC010"},
     "UVC011-untested-version": {"UVC011"},

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from uvci.doctor import paths as p
 from uvci.doctor.shell import Command, commands, positional_args, uv_subcommand
 from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.nodes import Loc
 from uvci.gitlab.read.pipeline import Job, Pipeline, predefined
 from uvci.gitlab.read.variables import expand
 from uvci.model.lock import Lock
@@ -84,6 +86,20 @@ class Context:
                     env[name] = expand(value.strip("\"'"), env)
             self._env[id(job)] = {k: expand(v, env) for k, v in env.items()}
         return self._env[id(job)]
+
+    def variable_loc(self, job: Job, name: str) -> Loc | None:
+        """Where variable ``name`` of ``job`` is set: the job's ``variables:``, a script's
+        ``export``, or the pipeline's ``variables:`` (None when not in the YAML)."""
+        own = job.config.get("variables")
+        if isinstance(own, Mapping) and name in own:
+            return self.pipeline.locate(own, name)
+        for line in job.scripts:
+            if any(found == name for found, _ in _EXPORT.findall(line.text)):
+                return line.loc
+        top = self.pipeline.config.get("variables")
+        if isinstance(top, Mapping) and name in top:
+            return self.pipeline.locate(top, name)
+        return None
 
     def flag(self, job: Job, name: str, cmd: Command | None = None) -> bool:
         """Whether uv variable ``name`` is on for ``cmd`` (its own ``NAME=1`` prefix) or the job."""

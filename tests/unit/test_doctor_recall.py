@@ -1,0 +1,29 @@
+"""Issue 22's recall classes, each on a minimal pipeline of our own: what doctor must see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from uvci.doctor.engine import check
+
+DATA = Path(__file__).parents[1] / "data" / "pipelines"
+
+
+def findings(case: str, rule: str) -> list[tuple[int, str]]:
+    report = check(DATA / case)
+    return [(f.loc.line, f.message) for f in report.findings if f.rule == rule]
+
+
+def test_class3_only_managed_is_judged_on_any_image_and_reported_at_the_variable() -> None:
+    found = findings("positive/UVC010-managed-on-image-without-version", "UVC010")
+    assert found == [
+        (
+            10,
+            "UV_PYTHON_PREFERENCE=only-managed makes uv ignore any Python of the image: "
+            "uv downloads it in every run",
+        )
+    ]
+
+
+def test_class3_a_global_managed_variable_is_reported_where_it_is_set() -> None:
+    assert [line for line, _ in findings("positive/UVC010-managed-python", "UVC010")] == [5]
