@@ -27,3 +27,20 @@ def test_class3_only_managed_is_judged_on_any_image_and_reported_at_the_variable
 
 def test_class3_a_global_managed_variable_is_reported_where_it_is_set() -> None:
     assert [line for line, _ in findings("positive/UVC010-managed-python", "UVC010")] == [5]
+
+
+def test_class4_a_variable_argument_is_expanded_before_it_is_taken_for_the_project() -> None:
+    report = check(DATA / "negative/UVC010-variable-names-a-package")
+    assert report.findings == ()
+    assert report.uv_jobs == 6
+
+
+def test_class4_an_unexpanded_path_variable_still_names_the_project(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\nrequires-python = ">=3.12"\n'
+    )
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        "job:\n  image: python:3.10\n  script:\n"
+        '    - uv pip install --system "$WHEEL_PATH" pytest==8.3.3\n'
+    )
+    assert {f.rule for f in check(tmp_path).findings} >= {"UVC010"}

@@ -24,7 +24,9 @@ INSTALLING = frozenset(
 PROJECT_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync", "add", "lock", "export"})
 TRUE = frozenset({"1", "true", "yes", "on"})
 _EXPORT = re.compile(r"(?:^|[;&|\n])\s*export\s+([A-Za-z_]\w*)=(\"[^\"]*\"|'[^']*'|\S*)")
-_PROJECT_PATH = re.compile(r"^(\.|\./.*|/.*|.*\.whl|.*\.tar\.gz|.*\.zip|\$.*)$")
+_PROJECT_PATH = re.compile(r"^(\.|\./.*|/.*|.*\.whl|.*\.tar\.gz|.*\.zip)$")
+# a variable left unexpanded (set outside the YAML) names the project when it names a path
+_PATH_VARIABLE = re.compile(r"^\$\{?\w*(PROJECT|DIR|PATH|WHEEL|WHL|DIST|SDIST|ARTIFACT)", re.I)
 _VERSION = re.compile(r"^(?:cpython-|python)?(3\.\d{1,2})(?:\.\d+)?(?:-.*)?$")
 _IMAGE_PYTHON = re.compile(r"(?:^|[/:-])python[:-]?(3\.\d{1,2})(?![\d])")
 _UV_IMAGE = re.compile(r"(?:ghcr\.io/)?astral-sh/uv(?::|$)|(?:^|/)astral/uv(?::|$)")
@@ -125,7 +127,7 @@ class Context:
         for sub, cmd in self.uv_commands(job):
             if sub in ("sync", "pip sync", "export") or (sub == "run" and not _no_project(cmd)):
                 return True
-            if sub == "pip install" and _installs_project(cmd):
+            if sub == "pip install" and _installs_project(cmd, self.env(job)):
                 return True
         return False
 
@@ -254,11 +256,13 @@ def _no_project(cmd: Command) -> bool:
     return cmd.has("--no-project", "--script")
 
 
-def _installs_project(cmd: Command) -> bool:
-    """``uv pip install`` of the project, its requirements or its built wheels."""
+def _installs_project(cmd: Command, env: Mapping[str, str]) -> bool:
+    """``uv pip install`` of the project, its requirements or its built wheels (arguments
+    read after the job's variables are expanded: ``"$PKG"`` may be a package's name)."""
     if cmd.has("-r", "--requirement", "--requirements", "-e", "--editable", "--group"):
         return True
-    return any(_PROJECT_PATH.match(arg) for arg in positional_args(cmd, 3))
+    args = [expand(arg, env) for arg in positional_args(cmd, 3)]
+    return any(_PROJECT_PATH.match(arg) or _PATH_VARIABLE.match(arg) for arg in args)
 
 
 def minor_version(text: str) -> str | None:
