@@ -44,3 +44,13 @@ def test_class4_an_unexpanded_path_variable_still_names_the_project(tmp_path: Pa
         '    - uv pip install --system "$WHEEL_PATH" pytest==8.3.3\n'
     )
     assert {f.rule for f in check(tmp_path).findings} >= {"UVC010"}
+
+
+def test_class6_an_image_python_outside_requires_python_is_not_called_tested() -> None:
+    report = check(DATA / "positive/UVC010-outside-requires-python")
+    assert [f.rule for f in report.findings] == ["UVC010"]
+    assert "another interpreter" in report.findings[0].message
+
+
+def test_class6_a_global_python_variable_nothing_reads_is_not_a_matrix_cell() -> None:
+    assert check(DATA / "negative/UVC011-global-python-variable").findings == ()

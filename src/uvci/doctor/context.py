@@ -14,7 +14,7 @@ from uvci.gitlab.read.nodes import Loc
 from uvci.gitlab.read.pipeline import Job, Pipeline, predefined
 from uvci.gitlab.read.variables import expand
 from uvci.model.lock import Lock
-from uvci.model.project import Project
+from uvci.model.project import Project, allowed
 
 PYTHON_VARIABLES = ("PYTHON_VERSION", "PYTHON", "PY_VERSION", "PY", "PYTHON_VER", "UV_PYTHON")
 INSTALLING = frozenset(
@@ -166,12 +166,33 @@ class Context:
         return self._jobs["installing"]
 
     def python_of(self, job: Job) -> tuple[str | None, str | None]:
-        """``(minor version, variable it comes from)`` the job tests, when it can be told."""
+        """``(minor version, variable it comes from)`` the job tests, when it can be told.
+
+        A variable counts when the job uses it (a matrix cell, the image, a script, or
+        UV_PYTHON): a global ``PYTHON_VERSION`` nothing reads says nothing. An image Python
+        that requires-python excludes is not tested: uv picks (downloads) another one.
+        """
         for name in PYTHON_VARIABLES:
             version = minor_version(self.env(job).get(name, ""))
-            if version:
-                return version, name
-        return self.requested_python(job) or image_python(job.image), None
+            if version and self._uses(job, name):
+                asked = self.requested_python(job) == version
+                return (version if asked or self._allowed(version) else None), name
+        requested = self.requested_python(job)
+        if requested:
+            return requested, None
+        have = image_python(job.image)
+        return (have if have and self._allowed(have) else None), None
+
+    def _uses(self, job: Job, name: str) -> bool:
+        if name in job.cell or name == "UV_PYTHON":
+            return True
+        used = re.compile(rf"\$\{{?{name}\b")
+        image = job.config.get("image")
+        raw = image.get("name") if isinstance(image, Mapping) else image
+        return bool(used.search(str(raw or ""))) or any(used.search(x.text) for x in job.scripts)
+
+    def _allowed(self, version: str) -> bool:
+        return self.project is None or allowed(self.project.requires_python, version)
 
     def requested_python(self, job: Job) -> str | None:
         """The Python the job asks uv for (``--python``/``-p``, ``UV_PYTHON``), if any."""
