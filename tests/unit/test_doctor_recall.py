@@ -54,3 +54,19 @@ def test_class6_an_image_python_outside_requires_python_is_not_called_tested() -
 
 def test_class6_a_global_python_variable_nothing_reads_is_not_a_matrix_cell() -> None:
     assert check(DATA / "negative/UVC011-global-python-variable").findings == ()
+
+
+def test_a_stale_lock_is_one_finding_with_uvs_reason_and_locked_advice_waits_for_it() -> None:
+    report = check(DATA / "positive/UVC007-stale-lock")
+    stale = [f for f in report.findings if f.rule == "UVC024"]
+    assert len(stale) == 1 and stale[0].loc.path.name == "uv.lock"
+    assert "mismatched requirements" in stale[0].message  # uv's own words for the change
+    unlocked = [f for f in report.findings if f.rule == "UVC007"]
+    assert len(unlocked) == 2
+    assert all(not f.edits and f.advice.startswith("after `uv lock` (UVC024)") for f in unlocked)
+
+
+def test_a_current_lock_keeps_the_locked_fix() -> None:
+    report = check(DATA / "positive/UVC007-child-pipeline")  # its uv.lock is current
+    assert "UVC024" not in {f.rule for f in report.findings}
+    assert all(f.edits for f in report.findings if f.rule == "UVC007")

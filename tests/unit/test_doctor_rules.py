@@ -48,7 +48,7 @@ EXPECTED = {
         "UVC007",
         "UVC010",
     },  # trigger: include: (class 2)  # cd server/ && uv sync; server/uv.lock
-    "UVC007-stale-lock": {"UVC007"},  # and --fix leaves it (acceptance test)
+    "UVC007-stale-lock": {"UVC007", "UVC024"},  # and --fix leaves it (acceptance test)
     "UVC007-unlocked-sync": {"UVC007"},
     "UVC008-prune-wheels": {"UVC008"},
     "UVC009-curl-installer": {"UVC001", "UVC009", "UVC019"},  # uvx ruff, unpinned
@@ -74,6 +74,7 @@ EXPECTED = {
     "UVC021-sync-retried": {"UVC021"},
     "UVC022-uv-version-unused": {"UVC022"},
     "UVC023-bookworm-after-0.10": {"UVC023"},
+    "UVC024-dependency-added": {"UVC024"},
     # the seed (uv issue 14495): --torch-backend means PyTorch wheels, hence UVC013 too
     "seed-uv-issue-14495": {"UVC003", "UVC006", "UVC007", "UVC013"},
 }

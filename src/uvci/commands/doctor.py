@@ -17,8 +17,8 @@ Read .gitlab-ci.yml (and what it includes locally), interpolate spec: inputs, re
 !reference, anchors, default: and parallel: matrix the way GitLab does, expand each job's
 variables, and report what makes the uv jobs slow or wrong: caches that hold nothing useful,
 keys that ignore uv.lock, a matrix sharing one cache, unlocked installs, uv installed in every
-job, unpinned tools, and more (rules UVC001-UVC023). Every finding names file:line and the fix.
---fix adds --locked only where uv.lock is up to date.
+job, unpinned tools, a stale uv.lock, and more (rules UVC001-UVC024). Every finding names
+file:line and the fix. --fix adds --locked only where uv.lock is up to date.
 
 examples:
   uvci doctor                      check ./.gitlab-ci.yml

@@ -10,6 +10,7 @@ from uvci.doctor import edits
 from uvci.doctor.context import Context, is_uv_image
 from uvci.doctor.model import Edit, Finding, Rule, Severity
 from uvci.doctor.rules_cache import GENERATE
+from uvci.doctor.rules_lock import is_stale
 from uvci.doctor.shell import Command, commands, positional_args
 from uvci.gitlab.read.pipeline import Job
 
@@ -58,7 +59,8 @@ def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
             if sub == "run" and (checked or _runs_without_sync(ctx, job, cmd)):
                 continue
             fixed = add_locked(cmd.line.text)
-            fix = _locked_fix(ctx, job, cmd, fixed)
+            stale = is_stale(ctx.lock_dir_for(job))  # --locked would fail: UVC024 first
+            fix = () if stale else _locked_fix(ctx, job, cmd, fixed)
             yield Finding(
                 "UVC007",
                 f"`uv {sub}` without --locked: uv.lock exists, but uv re-resolves and silently "
@@ -66,7 +68,9 @@ def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
                 cmd.line.loc,
                 (job.name,),
                 fix if fixed != cmd.line.text else (),
-                advice=f"use `uv {sub} --locked` (or set UV_LOCKED: 1)",
+                advice=f"after `uv lock` (UVC024), use `uv {sub} --locked`"
+                if stale
+                else f"use `uv {sub} --locked` (or set UV_LOCKED: 1)",
             )
 
 
