@@ -103,9 +103,18 @@ def _fix(config: DoctorConfig, report: engine.Report) -> engine.Report:
     changes = fixer.plan_fixes(report.pipeline, report.findings, notes)
     out = sys.stdout if config.fmt == "text" else sys.stderr
     for note in notes:
-        out.write(note + "\n")
+        out.write(redact(note) + "\n")
+    masked = False
     for change in changes:
-        out.write(change.diff(render.shown_path(change.path, report.pipeline.project_dir)))
+        diff = change.diff(render.shown_path(change.path, report.pipeline.project_dir))
+        shown = redact(diff)  # the pipeline's own URL passwords are not printed either
+        masked |= shown != diff
+        out.write(shown)
+    if masked:
+        out.write(
+            "secrets in the diff are shown as ****, so it does not apply as it is: "
+            "`--fix` writes the real file\n"
+        )
     if not changes:
         out.write("nothing to fix automatically\n")
     if config.dry_run or not changes:
