@@ -70,3 +70,17 @@ def test_a_current_lock_keeps_the_locked_fix() -> None:
     report = check(DATA / "positive/UVC007-child-pipeline")  # its uv.lock is current
     assert "UVC024" not in {f.rule for f in report.findings}
     assert all(f.edits for f in report.findings if f.rule == "UVC007")
+
+
+def test_class7_uv_venv_python_is_checked_for_interpreter_downloads() -> None:
+    found = findings("positive/UVC010-venv-python", "UVC010")
+    assert [message for _, message in found] == [
+        "the job asks uv for Python 3.11 but image "
+        "`ghcr.io/astral-sh/uv:0.9.17-python3.12-bookworm-slim` has 3.12: "
+        "uv downloads it in every run"
+    ]
+
+
+def test_class8_a_test_runner_behind_uvx_shares_the_matrix_key() -> None:
+    found = findings("positive/UVC004-nox-matrix", "UVC004")
+    assert len(found) == 1 and "2 jobs testing Python 3.12, 3.13 push one cache key" in found[0][1]

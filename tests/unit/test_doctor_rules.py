@@ -37,6 +37,7 @@ EXPECTED = {
     "UVC003-static-key": {"UVC003"},
     "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
     "UVC004-one-writer-many-readers": {"UVC004"},
+    "UVC004-nox-matrix": {"UVC004"},  # uvx nox: uv behind a test runner (class 8)
     "UVC004-per-version-jobs": {"UVC004"},  # no uv.lock here: not "lock-keyed" (UVC005)
     "UVC005-every-cell-uploads": {"UVC005"},
     "UVC005-job-slug-keys": {"UVC005"},  # and no UVC004: the keys differ per job
@@ -60,6 +61,7 @@ EXPECTED = {
     # image 3.9, >=3.10 required: uv downloads another Python, so 3.9 is not "tested" (class 6)
     "UVC010-outside-requires-python": {"UVC010"},
     "UVC010-python-mismatch": {"UVC010"},
+    "UVC010-venv-python": {"UVC010"},  # uv venv --python 3.11 on a 3.12 image (class 7)
     "UVC011-untested-version": {"UVC011"},
     "UVC012-project-environment-cached": {"UVC012"},
     "UVC012-venv-cached": {"UVC012"},

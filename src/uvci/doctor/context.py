@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from uvci.doctor import paths as p
-from uvci.doctor.shell import Command, commands, positional_args, uv_subcommand
+from uvci.doctor.shell import Command, commands, positional_args, program_of, uv_subcommand
 from uvci.gitlab.read.jobparts import Cache
 from uvci.gitlab.read.nodes import Loc
 from uvci.gitlab.read.pipeline import Job, Pipeline, predefined
@@ -23,6 +23,8 @@ INSTALLING = frozenset(
 )
 PROJECT_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync", "add", "lock", "export"})
 TRUE = frozenset({"1", "true", "yes", "on"})
+# tools that install the project's test environments with uv themselves (nox-uv, tox-uv)
+TEST_RUNNERS = frozenset({"nox", "tox", "hatch"})
 _EXPORT = re.compile(r"(?:^|[;&|\n])\s*export\s+([A-Za-z_]\w*)=(\"[^\"]*\"|'[^']*'|\S*)")
 _PROJECT_PATH = re.compile(r"^(\.|\./.*|/.*|.*\.whl|.*\.tar\.gz|.*\.zip)$")
 # a variable left unexpanded (set outside the YAML) names the project when it names a path
@@ -131,6 +133,23 @@ class Context:
                 return True
         return False
 
+    def runs_test_runner(self, job: Job) -> bool:
+        """Whether the job runs nox, tox or hatch through uv (``uvx nox``): sessions that
+        install the project, per Python, into uv's cache."""
+        for sub, cmd in self.uv_commands(job):
+            name = program_of(cmd) if sub in ("uvx", "tool run", "run") else None
+            if name and re.split(r"[\[<>=!~@ ]", name, maxsplit=1)[0] in TEST_RUNNERS:
+                return True
+        return False
+
+    def testing_jobs(self) -> list[Job]:
+        """:meth:`project_jobs` and the jobs that test the project through a test runner."""
+        if "testing" not in self._jobs:
+            project = self.project_jobs()
+            runners = [j for j in self.uv_jobs() if j not in project and self.runs_test_runner(j)]
+            self._jobs["testing"] = [*project, *runners]
+        return self._jobs["testing"]
+
     def project_jobs(self) -> list[Job]:
         if "project" not in self._jobs:
             self._jobs["project"] = [j for j in self.installing_jobs() if self.installs_project(j)]
@@ -195,8 +214,10 @@ class Context:
         return self.project is None or allowed(self.project.requires_python, version)
 
     def requested_python(self, job: Job) -> str | None:
-        """The Python the job asks uv for (``--python``/``-p``, ``UV_PYTHON``), if any."""
-        for cmd in self.installs(job):
+        """The Python the job asks uv for (``--python``/``-p``, ``UV_PYTHON``), if any: of its
+        installing commands or ``uv venv`` (which finds or downloads the interpreter too)."""
+        venvs = [cmd for sub, cmd in self.uv_commands(job) if sub == "venv"]
+        for cmd in [*venvs, *self.installs(job)]:
             version = minor_version(expand(cmd.option("--python", "-p") or "", self.env(job)))
             if version:
                 return version

@@ -98,7 +98,7 @@ _UVCI_PREFETCH = re.compile(r"\buvci prefetch\b")
 
 def uvc004(ctx: Context) -> Iterator[Finding]:
     groups: dict[tuple[str, str, str | None], list[tuple[Job, Cache]]] = defaultdict(list)
-    for job in ctx.project_jobs():
+    for job in ctx.testing_jobs():
         for cache in ctx.uv_caches(job):  # the effective key: variables expanded per job
             groups[(cache.key_kind, cache.key, cache.prefix)].append((job, cache))
     for members in groups.values():

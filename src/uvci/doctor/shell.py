@@ -177,3 +177,10 @@ def positional_args(cmd: Command, after: int) -> list[str]:
         else:
             out.append(token)
     return out
+
+
+def program_of(cmd: Command) -> str | None:
+    """The program ``uvx``/``uv run``/``uv tool run`` runs (``nox`` in ``uvx --with nox-uv
+    nox -s tests``), as written (``nox@2024.10.9``); None for other commands."""
+    start = _program_start(cmd.argv)
+    return cmd.argv[start] if start < len(cmd.argv) else None
