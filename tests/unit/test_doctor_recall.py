@@ -84,3 +84,28 @@ def test_class7_uv_venv_python_is_checked_for_interpreter_downloads() -> None:
 def test_class8_a_test_runner_behind_uvx_shares_the_matrix_key() -> None:
     found = findings("positive/UVC004-nox-matrix", "UVC004")
     assert len(found) == 1 and "2 jobs testing Python 3.12, 3.13 push one cache key" in found[0][1]
+
+
+def _missing_key_file_project(root: Path) -> Path:
+    (root / "requirements.txt").write_text("iniconfig==2.1.0\n")
+    (root / ".gitlab-ci.yml").write_text(
+        "variables:\n  UV_CACHE_DIR: .uv-cache\n"
+        "test:\n  image: ghcr.io/astral-sh/uv:0.9.17-python3.12-bookworm-slim\n"
+        "  cache:\n    key:\n      files: [requirements-dev.txt]\n    paths: [.uv-cache]\n"
+        "  script:\n    - uv pip install --system -r requirements.txt\n"
+    )
+    return root
+
+
+def test_class9_a_missing_key_file_in_a_checkout_without_pyproject(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    report = check(_missing_key_file_project(tmp_path))
+    messages = [f.message for f in report.findings if f.rule == "UVC003"]
+    assert messages == [
+        "cache key file `requirements-dev.txt` does not exist in the project; the key never changes"
+    ]
+
+
+def test_class9_a_pipeline_file_alone_says_nothing_of_missing_files(tmp_path: Path) -> None:
+    report = check(_missing_key_file_project(tmp_path))  # no .git, no pyproject.toml
+    assert "UVC003" not in {f.rule for f in report.findings}

@@ -27,6 +27,7 @@ EXPECTED = {
     "UVC002-pip-cache": {"UVC002", "UVC014"},
     "UVC002-project-dir-variable": {"UVC002"},
     "UVC003-branch-key": {"UVC003"},
+    "UVC003-unpinned-names-default-key": {"UVC003", "UVC014"},  # class 9
     # issue 22 class 1: the cache the job has is judged though uv writes elsewhere
     "UVC003-cache-dir-not-set": {"UVC002", "UVC003", "UVC011", "UVC012", "UVC014"},
     "UVC004-cache-dir-not-set": {"UVC002", "UVC004", "UVC005", "UVC014"},
@@ -52,6 +53,8 @@ EXPECTED = {
     "UVC007-stale-lock": {"UVC007", "UVC024"},  # and --fix leaves it (acceptance test)
     "UVC007-unlocked-sync": {"UVC007"},
     "UVC008-prune-wheels": {"UVC008"},
+    "UVC008-no-lock": {"UVC008", "UVC014"},  # class 9: judged without uv.lock too
+    "UVC008-tools-only": {"UVC008"},  # class 9: uvx tools' wheels only
     "UVC009-curl-installer": {"UVC001", "UVC009", "UVC019"},  # uvx ruff, unpinned
     "UVC009-latest-image": {"UVC009"},
     "UVC009-pip-install-uv": {"UVC009"},
