@@ -109,3 +109,30 @@ def test_class9_a_missing_key_file_in_a_checkout_without_pyproject(tmp_path: Pat
 def test_class9_a_pipeline_file_alone_says_nothing_of_missing_files(tmp_path: Path) -> None:
     report = check(_missing_key_file_project(tmp_path))  # no .git, no pyproject.toml
     assert "UVC003" not in {f.rule for f in report.findings}
+
+
+def _rules_of(root: Path, script: str, image: str = "python:3.12-slim") -> set[str]:
+    (root / ".gitlab-ci.yml").write_text(f"lint:\n  image: {image}\n  script:\n    - {script}\n")
+    return {f.rule for f in check(root).findings}
+
+
+def test_class10_an_image_pinned_by_tag_and_digest_is_pinned(tmp_path: Path) -> None:
+    digest = "sha256:" + "0" * 64
+    image = f"ghcr.io/astral-sh/uv:0.9.17-trixie@{digest}"
+    assert "UVC009" not in _rules_of(tmp_path, "uvx ruff@0.8.0 check", image)
+    assert "UVC009" not in _rules_of(tmp_path, "uvx ruff@0.8.0 check", f"astral/uv@{digest}")
+    assert "UVC009" in _rules_of(tmp_path, "uvx ruff@0.8.0 check", f"astral/uv:latest@{digest}")
+
+
+def test_class10_xargs_uvx_is_a_uv_call(tmp_path: Path) -> None:
+    assert "UVC019" in _rules_of(tmp_path, "git ls-files '*.py' | xargs -n 50 uvx ruff check")
+
+
+def test_class10_uvx_python_runs_an_interpreter_not_a_tool(tmp_path: Path) -> None:
+    assert "UVC019" not in _rules_of(tmp_path, "uvx python -c 'import sys'")
+    assert "UVC019" not in _rules_of(tmp_path, "uv tool run python@3.12 -V")
+    assert "UVC019" in _rules_of(tmp_path, "uvx pytest")
+
+
+def test_class10_a_shared_cache_only_one_toolchain_fills_is_not_uvc018() -> None:
+    assert check(DATA / "negative/UVC018-one-toolchain-writes").findings == ()

@@ -271,6 +271,9 @@ def _installs_uv(cmd: Command) -> str | None:
 
 
 def _unpinned_image(image: str) -> bool:
+    image, at, _digest = image.partition("@")  # `uv:0.9.17-trixie@sha256:...`: the tag
+    if at and ":" not in image.rsplit("/", 1)[-1]:
+        return False  # `uv@sha256:...`: pinned by its digest alone
     tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
     return not re.match(r"^\d+\.\d+(\.\d+)?(-|$)", tag)
 
