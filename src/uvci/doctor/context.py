@@ -45,6 +45,10 @@ class Context:
     _jobs: dict[str, list[Job]] = field(default_factory=dict)
     _env: dict[int, dict[str, str]] = field(default_factory=dict)
     _installs: dict[int, list[Command]] = field(default_factory=dict)
+    _uv_caches: dict[int, list[Cache]] = field(default_factory=dict)
+    _caches_uv: dict[int, bool] = field(default_factory=dict)
+    _python: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
+    _requested: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def project_dir(self) -> Path:
@@ -146,7 +150,8 @@ class Context:
         """:meth:`project_jobs` and the jobs that test the project through a test runner."""
         if "testing" not in self._jobs:
             project = self.project_jobs()
-            runners = [j for j in self.uv_jobs() if j not in project and self.runs_test_runner(j)]
+            ids = {id(job) for job in project}
+            runners = [j for j in self.uv_jobs() if id(j) not in ids and self.runs_test_runner(j)]
             self._jobs["testing"] = [*project, *runners]
         return self._jobs["testing"]
 
@@ -191,6 +196,11 @@ class Context:
         UV_PYTHON): a global ``PYTHON_VERSION`` nothing reads says nothing. An image Python
         that requires-python excludes is not tested: uv picks (downloads) another one.
         """
+        if id(job) not in self._python:
+            self._python[id(job)] = self._python_of(job)
+        return self._python[id(job)]
+
+    def _python_of(self, job: Job) -> tuple[str | None, str | None]:
         for name in PYTHON_VARIABLES:
             version = minor_version(self.env(job).get(name, ""))
             if version and self._uses(job, name):
@@ -216,6 +226,11 @@ class Context:
     def requested_python(self, job: Job) -> str | None:
         """The Python the job asks uv for (``--python``/``-p``, ``UV_PYTHON``), if any: of its
         installing commands or ``uv venv`` (which finds or downloads the interpreter too)."""
+        if id(job) not in self._requested:
+            self._requested[id(job)] = self._requested_python(job)
+        return self._requested[id(job)]
+
+    def _requested_python(self, job: Job) -> str | None:
         venvs = [cmd for sub, cmd in self.uv_commands(job) if sub == "venv"]
         for cmd in [*venvs, *self.installs(job)]:
             version = minor_version(expand(cmd.option("--python", "-p") or "", self.env(job)))
@@ -241,7 +256,9 @@ class Context:
 
     def caches_uv(self, job: Job) -> bool:
         """Whether some cache of ``job`` holds uv's cache directory (or its wheelhouse)."""
-        return any(self.holds_uv(job, cache) for cache in job.caches)
+        if id(job) not in self._caches_uv:
+            self._caches_uv[id(job)] = any(self.holds_uv(job, cache) for cache in job.caches)
+        return self._caches_uv[id(job)]
 
     def holds_uv(self, job: Job, cache: Cache) -> bool:
         """Whether ``cache`` holds what uv reads: its cache dir, or a ``--find-links`` dir."""
@@ -257,19 +274,22 @@ class Context:
         """The caches of ``job`` that matter to uv (other tools' caches are not judged): the
         ones that hold uv's cache dir, and the ones plainly meant for it (``.cache/uv`` while
         UV_CACHE_DIR is unset: UVC002 says so; its key, sharing and uploads are judged too)."""
-        return [
-            cache
-            for cache in job.caches
-            if cache.paths
-            and (self.holds_uv(job, cache) or any(p.meant_for_uv(x) for x in cache.paths))
-        ]
+        if id(job) not in self._uv_caches:
+            self._uv_caches[id(job)] = [
+                cache
+                for cache in job.caches
+                if cache.paths
+                and (self.holds_uv(job, cache) or any(p.meant_for_uv(x) for x in cache.paths))
+            ]
+        return self._uv_caches[id(job)]
 
     def package_caches(self, job: Job) -> list[Cache]:
         """:meth:`uv_caches` and the caches of a virtual environment uv installs into."""
+        uv = {id(cache) for cache in self.uv_caches(job)}
         return [
             cache
             for cache in job.caches
-            if cache in self.uv_caches(job) or (cache.paths and self.caches_venv(job, cache))
+            if id(cache) in uv or (cache.paths and self.caches_venv(job, cache))
         ]
 
     def caches_venv(self, job: Job, cache: Cache) -> bool:

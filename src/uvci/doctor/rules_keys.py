@@ -24,13 +24,14 @@ GENERATE = "or adopt `uvci generate` (a locked pipeline with the cache laid out)
 
 def uvc003(ctx: Context) -> Iterator[Finding]:
     project = ctx.project_jobs()  # tools only (uvx, uv tool): a key naming the tool is right
-    named = [j for j in ctx.installing_jobs() if j not in project and _installs_unpinned(ctx, j)]
+    ids = {id(job) for job in project}
+    named = [j for j in ctx.installing_jobs() if id(j) not in ids and _installs_unpinned(ctx, j)]
     for job in [*project, *named]:
         if not ctx.project_downloads(job):
             continue  # installs offline (a wheelhouse its own step refreshes): any key works
         for cache in ctx.uv_caches(job):
             problem = _key_problem(ctx, cache)
-            if problem is None or (job in named and cache.key_kind != "default"):
+            if problem is None or (id(job) not in ids and cache.key_kind != "default"):
                 continue  # unpinned names: only the key everything shares is surely wrong
             fix = _lock_key_edit(ctx, cache) if ctx.has_lock else ()
             yield Finding(
