@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from uvci.doctor import paths as p
+from uvci.doctor.images import image_python, is_uv_image, minor_version
 from uvci.doctor.shell import Command, commands, positional_args, program_of, uv_subcommand
 from uvci.gitlab.read.jobparts import Cache
 from uvci.gitlab.read.nodes import Loc
@@ -29,9 +30,6 @@ _EXPORT = re.compile(r"(?:^|[;&|\n])\s*export\s+([A-Za-z_]\w*)=(\"[^\"]*\"|'[^']
 _PROJECT_PATH = re.compile(r"^(\.|\./.*|/.*|.*\.whl|.*\.tar\.gz|.*\.zip)$")
 # a variable left unexpanded (set outside the YAML) names the project when it names a path
 _PATH_VARIABLE = re.compile(r"^\$\{?\w*(PROJECT|DIR|PATH|WHEEL|WHL|DIST|SDIST|ARTIFACT)", re.I)
-_VERSION = re.compile(r"^(?:cpython-|python)?(3\.\d{1,2})(?:\.\d+)?(?:-.*)?$")
-_IMAGE_PYTHON = re.compile(r"(?:^|[/:-])python[:-]?(3\.\d{1,2})(?![\d])")
-_UV_IMAGE = re.compile(r"(?:ghcr\.io/)?astral-sh/uv(?::|$)|(?:^|/)astral/uv(?::|$)")
 
 
 @dataclass
@@ -325,20 +323,3 @@ def _installs_project(cmd: Command, env: Mapping[str, str]) -> bool:
         return True
     args = [expand(arg, env) for arg in positional_args(cmd, 3)]
     return any(_PROJECT_PATH.match(arg) or _PATH_VARIABLE.match(arg) for arg in args)
-
-
-def minor_version(text: str) -> str | None:
-    match = _VERSION.match(text.strip())
-    return match.group(1) if match else None
-
-
-def image_python(image: str | None) -> str | None:
-    """The CPython minor an image name promises (``python:3.12-slim``, ``uv:python3.12-...``)."""
-    if not image:
-        return None
-    match = _IMAGE_PYTHON.search(image.rsplit("/", 1)[-1])
-    return match.group(1) if match else None
-
-
-def is_uv_image(image: str | None) -> bool:
-    return bool(image and _UV_IMAGE.search(image))

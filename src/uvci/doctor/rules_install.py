@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from uvci.doctor import edits
-from uvci.doctor.context import INSTALLING, Context, is_uv_image
+from uvci.doctor.context import INSTALLING, Context
+from uvci.doctor.images import is_uv_image
 from uvci.doctor.model import Edit, Finding, Rule, Severity
 from uvci.doctor.rules_cache import GENERATE
 from uvci.doctor.rules_lock import is_stale

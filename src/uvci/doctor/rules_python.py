@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from uvci.doctor import edits
 from uvci.doctor import paths as p
-from uvci.doctor.context import Context, image_python, is_uv_image
+from uvci.doctor.context import Context
+from uvci.doctor.images import image_python, is_uv_image
 from uvci.doctor.model import Finding, Rule, Severity
 from uvci.gitlab.read.nodes import Loc
 from uvci.gitlab.read.pipeline import Job
