@@ -29,6 +29,9 @@ examples:
   uvci doctor --explain UVC003     what a rule means, what it costs, how to fix it
   uvci doctor --input py=3.12      a value for an input of the file's `spec: inputs`
 
+The diff --dry-run and --fix print shows URL passwords as ****; --fix writes the real file.
+A pipeline file over 2 MiB (GitLab's default max_yaml_size_bytes) is refused.
+
 exit codes: 0 no findings, 1 findings, 2 the pipeline could not be read
 """
 
