@@ -25,6 +25,11 @@ def test_class3_only_managed_is_judged_on_any_image_and_reported_at_the_variable
     ]
 
 
+def test_class3_the_fix_for_only_managed_is_to_drop_it() -> None:
+    report = check(DATA / "positive/UVC010-managed-on-image-without-version")
+    assert report.findings[0].advice.startswith("drop UV_PYTHON_PREFERENCE=only-managed")
+
+
 def test_class3_a_global_managed_variable_is_reported_where_it_is_set() -> None:
     assert [line for line, _ in findings("positive/UVC010-managed-python", "UVC010")] == [5]
 
@@ -136,3 +141,16 @@ def test_class10_uvx_python_runs_an_interpreter_not_a_tool(tmp_path: Path) -> No
 
 def test_class10_a_shared_cache_only_one_toolchain_fills_is_not_uvc018() -> None:
     assert check(DATA / "negative/UVC018-one-toolchain-writes").findings == ()
+
+
+def test_class2_a_child_file_that_is_not_there_is_named_not_checked(tmp_path: Path) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        "gen:\n  script: [./make-child > child.yml]\n"
+        "run-child:\n  trigger:\n    include: child.yml\n"
+        "by-env:\n  trigger:\n    include: ci/$TARGET.yml\n"
+    )
+    report = check(tmp_path)
+    assert [text for text, _ in report.not_checked] == [
+        "trigger: local: child.yml (not in the checkout as written)",
+        "trigger: local: ci/$TARGET.yml (not in the checkout as written)",
+    ]

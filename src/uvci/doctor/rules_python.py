@@ -23,13 +23,19 @@ def uvc010(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
         reason, loc = _downloads_python(ctx, job)
         if reason and not _python_dir_cached(ctx, job):
+            managed = _managed_only(ctx, job)[0]
+            use = (
+                f"drop {managed} (uv then uses the image's Python)"
+                if managed and managed in reason
+                else "use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
+                "trixie-slim)"
+            )
             yield Finding(
                 "UVC010",
                 f"{reason}: {_fetch(ctx, job)}",
                 loc or image_loc(ctx, job),
                 (job.name,),
-                advice="use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
-                "trixie-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
+                advice=f"{use}, or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
             )
         if ctx.installs_project(job):
             yield from _outside_requires_python(ctx, job)

@@ -117,7 +117,12 @@ def _read(
     local, others = child_includes(triggering.values(), loaded.registry)
     children: list[Pipeline] = []
     for target, loc in local if depth < MAX_CHILD_DEPTH else []:
-        for child in loader.glob_local(target, project_dir, loc):
+        try:
+            files = loader.glob_local(target, project_dir, loc)
+        except FatalError:  # a variable, or a file a job generates: the child is not checked
+            others.append((f"trigger: local: {target} (not in the checkout as written)", loc))
+            continue
+        for child in files:
             if child.resolve() not in seen:
                 seen.add(child.resolve())
                 children.append(_read(child, project_dir, round_trip, {}, seen, depth + 1))
