@@ -62,7 +62,7 @@ classifiers = [
     + "]\n"
 )
 LOCK = 'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n' + (
-    '[[package]]\nname = "bench"\nversion = "0.1.0"\nsource = { editable = "." }\n'
+    '[[package]]\nname = "bench"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
 )
 
 

@@ -16,6 +16,9 @@ from uvci.doctor.lockcheck import why_not_fresh
 
 DATA = Path(__file__).parents[1] / "data" / "pipelines"
 REFUSED = {"UVC007-stale-lock"}  # --locked on a stale uv.lock would fail every job
+# `cache: [!reference [.x, cache]]` (GitLab flattens it) reads as a list in a list to the
+# schema, which has no notion of !reference: valid for GitLab, not for the schema
+SCHEMA_BLIND = {"UVC003-referenced-cache-list"}
 FIXABLE = sorted(
     case.name
     for case in (DATA / "positive").iterdir()
@@ -61,7 +64,8 @@ def test_fix_removes_the_fixable_findings_and_stays_schema_valid(
     assert [f for f in after if f.edits] == []
     # what could not be fixed is still reported, unchanged
     assert before <= {(f.rule, f.message) for f in after}
-    assert gitlab_ci_errors(case / ".gitlab-ci.yml") == []
+    if name not in SCHEMA_BLIND:
+        assert gitlab_ci_errors(case / ".gitlab-ci.yml") == []
     text = (case / ".gitlab-ci.yml").read_text()
     assert main(["doctor", str(case), "--fix"]) in (0, 1)
     assert "nothing to fix automatically" in capsys.readouterr().out
@@ -71,12 +75,14 @@ def test_fix_removes_the_fixable_findings_and_stays_schema_valid(
 def test_fix_leaves_unlocked_jobs_alone_when_the_lock_is_stale(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    skip_unless_locks_checkable()
+    reason = why_not_fresh(DATA / "positive" / "UVC007-stale-lock")
+    if reason is not None and reason.startswith("could not check"):
+        pytest.skip(f"no Python for `uv lock --check`: {reason}")
     case = copy_case("UVC007-stale-lock", tmp_path)
     text = (case / ".gitlab-ci.yml").read_text()
     assert main(["doctor", str(case), "--fix"]) == 1
     out = capsys.readouterr().out
-    assert "not fixed: add --locked:" in out and "run `uv lock` first" in out
+    assert "nothing to fix automatically" in out and "UVC024" in out and "(--fix)" not in out
     assert (case / ".gitlab-ci.yml").read_text() == text
 
 

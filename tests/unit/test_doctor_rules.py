@@ -27,27 +27,44 @@ EXPECTED = {
     "UVC002-pip-cache": {"UVC002", "UVC014"},
     "UVC002-project-dir-variable": {"UVC002"},
     "UVC003-branch-key": {"UVC003"},
+    "UVC003-unpinned-names-default-key": {"UVC003", "UVC014"},  # class 9
+    # issue 22 class 1: the cache the job has is judged though uv writes elsewhere
+    "UVC003-cache-dir-not-set": {"UVC002", "UVC003", "UVC011", "UVC012", "UVC014"},
+    "UVC004-cache-dir-not-set": {"UVC002", "UVC004", "UVC005", "UVC014"},
+    "UVC005-lock-keyed-venv": {"UVC002", "UVC005", "UVC011"},  # a venv-only cache, too
     "UVC003-missing-key-file": {"UVC003", "UVC011"},  # one job on 3.12 only
     "UVC003-pyproject-key": {"UVC003"},
+    "UVC003-referenced-cache-list": {"UVC003", "UVC011"},  # cache: [!reference [...]] (class 5)
     "UVC003-static-key": {"UVC003"},
     "UVC004-matrix-shares-key": {"UVC004", "UVC005"},
     "UVC004-one-writer-many-readers": {"UVC004"},
+    "UVC004-nox-matrix": {"UVC004"},  # uvx nox: uv behind a test runner (class 8)
     "UVC004-per-version-jobs": {"UVC004"},  # no uv.lock here: not "lock-keyed" (UVC005)
     "UVC005-every-cell-uploads": {"UVC005"},
     "UVC005-job-slug-keys": {"UVC005"},  # and no UVC004: the keys differ per job
     "UVC006-delete-when-restored": {"UVC003", "UVC006"},
     "UVC007-pip-install-matrix": {"UVC007"},
-    "UVC007-lock-in-subdirectory": {"UVC007"},  # cd server/ && uv sync; server/uv.lock
-    "UVC007-stale-lock": {"UVC007"},  # and --fix leaves it (acceptance test)
+    "UVC007-lock-in-subdirectory": {"UVC007"},
+    "UVC007-child-pipeline": {
+        "UVC005",
+        "UVC007",
+        "UVC010",
+    },  # trigger: include: (class 2)  # cd server/ && uv sync; server/uv.lock
+    "UVC007-stale-lock": {"UVC007", "UVC024"},  # and --fix leaves it (acceptance test)
     "UVC007-unlocked-sync": {"UVC007"},
     "UVC008-prune-wheels": {"UVC008"},
+    "UVC008-no-lock": {"UVC008", "UVC014"},  # class 9: judged without uv.lock too
+    "UVC008-tools-only": {"UVC008"},  # class 9: uvx tools' wheels only
     "UVC009-curl-installer": {"UVC001", "UVC009", "UVC019"},  # uvx ruff, unpinned
     "UVC009-latest-image": {"UVC009"},
     "UVC009-pip-install-uv": {"UVC009"},
     "UVC010-cell-runs-image-python": {"UVC010"},
     "UVC010-managed-python": {"UVC010"},
-    "UVC010-outside-requires-python": {"UVC010", "UVC011"},  # 3.9 tested, >=3.10 required
+    "UVC010-managed-on-image-without-version": {"UVC010"},  # class 3
+    # image 3.9, >=3.10 required: uv downloads another Python, so 3.9 is not "tested" (class 6)
+    "UVC010-outside-requires-python": {"UVC010"},
     "UVC010-python-mismatch": {"UVC010"},
+    "UVC010-venv-python": {"UVC010"},  # uv venv --python 3.11 on a 3.12 image (class 7)
     "UVC011-untested-version": {"UVC011"},
     "UVC012-project-environment-cached": {"UVC012"},
     "UVC012-venv-cached": {"UVC012"},
@@ -62,6 +79,7 @@ EXPECTED = {
     "UVC021-sync-retried": {"UVC021"},
     "UVC022-uv-version-unused": {"UVC022"},
     "UVC023-bookworm-after-0.10": {"UVC023"},
+    "UVC024-dependency-added": {"UVC024"},
     # the seed (uv issue 14495): --torch-backend means PyTorch wheels, hence UVC013 too
     "seed-uv-issue-14495": {"UVC003", "UVC006", "UVC007", "UVC013"},
 }
@@ -126,3 +144,10 @@ def test_fast_and_round_trip_loading_find_the_same(case: Path) -> None:
         return [(f.rule, str(f.loc), f.message, f.jobs) for f in report.findings]
 
     assert summary(False) == summary(True)
+
+
+def test_child_pipeline_jobs_are_read_and_other_triggers_named() -> None:
+    report = check(DATA / "positive" / "UVC007-child-pipeline")
+    assert report.uv_jobs == 5 and report.jobs == 7
+    assert all(f.loc.path.name == "child.yml" for f in report.findings)
+    assert [text for text, _ in report.not_checked] == ["trigger: project: group/shared-ci"]

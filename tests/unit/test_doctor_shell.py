@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from uvci.doctor.context import image_python, is_uv_image
+from uvci.doctor.images import image_python, is_uv_image
 from uvci.doctor.rules_install import add_locked
 from uvci.doctor.shell import commands, uv_subcommand
 from uvci.gitlab.read.jobparts import ScriptLine

@@ -17,8 +17,8 @@ Read .gitlab-ci.yml (and what it includes locally), interpolate spec: inputs, re
 !reference, anchors, default: and parallel: matrix the way GitLab does, expand each job's
 variables, and report what makes the uv jobs slow or wrong: caches that hold nothing useful,
 keys that ignore uv.lock, a matrix sharing one cache, unlocked installs, uv installed in every
-job, unpinned tools, and more (rules UVC001-UVC023). Every finding names file:line and the fix.
---fix adds --locked only where uv.lock is up to date.
+job, unpinned tools, a stale uv.lock, and more (rules UVC001-UVC024). Every finding names
+file:line and the fix. --fix adds --locked only where uv.lock is up to date.
 
 examples:
   uvci doctor                      check ./.gitlab-ci.yml
@@ -28,6 +28,9 @@ examples:
   uvci doctor --format codeclimate > gl-code-quality-report.json
   uvci doctor --explain UVC003     what a rule means, what it costs, how to fix it
   uvci doctor --input py=3.12      a value for an input of the file's `spec: inputs`
+
+The diff --dry-run and --fix print shows URL passwords as ****; --fix writes the real file.
+A pipeline file over 2 MiB (GitLab's default max_yaml_size_bytes) is refused.
 
 exit codes: 0 no findings, 1 findings, 2 the pipeline could not be read
 """
@@ -103,9 +106,18 @@ def _fix(config: DoctorConfig, report: engine.Report) -> engine.Report:
     changes = fixer.plan_fixes(report.pipeline, report.findings, notes)
     out = sys.stdout if config.fmt == "text" else sys.stderr
     for note in notes:
-        out.write(note + "\n")
+        out.write(redact(note) + "\n")
+    masked = False
     for change in changes:
-        out.write(change.diff(render.shown_path(change.path, report.pipeline.project_dir)))
+        diff = change.diff(render.shown_path(change.path, report.pipeline.project_dir))
+        shown = redact(diff)  # the pipeline's own URL passwords are not printed either
+        masked |= shown != diff
+        out.write(shown)
+    if masked:
+        out.write(
+            "secrets in the diff are shown as ****, so it does not apply as it is: "
+            "`--fix` writes the real file\n"
+        )
     if not changes:
         out.write("nothing to fix automatically\n")
     if config.dry_run or not changes:

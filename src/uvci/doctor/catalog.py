@@ -13,6 +13,7 @@ from uvci.doctor import (
     rules_images,
     rules_install,
     rules_keys,
+    rules_lock,
     rules_patterns,
     rules_python,
     rules_refresh,
@@ -29,6 +30,7 @@ _MODULES = (
     rules_patterns,
     rules_commands,
     rules_images,
+    rules_lock,
 )
 RULES: tuple[Rule, ...] = tuple(sorted((r for m in _MODULES for r in m.RULES), key=lambda r: r.id))
 BY_ID = {rule.id: rule for rule in RULES}

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from uvci.doctor import paths as p
-from uvci.doctor.shell import Command, commands, positional_args, uv_subcommand
+from uvci.doctor.images import image_python, is_uv_image, minor_version
+from uvci.doctor.shell import Command, commands, positional_args, program_of, uv_subcommand
 from uvci.gitlab.read.jobparts import Cache
+from uvci.gitlab.read.nodes import Loc
 from uvci.gitlab.read.pipeline import Job, Pipeline, predefined
 from uvci.gitlab.read.variables import expand
 from uvci.model.lock import Lock
-from uvci.model.project import Project
+from uvci.model.project import Project, allowed
 
 PYTHON_VARIABLES = ("PYTHON_VERSION", "PYTHON", "PY_VERSION", "PY", "PYTHON_VER", "UV_PYTHON")
 INSTALLING = frozenset(
@@ -23,11 +26,12 @@ PROJECT_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync", "add", "
 # the venv a generated cell installs uvci into (pinned by hash): a tool, not the project
 UVCI_TOOL_PYTHON = ".uvci/tool/bin/python"
 TRUE = frozenset({"1", "true", "yes", "on"})
+# tools that install the project's test environments with uv themselves (nox-uv, tox-uv)
+TEST_RUNNERS = frozenset({"nox", "tox", "hatch"})
 _EXPORT = re.compile(r"(?:^|[;&|\n])\s*export\s+([A-Za-z_]\w*)=(\"[^\"]*\"|'[^']*'|\S*)")
-_PROJECT_PATH = re.compile(r"^(\.|\./.*|/.*|.*\.whl|.*\.tar\.gz|.*\.zip|\$.*)$")
-_VERSION = re.compile(r"^(?:cpython-|python)?(3\.\d{1,2})(?:\.\d+)?(?:-.*)?$")
-_IMAGE_PYTHON = re.compile(r"(?:^|[/:-])python[:-]?(3\.\d{1,2})(?![\d])")
-_UV_IMAGE = re.compile(r"(?:ghcr\.io/)?astral-sh/uv(?::|$)|(?:^|/)astral/uv(?::|$)")
+_PROJECT_PATH = re.compile(r"^(\.|\./.*|/.*|.*\.whl|.*\.tar\.gz|.*\.zip)$")
+# a variable left unexpanded (set outside the YAML) names the project when it names a path
+_PATH_VARIABLE = re.compile(r"^\$\{?\w*(PROJECT|DIR|PATH|WHEEL|WHL|DIST|SDIST|ARTIFACT)", re.I)
 
 
 @dataclass
@@ -41,6 +45,10 @@ class Context:
     _jobs: dict[str, list[Job]] = field(default_factory=dict)
     _env: dict[int, dict[str, str]] = field(default_factory=dict)
     _installs: dict[int, list[Command]] = field(default_factory=dict)
+    _uv_caches: dict[int, list[Cache]] = field(default_factory=dict)
+    _caches_uv: dict[int, bool] = field(default_factory=dict)
+    _python: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)
+    _requested: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def project_dir(self) -> Path:
@@ -87,6 +95,20 @@ class Context:
             self._env[id(job)] = {k: expand(v, env) for k, v in env.items()}
         return self._env[id(job)]
 
+    def variable_loc(self, job: Job, name: str) -> Loc | None:
+        """Where variable ``name`` of ``job`` is set: the job's ``variables:``, a script's
+        ``export``, or the pipeline's ``variables:`` (None when not in the YAML)."""
+        own = job.config.get("variables")
+        if isinstance(own, Mapping) and name in own:
+            return self.pipeline.locate(own, name)
+        for line in job.scripts:
+            if any(found == name for found, _ in _EXPORT.findall(line.text)):
+                return line.loc
+        top = self.pipeline.config.get("variables")
+        if isinstance(top, Mapping) and name in top:
+            return self.pipeline.locate(top, name)
+        return None
+
     def flag(self, job: Job, name: str, cmd: Command | None = None) -> bool:
         """Whether uv variable ``name`` is on for ``cmd`` (its own ``NAME=1`` prefix) or the job."""
         value = dict(cmd.env).get(name) if cmd is not None else None
@@ -111,9 +133,27 @@ class Context:
         for sub, cmd in self.uv_commands(job):
             if sub in ("sync", "pip sync", "export") or (sub == "run" and not _no_project(cmd)):
                 return True
-            if sub == "pip install" and _installs_project(cmd):
+            if sub == "pip install" and _installs_project(cmd, self.env(job)):
                 return True
         return False
+
+    def runs_test_runner(self, job: Job) -> bool:
+        """Whether the job runs nox, tox or hatch through uv (``uvx nox``): sessions that
+        install the project, per Python, into uv's cache."""
+        for sub, cmd in self.uv_commands(job):
+            name = program_of(cmd) if sub in ("uvx", "tool run", "run") else None
+            if name and re.split(r"[\[<>=!~@ ]", name, maxsplit=1)[0] in TEST_RUNNERS:
+                return True
+        return False
+
+    def testing_jobs(self) -> list[Job]:
+        """:meth:`project_jobs` and the jobs that test the project through a test runner."""
+        if "testing" not in self._jobs:
+            project = self.project_jobs()
+            ids = {id(job) for job in project}
+            runners = [j for j in self.uv_jobs() if id(j) not in ids and self.runs_test_runner(j)]
+            self._jobs["testing"] = [*project, *runners]
+        return self._jobs["testing"]
 
     def project_jobs(self) -> list[Job]:
         if "project" not in self._jobs:
@@ -154,16 +194,49 @@ class Context:
         return self._jobs["installing"]
 
     def python_of(self, job: Job) -> tuple[str | None, str | None]:
-        """``(minor version, variable it comes from)`` the job tests, when it can be told."""
+        """``(minor version, variable it comes from)`` the job tests, when it can be told.
+
+        A variable counts when the job uses it (a matrix cell, the image, a script, or
+        UV_PYTHON): a global ``PYTHON_VERSION`` nothing reads says nothing. An image Python
+        that requires-python excludes is not tested: uv picks (downloads) another one.
+        """
+        if id(job) not in self._python:
+            self._python[id(job)] = self._python_of(job)
+        return self._python[id(job)]
+
+    def _python_of(self, job: Job) -> tuple[str | None, str | None]:
         for name in PYTHON_VARIABLES:
             version = minor_version(self.env(job).get(name, ""))
-            if version:
-                return version, name
-        return self.requested_python(job) or image_python(job.image), None
+            if version and self._uses(job, name):
+                asked = self.requested_python(job) == version
+                return (version if asked or self._allowed(version) else None), name
+        requested = self.requested_python(job)
+        if requested:
+            return requested, None
+        have = image_python(job.image)
+        return (have if have and self._allowed(have) else None), None
+
+    def _uses(self, job: Job, name: str) -> bool:
+        if name in job.cell or name == "UV_PYTHON":
+            return True
+        used = re.compile(rf"\$\{{?{name}\b")
+        image = job.config.get("image")
+        raw = image.get("name") if isinstance(image, Mapping) else image
+        return bool(used.search(str(raw or ""))) or any(used.search(x.text) for x in job.scripts)
+
+    def _allowed(self, version: str) -> bool:
+        return self.project is None or allowed(self.project.requires_python, version)
 
     def requested_python(self, job: Job) -> str | None:
-        """The Python the job asks uv for (``--python``/``-p``, ``UV_PYTHON``), if any."""
-        for cmd in self.installs(job):
+        """The Python the job asks uv for (``--python``/``-p``, ``UV_PYTHON``), if any: of its
+        installing commands or ``uv venv`` (which finds or downloads the interpreter too)."""
+        if id(job) not in self._requested:
+            self._requested[id(job)] = self._requested_python(job)
+        return self._requested[id(job)]
+
+    def _requested_python(self, job: Job) -> str | None:
+        venvs = [cmd for sub, cmd in self.uv_commands(job) if sub == "venv"]
+        for cmd in [*venvs, *self.installs(job)]:
             version = minor_version(expand(cmd.option("--python", "-p") or "", self.env(job)))
             if version:
                 return version
@@ -187,7 +260,9 @@ class Context:
 
     def caches_uv(self, job: Job) -> bool:
         """Whether some cache of ``job`` holds uv's cache directory (or its wheelhouse)."""
-        return any(self.holds_uv(job, cache) for cache in job.caches)
+        if id(job) not in self._caches_uv:
+            self._caches_uv[id(job)] = any(self.holds_uv(job, cache) for cache in job.caches)
+        return self._caches_uv[id(job)]
 
     def holds_uv(self, job: Job, cache: Cache) -> bool:
         """Whether ``cache`` holds what uv reads: its cache dir, or a ``--find-links`` dir."""
@@ -200,8 +275,30 @@ class Context:
         return any(p.covers(path, target) for path in cache.paths for target in wanted)
 
     def uv_caches(self, job: Job) -> list[Cache]:
-        """The caches of ``job`` that matter to uv (other tools' caches are not judged)."""
-        return [cache for cache in job.caches if cache.paths and self.holds_uv(job, cache)]
+        """The caches of ``job`` that matter to uv (other tools' caches are not judged): the
+        ones that hold uv's cache dir, and the ones plainly meant for it (``.cache/uv`` while
+        UV_CACHE_DIR is unset: UVC002 says so; its key, sharing and uploads are judged too)."""
+        if id(job) not in self._uv_caches:
+            self._uv_caches[id(job)] = [
+                cache
+                for cache in job.caches
+                if cache.paths
+                and (self.holds_uv(job, cache) or any(p.meant_for_uv(x) for x in cache.paths))
+            ]
+        return self._uv_caches[id(job)]
+
+    def package_caches(self, job: Job) -> list[Cache]:
+        """:meth:`uv_caches` and the caches of a virtual environment uv installs into."""
+        uv = {id(cache) for cache in self.uv_caches(job)}
+        return [
+            cache
+            for cache in job.caches
+            if id(cache) in uv or (cache.paths and self.caches_venv(job, cache))
+        ]
+
+    def caches_venv(self, job: Job, cache: Cache) -> bool:
+        venv = self.env(job).get("UV_PROJECT_ENVIRONMENT")
+        return any(p.is_venv(path) or bool(venv and p.covers(path, venv)) for path in cache.paths)
 
 
 def _lock_in(root: Path, directory: str) -> bool:
@@ -225,25 +322,10 @@ def _no_project(cmd: Command) -> bool:
     return cmd.has("--no-project", "--script")
 
 
-def _installs_project(cmd: Command) -> bool:
-    """``uv pip install`` of the project, its requirements or its built wheels."""
+def _installs_project(cmd: Command, env: Mapping[str, str]) -> bool:
+    """``uv pip install`` of the project, its requirements or its built wheels (arguments
+    read after the job's variables are expanded: ``"$PKG"`` may be a package's name)."""
     if cmd.has("-r", "--requirement", "--requirements", "-e", "--editable", "--group"):
         return True
-    return any(_PROJECT_PATH.match(arg) for arg in positional_args(cmd, 3))
-
-
-def minor_version(text: str) -> str | None:
-    match = _VERSION.match(text.strip())
-    return match.group(1) if match else None
-
-
-def image_python(image: str | None) -> str | None:
-    """The CPython minor an image name promises (``python:3.12-slim``, ``uv:python3.12-...``)."""
-    if not image:
-        return None
-    match = _IMAGE_PYTHON.search(image.rsplit("/", 1)[-1])
-    return match.group(1) if match else None
-
-
-def is_uv_image(image: str | None) -> bool:
-    return bool(image and _UV_IMAGE.search(image))
+    args = [expand(arg, env) for arg in positional_args(cmd, 3)]
+    return any(_PROJECT_PATH.match(arg) or _PATH_VARIABLE.match(arg) for arg in args)

@@ -27,7 +27,12 @@ class Report:
 
     @property
     def not_checked(self) -> tuple[tuple[str, Loc], ...]:
-        return self.pipeline.not_checked
+        return tuple(item for pipeline in self.pipeline.every() for item in pipeline.not_checked)
+
+    @property
+    def jobs(self) -> int:
+        """The jobs of the pipeline and of the child pipelines it triggers."""
+        return sum(len(pipeline.jobs) for pipeline in self.pipeline.every())
 
 
 def check(
@@ -43,13 +48,16 @@ def check(
     ``inputs``: values for the root file's ``spec: inputs`` (``--input NAME=VALUE``).
     """
     pipeline = read_pipeline(path, round_trip=for_fix, inputs=inputs)
-    ctx = _context(pipeline)
     wanted = {s.upper() for s in select}
     found: list[Finding] = []
-    for rule in RULES:
-        if not wanted or rule.id in wanted:
-            found.extend(rule.check(ctx))
-    return Report(pipeline, merge(found), len(ctx.uv_jobs()), ctx.project, ctx.has_lock)
+    uv_jobs = 0
+    for each in pipeline.every():  # a child pipeline is judged as a pipeline of its own
+        ctx = _context(each)
+        for rule in RULES:
+            if not wanted or rule.id in wanted:
+                found.extend(rule.check(ctx))
+        uv_jobs += len(ctx.uv_jobs())
+    return Report(pipeline, merge(found), uv_jobs, ctx.project, ctx.has_lock)
 
 
 def _context(pipeline: Pipeline) -> Context:

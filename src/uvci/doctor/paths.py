@@ -9,6 +9,7 @@ from dataclasses import dataclass
 _PROJECT_DIR = re.compile(r"^\$(?:\{CI_PROJECT_DIR\}|CI_PROJECT_DIR)(?=/|$)")
 VENV_NAMES = frozenset({".venv", "venv", ".env", "env", ".tox", ".nox"})
 OTHER_TOOL_CACHES = ("pip", "pypoetry", "poetry", "pipenv", "pdm")
+_UV_WORD = re.compile(r"(?:^|[/._-])uv(?:[/._-]|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,9 @@ def other_tool_cache(path: str) -> str | None:
     """``pip``/``poetry``... when ``path`` is another tool's cache, else None."""
     parts = normalize(path).lower().replace("-", "/").split("/")
     return next((tool for tool in OTHER_TOOL_CACHES if tool in parts), None)
+
+
+def meant_for_uv(path: str) -> bool:
+    """Whether ``path`` is plainly a uv cache (``.cache/uv``, ``.uv-cache``) inside the
+    project, whatever uv is told: the cache the job has, judged as a uv cache."""
+    return in_project(path) is True and not is_venv(path) and bool(_UV_WORD.search(normalize(path)))

@@ -66,7 +66,7 @@ def _headline(report: Report) -> str:
     count = len(report.findings)
     verdict = _count(count, "finding") if count else "no findings"
     return (
-        f"{shown_path(pipeline.root)}: {_count(len(pipeline.jobs), 'job')}, "
+        f"{shown_path(pipeline.root)}: {_count(report.jobs, 'job')}, "
         f"{report.uv_jobs} run uv "
         f"({project}, {lock}): {verdict}"
     )
@@ -107,7 +107,7 @@ def render_json(report: Report) -> str:
     counts = {s.value: sum(f.severity is s for f in report.findings) for s in Severity}
     data = {
         "pipeline": shown_path(report.pipeline.root, base),
-        "jobs": len(report.pipeline.jobs),
+        "jobs": report.jobs,
         "uv_jobs": report.uv_jobs,
         "findings": [finding_dict(f, base) for f in report.findings],
         "not_checked": [

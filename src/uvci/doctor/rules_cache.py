@@ -35,10 +35,15 @@ def keyed_on_existing_lock(ctx: Context, cache: Cache) -> bool:
 
 
 def missing_key_file(ctx: Context, name: str) -> bool:
-    """Whether key file ``name`` is surely absent (a pattern or a variable: not)."""
-    if ctx.project is None or "$" in name or "*" in name:
+    """Whether key file ``name`` is surely absent (a pattern or a variable: not). Only in a
+    checkout: a project dir with pyproject.toml or ``.git`` (not a pipeline file alone)."""
+    if not _checkout(ctx) or "$" in name or "*" in name:
         return False
     return not (ctx.project_dir / name.lstrip("/")).exists()
+
+
+def _checkout(ctx: Context) -> bool:
+    return ctx.project is not None or (ctx.project_dir / ".git").exists()
 
 
 def _exists(ctx: Context, name: str) -> bool:

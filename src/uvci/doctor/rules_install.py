@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from uvci.doctor import edits
-from uvci.doctor.context import Context, is_uv_image
+from uvci.doctor.context import INSTALLING, Context
+from uvci.doctor.images import is_uv_image
 from uvci.doctor.model import Edit, Finding, Rule, Severity
 from uvci.doctor.rules_cache import GENERATE
+from uvci.doctor.rules_lock import is_stale
 from uvci.doctor.shell import Command, commands, positional_args
 from uvci.gitlab.read.pipeline import Job
 
@@ -58,7 +60,8 @@ def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
             if sub == "run" and (checked or _runs_without_sync(ctx, job, cmd)):
                 continue
             fixed = add_locked(cmd.line.text)
-            fix = _locked_fix(ctx, job, cmd, fixed)
+            stale = is_stale(ctx.lock_dir_for(job))  # --locked would fail: UVC024 first
+            fix = () if stale else _locked_fix(ctx, job, cmd, fixed)
             yield Finding(
                 "UVC007",
                 f"`uv {sub}` without --locked: uv.lock exists, but uv re-resolves and silently "
@@ -66,7 +69,9 @@ def _unlocked_project_commands(ctx: Context) -> Iterator[Finding]:
                 cmd.line.loc,
                 (job.name,),
                 fix if fixed != cmd.line.text else (),
-                advice=f"use `uv {sub} --locked` (or set UV_LOCKED: 1)",
+                advice=f"after `uv lock` (UVC024), use `uv {sub} --locked`"
+                if stale
+                else f"use `uv {sub} --locked` (or set UV_LOCKED: 1)",
             )
 
 
@@ -157,27 +162,45 @@ def _pinned_file(path: Path) -> bool | None:
 
 
 def uvc008(ctx: Context) -> Iterator[Finding]:
-    if ctx.lock is None:
-        return
-    remote = [pkg for pkg in ctx.lock.packages if not pkg.is_local]
-    if not remote or any(not pkg.wheels for pkg in remote):
-        return  # something builds from source: prune --ci keeps exactly those wheels
     for job in ctx.uv_jobs():
         for sub, cmd in ctx.uv_commands(job):
             if sub == "cache prune" and cmd.has("--ci") and job.caches:
+                why = _pruned_wheels(ctx, job)
+                if why is None:
+                    continue  # something builds from source: prune --ci keeps exactly those
                 fix: tuple[Edit, ...] = ()
                 if cmd.line.text.strip() == " ".join(cmd.argv):
                     fix = (edits.delete_item(ctx, cmd.line.site, "drop uv cache prune --ci"),)
                 yield Finding(
                     "UVC008",
-                    f"`uv cache prune --ci` empties the cache before upload: all {len(remote)} "
-                    "packages in uv.lock ship wheels, and --ci removes exactly those",
+                    f"`uv cache prune --ci` empties the cache before upload: {why}",
                     cmd.line.loc,
                     (job.name,),
                     fix,
                     advice="drop `uv cache prune --ci` (keep it when builds from source "
                     "dominate or the index is faster than the cache)",
                 )
+
+
+_TOOLS = frozenset({"uvx", "tool run", "tool install"})
+
+
+def _pruned_wheels(ctx: Context, job: Job) -> str | None:
+    """Why ``--ci`` removes what the job's cache is for (None: it keeps built wheels)."""
+    subs = {sub for sub, _ in ctx.uv_commands(job) if sub in INSTALLING}
+    if not subs:
+        return None  # installs nothing we can see (uv's docs' template: "your uv commands")
+    if subs <= _TOOLS:
+        return "the job only runs tools (uvx), and --ci removes their downloaded wheels"
+    if ctx.lock is None:
+        return (
+            "--ci removes every wheel downloaded from the index, and there is no uv.lock "
+            "to show that anything here builds from source"
+        )
+    remote = [pkg for pkg in ctx.lock.packages if not pkg.is_local]
+    if not remote or any(not pkg.wheels for pkg in remote):
+        return None
+    return f"all {len(remote)} packages in uv.lock ship wheels, and --ci removes exactly those"
 
 
 UVC008 = Rule(
@@ -249,6 +272,9 @@ def _installs_uv(cmd: Command) -> str | None:
 
 
 def _unpinned_image(image: str) -> bool:
+    image, at, _digest = image.partition("@")  # `uv:0.9.17-trixie@sha256:...`: the tag
+    if at and ":" not in image.rsplit("/", 1)[-1]:
+        return False  # `uv@sha256:...`: pinned by its digest alone
     tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
     return not re.match(r"^\d+\.\d+(\.\d+)?(-|$)", tag)
 

@@ -12,8 +12,10 @@ from uvci.doctor import edits
 from uvci.doctor.context import Context
 from uvci.doctor.model import Edit, Finding, Rule, Severity
 from uvci.doctor.rules_cache import keyed_on_lock, missing_key_file
+from uvci.doctor.shell import positional_args
 from uvci.gitlab.read.jobparts import Cache
 from uvci.gitlab.read.pipeline import Job
+from uvci.gitlab.read.variables import expand
 from uvci.model.project import version_key
 
 LOCK_PATTERNS = ("uv.lock", "pylock*.toml", "requirements*.txt", "constraints*.txt", "*.lock")
@@ -21,13 +23,16 @@ GENERATE = "or adopt `uvci generate` (a locked pipeline with the cache laid out)
 
 
 def uvc003(ctx: Context) -> Iterator[Finding]:
-    for job in ctx.project_jobs():  # tools only (uvx, uv tool): a key naming the tool is right
+    project = ctx.project_jobs()  # tools only (uvx, uv tool): a key naming the tool is right
+    ids = {id(job) for job in project}
+    named = [j for j in ctx.installing_jobs() if id(j) not in ids and _installs_unpinned(ctx, j)]
+    for job in [*project, *named]:
         if not ctx.project_downloads(job):
             continue  # installs offline (a wheelhouse its own step refreshes): any key works
         for cache in ctx.uv_caches(job):
             problem = _key_problem(ctx, cache)
-            if problem is None:
-                continue
+            if problem is None or (id(job) not in ids and cache.key_kind != "default"):
+                continue  # unpinned names: only the key everything shares is surely wrong
             fix = _lock_key_edit(ctx, cache) if ctx.has_lock else ()
             yield Finding(
                 "UVC003",
@@ -39,6 +44,21 @@ def uvc003(ctx: Context) -> Iterator[Finding]:
                 if ctx.has_lock
                 else "lock the project (`uv lock`), commit uv.lock and key on it",
             )
+
+
+def _installs_unpinned(ctx: Context, job: Job) -> bool:
+    """``uv pip install`` of package names without ``==`` (``pytest ruff``): nothing pins
+    what the cache holds."""
+    for sub, cmd in ctx.uv_commands(job):
+        if sub != "pip install" or cmd.has("-c", "--constraint", "--constraints"):
+            continue
+        words = [expand(arg, ctx.env(job)) for arg in positional_args(cmd, 3)]
+        if any(_NAME.match(word) and "==" not in word for word in words):
+            return True
+    return False
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?([<>~!]=?[^/]*)?$")
 
 
 UVC003 = Rule(
@@ -98,7 +118,7 @@ _UVCI_PREFETCH = re.compile(r"\buvci prefetch\b")
 
 def uvc004(ctx: Context) -> Iterator[Finding]:
     groups: dict[tuple[str, str, str | None], list[tuple[Job, Cache]]] = defaultdict(list)
-    for job in ctx.project_jobs():
+    for job in ctx.testing_jobs():
         for cache in ctx.uv_caches(job):  # the effective key: variables expanded per job
             groups[(cache.key_kind, cache.key, cache.prefix)].append((job, cache))
     for members in groups.values():

@@ -115,7 +115,7 @@ def uvc018(ctx: Context) -> Iterator[Finding]:
     for job in ctx.pipeline.jobs:
         toolchain = _toolchain(ctx, job)
         for cache in job.caches:
-            if cache.policy in _WRITES and toolchain:
+            if cache.policy in _WRITES and toolchain and _fills(toolchain, cache):
                 writers[f"{_key_pattern(cache).pattern}|{cache.key}"].append(
                     (job, cache, toolchain)
                 )
@@ -148,6 +148,25 @@ UVC018 = Rule(
     "one keyed on package-lock.json.",
     uvc018,
 )
+
+
+_OWN_PATHS = {  # cache paths only one toolchain fills: another's job uploads none of them
+    "node": re.compile(r"node_modules|(^|/)\.?(npm|yarn|pnpm)|\.pnpm-store|bun"),
+    "python": re.compile(r"(^|[/._-])(uv|pip|pypoetry|poetry|venv|tox|nox)([/._-]|$)"),
+    "go": re.compile(r"(^|/)(go|\.go)(/|$)|gomod|go-build"),
+    "rust": re.compile(r"cargo|(^|/)target(/|$)"),
+    "java": re.compile(r"\.m2|gradle"),
+}
+
+
+def _fills(toolchain: str, cache: Cache) -> bool:
+    """Whether a ``toolchain`` job uploads something of ``cache``: a path of its own, or one
+    no toolchain owns (GitLab uploads nothing when no cached path exists: "No files")."""
+    for path in cache.paths:
+        owners = {kind for kind, pattern in _OWN_PATHS.items() if pattern.search(path.lower())}
+        if not owners or toolchain in owners:
+            return True
+    return False
 
 
 def _toolchain(ctx: Context, job: Job) -> str | None:

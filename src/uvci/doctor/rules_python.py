@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from uvci.doctor import edits
 from uvci.doctor import paths as p
-from uvci.doctor.context import Context, image_python, is_uv_image
+from uvci.doctor.context import Context
+from uvci.doctor.images import image_python, is_uv_image
 from uvci.doctor.model import Finding, Rule, Severity
 from uvci.gitlab.read.nodes import Loc
 from uvci.gitlab.read.pipeline import Job
@@ -20,15 +21,21 @@ _ENV_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync"})
 
 def uvc010(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
-        reason = _downloads_python(ctx, job)
+        reason, loc = _downloads_python(ctx, job)
         if reason and not _python_dir_cached(ctx, job):
+            managed = _managed_only(ctx, job)[0]
+            use = (
+                f"drop {managed} (uv then uses the image's Python)"
+                if managed and managed in reason
+                else "use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
+                "trixie-slim)"
+            )
             yield Finding(
                 "UVC010",
                 f"{reason}: {_fetch(ctx, job)}",
-                image_loc(ctx, job),
+                loc or image_loc(ctx, job),
                 (job.name,),
-                advice="use an image with that Python (ghcr.io/astral-sh/uv:<v>-python3.X-"
-                "trixie-slim), or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
+                advice=f"{use}, or cache UV_PYTHON_INSTALL_DIR inside $CI_PROJECT_DIR",
             )
         if ctx.installs_project(job):
             yield from _outside_requires_python(ctx, job)
@@ -77,32 +84,40 @@ def image_loc(ctx: Context, job: Job) -> Loc:
     return ctx.pipeline.locate(job.config, "image") if "image" in job.config else job.loc
 
 
-def _downloads_python(ctx: Context, job: Job) -> str | None:
+def _downloads_python(ctx: Context, job: Job) -> tuple[str | None, Loc | None]:
+    """Why the job downloads an interpreter, and where that is written (None: the image)."""
     for sub, cmd in ctx.uv_commands(job):
         if sub == "python install":
-            return f"`{' '.join(cmd.argv)}` installs a managed Python"
-    managed = _managed_only(ctx, job)
-    if managed and image_python(job.image):
-        return f"{managed} makes uv ignore the Python of image `{job.image}`"
+            return f"`{' '.join(cmd.argv)}` installs a managed Python", cmd.line.loc
+    managed, loc = _managed_only(ctx, job)
+    if managed:  # whatever the image holds: uv uses only interpreters it downloaded
+        have = image_python(job.image)
+        ignored = f"the Python of image `{job.image}`" if have else "any Python of the image"
+        return f"{managed} makes uv ignore {ignored}", loc
     wanted = ctx.requested_python(job)
     have = image_python(job.image)
     if wanted and have and wanted != have:
-        return f"the job asks uv for Python {wanted} but image `{job.image}` has {have}"
+        return f"the job asks uv for Python {wanted} but image `{job.image}` has {have}", None
     if wanted and not have and is_uv_image(job.image) and _DISTRO_TAG.search(job.image or ""):
-        return f"image `{job.image}` has no Python, and the job asks uv for {wanted}"
-    return None
+        return f"image `{job.image}` has no Python, and the job asks uv for {wanted}", None
+    return None, None
 
 
-def _managed_only(ctx: Context, job: Job) -> str | None:
-    """What tells uv to use only its own interpreters (so it downloads one), if anything."""
-    if ctx.flag(job, "UV_MANAGED_PYTHON"):
-        return "UV_MANAGED_PYTHON"
-    if ctx.env(job).get("UV_PYTHON_PREFERENCE") == "only-managed":
-        return "UV_PYTHON_PREFERENCE=only-managed"
+def _managed_only(ctx: Context, job: Job) -> tuple[str | None, Loc | None]:
+    """What tells uv to use only its own interpreters (so it downloads one), and where."""
+    for name in ("UV_MANAGED_PYTHON", "UV_PYTHON_PREFERENCE"):
+        on = (
+            ctx.flag(job, name)
+            if name == "UV_MANAGED_PYTHON"
+            else (ctx.env(job).get(name) == "only-managed")
+        )
+        if on:
+            shown = name if name == "UV_MANAGED_PYTHON" else f"{name}=only-managed"
+            return shown, ctx.variable_loc(job, name)
     for cmd in ctx.installs(job):
         if cmd.has("--managed-python") or cmd.option("--python-preference") == "only-managed":
-            return f"`{' '.join(cmd.own)}`"
-    return None
+            return f"`{' '.join(cmd.own)}`", cmd.line.loc
+    return None, None
 
 
 def _python_dir_cached(ctx: Context, job: Job) -> bool:

@@ -39,7 +39,7 @@ def uvc005(ctx: Context) -> Iterator[Finding]:
         (job, cache)
         for job in ctx.installing_jobs()
         if not deletions(ctx, job)
-        for cache in ctx.uv_caches(job)
+        for cache in ctx.package_caches(job)
         if cache.policy == "pull-push" and keyed_on_existing_lock(ctx, cache)
     ]
     if len(pushing) < 2:
@@ -117,7 +117,7 @@ def _key_text(cache: Cache) -> str:
 
 def uvc012(ctx: Context) -> Iterator[Finding]:
     for job in ctx.installing_jobs():
-        if not ctx.caches_uv(job):
+        if not ctx.uv_caches(job):
             continue
         venv = ctx.env(job).get("UV_PROJECT_ENVIRONMENT")
         for cache in job.caches:

@@ -99,11 +99,23 @@ def _words(segment: str) -> tuple[list[str], list[tuple[str, str]]]:
         if "=" in word:
             name, value = word.split("=", 1)
             env.append((name, value))
+    if words and words[0] == "xargs":  # `... | xargs uvx ruff`: xargs runs the rest
+        words = _after_xargs(words)
     if words[:3] in (["python", "-m", "uv"], ["python3", "-m", "uv"]):
         words = ["uv", *words[3:]]
     if words and "/" in words[0] and words[0].rsplit("/", 1)[1] in ("uv", "uvx"):
         words[0] = words[0].rsplit("/", 1)[1]  # ~/.local/bin/uv is uv
     return words, env
+
+
+_XARGS_VALUE_OPTIONS = frozenset({"-I", "-n", "-P", "-L", "-d", "-a", "-s", "-E", "-i"})
+
+
+def _after_xargs(words: list[str]) -> list[str]:
+    index = 1
+    while index < len(words) and words[index].startswith("-"):
+        index += 2 if words[index] in _XARGS_VALUE_OPTIONS else 1
+    return words[index:]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -147,8 +159,12 @@ def _starts(argv: tuple[str, ...], runner: tuple[str, ...]) -> bool:
 
 def uv_subcommand(cmd: Command) -> str | None:
     """``"sync"``, ``"pip install"``, ``"cache prune"``, ``"uvx"``... or None if not uv."""
-    if cmd.argv[0] in ("uvx", "uv-tool-run"):
-        return "uvx"
+    if cmd.argv[0] in ("uvx", "uv-tool-run") or _starts(cmd.argv, ("uv", "tool", "run")):
+        program = program_of(cmd) or ""
+        if re.match(r"^python(3(\.\d+)?)?(@[\w.]+)?$", program):
+            return "uvx python"  # `uvx python`: uv runs an interpreter, installs no tool
+        if cmd.argv[0] != "uv":
+            return "uvx"
     if cmd.argv[0] != "uv":
         return None
     words: list[str] = []
@@ -177,3 +193,10 @@ def positional_args(cmd: Command, after: int) -> list[str]:
         else:
             out.append(token)
     return out
+
+
+def program_of(cmd: Command) -> str | None:
+    """The program ``uvx``/``uv run``/``uv tool run`` runs (``nox`` in ``uvx --with nox-uv
+    nox -s tests``), as written (``nox@2024.10.9``); None for other commands."""
+    start = _program_start(cmd.argv)
+    return cmd.argv[start] if start < len(cmd.argv) else None

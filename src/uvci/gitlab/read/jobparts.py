@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from uvci.gitlab.read.nodes import Loc, Registry, as_str_list, items_of, site_of
+from uvci.gitlab.read.nodes import Loc, Registry, as_str_list, flatten, items_of, site_of
 from uvci.gitlab.read.variables import expand
 
 SCRIPT_SECTIONS = ("before_script", "script", "after_script")
@@ -60,10 +60,11 @@ def caches_of(
     value = config.get("cache")
     if isinstance(value, Mapping):
         return (_cache(value, variables, registry.locate(config, "cache")),)
-    if isinstance(value, list):
+    if isinstance(value, list):  # `- !reference [.x, cache]` nests a list: GitLab flattens it
+        entries = flatten(value)
         return tuple(
-            _cache(entry, variables, registry.locate(value, index))
-            for index, entry in enumerate(value)
+            _cache(entry, variables, registry.locate(entries, index))
+            for index, entry in enumerate(entries)
             if isinstance(entry, Mapping)
         )
     return ()

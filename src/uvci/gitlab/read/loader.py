@@ -25,6 +25,10 @@ from uvci.gitlab.yaml import quirks, roundtrip
 MAX_REFERENCE_DEPTH = 10
 MAX_NESTING = quirks.MAX_NESTING  # mappings and lists inside each other
 MAX_NODES = 100_000  # keys and items after aliases are expanded: an alias bomb stops here
+# GitLab refuses a CI file whose parsed size exceeds max_yaml_size_bytes, 2 MB by default
+# since GitLab 17.3 (gitlab-org/gitlab!160826, #473777); parsed objects are larger than the
+# text, so a file of more bytes than that cannot run on a default instance.
+MAX_FILE_BYTES = 2 * 1024 * 1024
 _OTHER_INCLUDES = ("remote", "project", "template", "component")
 
 
@@ -69,6 +73,7 @@ def _collect(
     path: Path, project_dir: Path, loaded: Loaded, seen: set[Path], given: Mapping[str, Any]
 ) -> None:
     seen.add(path.resolve())
+    check_size(path)
     doc = roundtrip.load_file(path, round_trip=loaded.round_trip)
     found = declared(doc.header, path, given)
     if found is not None:
@@ -82,10 +87,23 @@ def _collect(
         )
     loaded.registry.add_tree(doc.config, path)
     for target, loc, entry_inputs in _local_includes(doc, loaded):
-        for included in _glob_local(target, project_dir, loc):
+        for included in glob_local(target, project_dir, loc):
             if included.resolve() not in seen:
                 _collect(included, project_dir, loaded, seen, entry_inputs)
     loaded.documents.append(doc)
+
+
+def check_size(path: Path) -> None:
+    """FatalError for a file larger than GitLab accepts (read before it is parsed)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # reading it says why, with the file's name
+    if size > MAX_FILE_BYTES:
+        raise FatalError(
+            f"{path}: {size / 2**20:.1f} MiB; GitLab refuses a CI file over "
+            f"{MAX_FILE_BYTES // 2**20} MiB (max_yaml_size_bytes): split it with `include:`"
+        )
 
 
 def _local_includes(
@@ -122,7 +140,7 @@ def _describe(entry: Any) -> str:
     return f"remote: {entry}"
 
 
-def _glob_local(target: str, project_dir: Path, loc: Loc) -> list[Path]:
+def glob_local(target: str, project_dir: Path, loc: Loc) -> list[Path]:
     relative = target.lstrip("/")
     if "$" in relative:
         raise FatalError(

@@ -21,6 +21,7 @@ from uvci.gitlab.read import loader
 from uvci.gitlab.read.extends import resolve_extends
 from uvci.gitlab.read.jobparts import Cache, ScriptLine, caches_of, scripts_of
 from uvci.gitlab.read.nodes import Loc, MergedMap, Registry, as_str_list
+from uvci.gitlab.read.triggers import MAX_CHILD_DEPTH, child_includes
 from uvci.gitlab.read.variables import expand, variable_values
 from uvci.gitlab.yaml import roundtrip
 
@@ -60,12 +61,20 @@ class Pipeline:
     jobs: tuple[Job, ...]
     global_variables: Mapping[str, str]
     not_checked: tuple[tuple[str, Loc], ...]
+    children: tuple[Pipeline, ...] = ()  # the child pipelines its jobs trigger (local files)
 
     def locate(self, container: Any, key: Any) -> Loc:
         return self.registry.locate(container, key)
 
+    def every(self) -> Iterator[Pipeline]:
+        """This pipeline and, depth first, every child pipeline it triggers."""
+        yield self
+        for child in self.children:
+            yield from child.every()
+
     def document_for(self, path: Path) -> roundtrip.YamlDocument:
-        return next(doc for doc in self.documents if doc.path == path)
+        docs = (doc for pipeline in self.every() for doc in pipeline.documents)
+        return next(doc for doc in docs if doc.path == path)
 
 
 def find_root(path: Path) -> tuple[Path, Path]:
@@ -90,17 +99,43 @@ def read_pipeline(
     root file's ``spec: inputs`` (the rest take their defaults).
     """
     root, project_dir = find_root(path)
+    return _read(root, project_dir, round_trip, inputs, {root.resolve()}, 0)
+
+
+def _read(
+    root: Path,
+    project_dir: Path,
+    round_trip: bool,
+    inputs: Mapping[str, Any],
+    seen: set[Path],
+    depth: int,
+) -> Pipeline:
     loaded = loader.load(root, project_dir, round_trip=round_trip, inputs=inputs)
     globals_ = variable_values(loaded.config.get("variables"))
+    jobs = tuple(_jobs(loaded, globals_))
+    triggering = {job.base: (job.config, job.loc) for job in jobs if "trigger" in job.config}
+    local, others = child_includes(triggering.values(), loaded.registry)
+    children: list[Pipeline] = []
+    for target, loc in local if depth < MAX_CHILD_DEPTH else []:
+        try:
+            files = loader.glob_local(target, project_dir, loc)
+        except FatalError:  # a variable, or a file a job generates: the child is not checked
+            others.append((f"trigger: local: {target} (not in the checkout as written)", loc))
+            continue
+        for child in files:
+            if child.resolve() not in seen:
+                seen.add(child.resolve())
+                children.append(_read(child, project_dir, round_trip, {}, seen, depth + 1))
     return Pipeline(
         root=root,
         project_dir=project_dir,
         documents=tuple(loaded.documents),
         config=loaded.config,
         registry=loaded.registry,
-        jobs=tuple(_jobs(loaded, globals_)),
+        jobs=jobs,
         global_variables=globals_,
-        not_checked=tuple(loaded.not_checked),
+        not_checked=(*loaded.not_checked, *others),
+        children=tuple(children),
     )
 
 
