@@ -33,11 +33,14 @@ from uvci.gitlab.generate.pipeline import (
 )
 from uvci.gitlab.generate.scripts import Raw
 from uvci.gitlab.yaml.build import flow, mapping, quoted
+from uvci.model.project import IMAGED_AS_OF, default_pythons
 from uvci.util.atomicfile import write_atomic
 
 TEMPLATE = Path("templates") / "uvci" / "template.yml"
 REGENERATE = "python -m uvci.gitlab.generate.catalog  # in uvci's repository"
-DEFAULT_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# the default matrix of plan/generate/run on the day the image table was read (a fixed date: the
+# checked-in file must not change by itself; tests/unit/test_catalog.py compares it with today's)
+DEFAULT_PYTHONS = default_pythons(IMAGED_AS_OF)
 UV_VERSION = "0.13.9"  # the default image tag: a uv release with every DEFAULT_PYTHONS image
 
 
