@@ -62,6 +62,7 @@ EXPECTED = {
     "UVC021-sync-retried": {"UVC021"},
     "UVC022-uv-version-unused": {"UVC022"},
     "UVC023-bookworm-after-0.10": {"UVC023"},
+    "UVC024-hand-written-test-jobs": {"UVC024"},
     # the seed (uv issue 14495): --torch-backend means PyTorch wheels, hence UVC013 too
     "seed-uv-issue-14495": {"UVC003", "UVC006", "UVC007", "UVC013"},
 }
@@ -126,3 +127,17 @@ def test_fast_and_round_trip_loading_find_the_same(case: Path) -> None:
         return [(f.rule, str(f.loc), f.message, f.jobs) for f in report.findings]
 
     assert summary(False) == summary(True)
+
+
+def test_duplicated_test_jobs_are_removed_by_fix_keeping_the_rest() -> None:
+    from uvci.doctor.fixer import plan_fixes
+
+    report = check(DATA / "positive" / "UVC024-hand-written-test-jobs", for_fix=True)
+    jobs = sorted(j for f in report.findings for j in f.jobs)
+    assert jobs == ["Run tests v3.12", "Run tests v3.13"]
+    assert "--coverage" in next(f.advice for f in report.findings if "3.12" in f.jobs[0])
+    (change,) = plan_fixes(report.pipeline, report.findings)
+    assert "Run tests" not in change.after and "pytest" not in change.after
+    assert change.after.startswith("# the project's own jobs, from before uvci\n")
+    assert "lint:\n  image: python:3.13\n" in change.after
+    assert "- local: .gitlab/ci/uvci.yml" in change.after

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from uvci import __version__
+from uvci.commands import generate_replace
 from uvci.commands.generate_options import (
     GenerateArgs,
     generate_plan,
@@ -153,6 +154,11 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true",
                         help="overwrite a generated file that was edited by hand")  # fmt: skip
+    parser.add_argument("--replace", action="store_true",
+                        help="remove the jobs uvci-test replaces (they install the project with "
+                        "uv or pip and run its tests on a Python of the matrix) from "
+                        ".gitlab-ci.yml and its local includes, showing the diff; without it "
+                        "they are named in a note")  # fmt: skip
 
 
 def run(namespace: argparse.Namespace) -> int:
@@ -164,6 +170,8 @@ def run(namespace: argparse.Namespace) -> int:
     )
     opts = options(args, plan, requires)
     command = regenerate_command(args, plan)
+    if args.replace and (args.component is not None or args.stdout):
+        raise FatalError("--replace edits .gitlab-ci.yml: not with --stdout or --component")
     if args.component is not None:
         target = args.component / "templates" / "uvci.yml"
         write_generated(target, component_text(plan, opts, command), args.force)
@@ -182,18 +190,35 @@ def _write_pipeline(
     args: GenerateArgs, plan: Plan, opts: GenerateOptions, requires: BuildRequires,
     command: str,
 ) -> GenerateOptions:  # fmt: skip
-    ci_text = ci_file_with_include(args.path / ".gitlab-ci.yml")  # bad YAML: fail before writing
+    ci_path = args.path / ".gitlab-ci.yml"
+    ci_text = ci_file_with_include(ci_path)  # bad YAML: fail before writing
+    found = generate_replace.find(args.path, plan.pythons)
+    removed = generate_replace.remove(found) if args.replace and found else {}
     _make_parent(args.path / PIPELINE)  # an unwritable target too
     opts = locked_tool_env(args, plan, opts)
     text = header.render([build_pipeline(plan, opts)], __version__, command)
     if opts.build_env:
         _write_build_env(plan, requires)
     write_generated(args.path / PIPELINE, text, args.force)
+    new_ci = _with_include(removed[ci_path]) if ci_path in removed else ci_text
+    if found is not None and removed:
+        generate_replace.write_removed(removed, new_ci, ci_path, found.jobs)
+    elif not args.replace:
+        generate_replace.name_them(found)
+    else:
+        print("uvci generate: --replace: no job of the pipeline duplicates uvci-test",
+              file=sys.stderr)  # fmt: skip
+    if new_ci is not None:
+        write_atomic(ci_path, new_ci)
     if ci_text is not None:
-        write_atomic(args.path / ".gitlab-ci.yml", ci_text)
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
     _report(plan, opts, local_builds(plan))
     return opts
+
+
+def _with_include(doc: roundtrip.YamlDocument) -> str:
+    roundtrip.add_local_include(doc, PIPELINE.as_posix())
+    return roundtrip.dumps(doc)
 
 
 def _write_build_env(plan: Plan, requires: BuildRequires) -> None:

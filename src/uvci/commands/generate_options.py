@@ -46,6 +46,7 @@ class GenerateArgs:
     stdout: bool
     component: Path | None
     force: bool
+    replace: bool = False
 
     @classmethod
     def parse(cls, args: argparse.Namespace) -> GenerateArgs:
@@ -64,6 +65,7 @@ class GenerateArgs:
             stdout=args.stdout,
             component=args.component,
             force=args.force,
+            replace=getattr(args, "replace", False),
         )
 
     @property
