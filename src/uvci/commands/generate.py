@@ -37,8 +37,10 @@ from uvci.gitlab.generate.pipeline import (
 from uvci.gitlab.generate.release import unreleased_note
 from uvci.gitlab.generate.toolenv import TOOL_ENV
 from uvci.gitlab.yaml import roundtrip
+from uvci.model.groupcost import cell_bytes, cheaper_test_group, describe_selection
 from uvci.model.plan import Plan
 from uvci.util.atomicfile import write_atomic
+from uvci.util.units import megabytes
 
 DESCRIPTION = """\
 Write the GitLab CI pipeline for the uv project in PATH (default: the current directory):
@@ -301,3 +303,17 @@ def _report(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> None:
     where = "once in uvci-build" if opts.build_once else "in every cell"
     for reason in builds.reasons:
         print(f"uvci generate: {reason}; built {where}", file=sys.stderr)
+    _report_bytes(plan)
+
+
+def _report_bytes(plan: Plan) -> None:
+    """The bytes each cell downloads for the selection written, and a much cheaper test group."""
+    cells = ", ".join(f"{python} {megabytes(size)}" for python, size in cell_bytes(plan))
+    selection = describe_selection(plan.selection)
+    print(f"uvci generate: per cell ({selection}): {cells}", file=sys.stderr)
+    hint = cheaper_test_group(plan)
+    if hint is not None:
+        print(f"uvci generate: note: the default groups cost {megabytes(hint.default_bytes)} a "
+              f"cell, the {hint.group!r} group alone {megabytes(hint.bytes)}: if it holds what "
+              f"the tests need, regenerate with {' '.join(hint.flags)}",
+              file=sys.stderr)  # fmt: skip
