@@ -135,7 +135,8 @@ def test_duplicated_test_jobs_are_removed_by_fix_keeping_the_rest() -> None:
     report = check(DATA / "positive" / "UVC024-hand-written-test-jobs", for_fix=True)
     jobs = sorted(j for f in report.findings for j in f.jobs)
     assert jobs == ["Run tests v3.12", "Run tests v3.13"]
-    assert "--coverage" in next(f.advice for f in report.findings if "3.12" in f.jobs[0])
+    assert "carry over its a coverage report (--coverage)" not in report.findings[0].message
+    assert "carry over its coverage report (--coverage) first" in report.findings[0].message
     (change,) = plan_fixes(report.pipeline, report.findings)
     assert "Run tests" not in change.after and "pytest" not in change.after
     assert change.after.startswith("# the project's own jobs, from before uvci\n")

@@ -57,7 +57,7 @@ def test_without_replace_the_jobs_are_named_and_left(
     assert generate(project) == 0
     err = capsys.readouterr().err
     assert "uvci-test replaces 2 job(s)" in err and "pass --replace" in err
-    assert "  Run tests v3.11 (" in err and "a coverage report (--coverage)" in err
+    assert "  Run tests v3.11 (" in err and "carry over its coverage report (--coverage)" in err
     assert "legacy" not in err
     ci = (project / ".gitlab-ci.yml").read_text()
     assert '"Run tests v3.12":' in ci and "- local: .gitlab/ci/uvci.yml" in ci

@@ -117,12 +117,12 @@ def _also(ctx: Context, job: Job) -> Iterator[str]:
     covers = any("--cov" in cmd.argv or any(a.startswith("--cov") for a in cmd.argv)
                  for cmd in ctx.commands(job))  # fmt: skip
     if "coverage" in config or "coverage_report" in reports or covers:
-        yield "a coverage report (--coverage)"
+        yield "coverage report (--coverage)"
     if any(_SYSTEM_PACKAGES.search(line.text) for line in job.scripts):
         yield "system packages (--system-packages)"
     for key in ("services", "tags", "rules", "needs"):
         if key in config:
-            yield f"{key}: (set it on uvci-test in .gitlab-ci.yml)"
+            yield f"`{key}:` (under `uvci-test:` in .gitlab-ci.yml)"
 
 
 def _is_map(config: Any, key: str) -> bool:
@@ -131,5 +131,5 @@ def _is_map(config: Any, key: str) -> bool:
 
 def describe(job: Replaced) -> str:
     """One line: the job, where it is, what it tests, what to carry over."""
-    also = f"; it also has {', '.join(job.also)}" if job.also else ""
+    also = f"; carry over its {', '.join(job.also)}" if job.also else ""
     return f"{job.name} ({job.loc}, Python {', '.join(job.pythons)}){also}"

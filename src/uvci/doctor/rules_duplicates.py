@@ -15,15 +15,15 @@ def uvc024(ctx: Context) -> Iterator[Finding]:
     if not pythons:
         return  # uvci's pipeline is not included: the job is the project's only test job
     for job in replaced_jobs(ctx, pythons):
-        carry = f"; move {', '.join(job.also)} onto uvci-test first" if job.also else ""
+        carry = f"; carry over its {', '.join(job.also)} first" if job.also else ""
         yield Finding(
             "UVC024",
             f"job `{job.name}` runs the project's tests on Python {', '.join(job.pythons)}, "
-            "which uvci-test already tests",
+            f"which uvci-test already tests{carry}",
             job.loc,
             (job.name,),
             edits=(edits.delete_item(ctx, (job.container, job.name), f"remove job {job.name}"),),
-            advice=f"remove it (`uvci generate --replace` or `uvci doctor --fix`){carry}",
+            advice="remove it (`uvci generate --replace` or `uvci doctor --fix`)",
         )
 
 
