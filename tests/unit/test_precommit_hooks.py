@@ -36,7 +36,8 @@ def _hooks() -> list[dict[str, object]]:
 
 def test_the_manifest_has_pre_commits_keys_and_types() -> None:
     (hook,) = _hooks()
-    assert REQUIRED <= set(hook) and set(hook) <= REQUIRED | OPTIONAL
+    keys = set(hook)
+    assert keys >= REQUIRED and keys <= REQUIRED | OPTIONAL
     assert hook["id"] == "uvci-doctor" and hook["language"] in LANGUAGES
     assert hook["entry"] == "uvci doctor" and hook["pass_filenames"] is False
     files = re.compile(str(hook["files"]))
