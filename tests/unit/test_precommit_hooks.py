@@ -52,8 +52,10 @@ def test_pre_commits_own_schema_accepts_it_when_installed() -> None:
     clientlib.load_manifest(str(MANIFEST))
 
 
-@pytest.mark.parametrize(("example", "code"), [("negative/UVC024-other-jobs-stay", 0),
-                                               ("positive/UVC024-hand-written-test-jobs", 1)])  # fmt: skip
+CASES = [("negative/UVC024-other-jobs-stay", 0), ("positive/UVC024-hand-written-test-jobs", 1)]
+
+
+@pytest.mark.parametrize(("example", "code"), CASES)
 def test_the_entry_runs_uvci_doctor_in_the_repository(
     tmp_path: Path, example: str, code: int
 ) -> None:
