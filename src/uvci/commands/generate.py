@@ -139,6 +139,26 @@ def _pipeline_arguments(group: argparse._ArgumentGroup) -> None:
         metavar="STAGE",
         help="stage of the test matrix (default: test)",
     )
+    group.add_argument(
+        "--system-packages",
+        action="append",
+        default=[],
+        metavar="PKGS",
+        help="system packages each cell installs first, comma-separated (apt-get in the "
+        "trixie images, apk in alpine; not cached); repeatable",
+    )
+    group.add_argument(
+        "--coverage",
+        action="store_true",
+        help="publish a coverage report: pytest-cov (which uv.lock must have) measures the "
+        "project's package, the job's coverage: regex reads its total, Cobertura XML goes "
+        "to artifacts:reports:coverage_report",
+    )
+    group.add_argument(
+        "--coverage-package",
+        metavar="NAME",
+        help="what --coverage measures (default: the project's import name)",
+    )
     group.add_argument("--uvci-spec", metavar="SPEC",
                        help=f"what the cells run with `uvx --from` to fill the wheelhouse "
                        f"(default: uvci=={__version__})")  # fmt: skip

@@ -71,6 +71,13 @@ def inputs() -> CommentedMap:
                           "wheelhouse lacks (a requirement, e.g. uvci==X.Y.Z or uvci @ URL)")),
         ("retain", one("string", DEFAULT_RETAIN,
                        "how much each wheelhouse keeps: Nx the cell's bytes, or a size")),
+        ("system-packages", one("string", "",
+                                "system packages each cell installs first, space-separated "
+                                "(apt-get in the trixie images; not cached)")),
+        ("coverage-package", one("string", "",
+                                 "the package pytest-cov measures for a coverage report "
+                                 "(the coverage: total and Cobertura XML); pytest-cov must be "
+                                 "in the locked environment. Empty: no coverage")),
     )  # fmt: skip
 
 
@@ -88,6 +95,8 @@ def options() -> GenerateOptions:
         pytest_junit=True,
         emit_stages=False,
         build_env=False,
+        system_packages=Raw(_input("system-packages")),
+        coverage=Raw(_input("coverage-package")),
     )
 
 
