@@ -130,3 +130,24 @@ def test_system_packages_are_checked_and_kept_in_the_regenerate_command(
     text = capsys.readouterr().out
     assert 'uvci_packages="less libpq-dev git"' in text
     assert "--system-packages less,libpq-dev,git" in text.splitlines()[1]
+
+
+def test_a_global_ssl_cert_file_reaches_every_generated_cell(tmp_path: Path) -> None:
+    """Behind a TLS-intercepting proxy (docs/pipeline.md): SSL_CERT_FILE set once in the
+    including pipeline reaches uv and uvci in every cell, as GitLab resolves the jobs."""
+    from uvci.gitlab.read.pipeline import read_pipeline
+
+    generated = tmp_path / ".gitlab" / "ci" / "uvci.yml"
+    generated.parent.mkdir(parents=True)
+    generated.write_text(dump([build_jobs(Shape(("3.12", "3.13"), LocalBuilds((".",), ()),
+                         "per-cell"), GenerateOptions("0.13.9", "uvci==9", ()))]))  # fmt: skip
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        "include:\n  - local: .gitlab/ci/uvci.yml\n"
+        "variables:\n  SSL_CERT_FILE: $COMPANY_CA_BUNDLE\n  HTTPS_PROXY: http://proxy.corp:3128\n"
+    )
+    cells = [job for job in read_pipeline(tmp_path).jobs if job.base == "uvci-test"]
+    assert [job.cell["PYTHON"] for job in cells] == ["3.12", "3.13"]
+    for job in cells:
+        assert job.variables["SSL_CERT_FILE"] == "$COMPANY_CA_BUNDLE"
+        assert job.variables["HTTPS_PROXY"] == "http://proxy.corp:3128"
+    assert "inherit" not in _jobs()["uvci-test"] or "variables" not in _jobs()[".uvci"]["inherit"]

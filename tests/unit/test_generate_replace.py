@@ -111,3 +111,19 @@ def test_replace_refuses_stdout(
     project = locked_project("pure")
     assert generate(project, "--replace", "--stdout") == 2
     assert "--replace edits .gitlab-ci.yml" in capsys.readouterr().err
+
+
+def test_keys_for_a_uvci_job_the_pipeline_lacks_are_named(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One Python, shared layout: the only job is uvci-test-writer, so `uvci-test:` keys
+    would be a job of their own."""
+    project = locked_project("pure")
+    (project / ".gitlab-ci.yml").write_text("uvci-test:\n  tags: [docker]\n")
+    argv = ["generate", str(project), "--python", "3.12", "--test-command", "python -m unittest"]
+    assert main([*argv, "--layout", "shared"]) == 0
+    err = capsys.readouterr().err
+    assert "sets keys for uvci-test, which this pipeline does not have" in err
+    assert "its jobs: uvci-test-writer" in err
+    assert main([*argv, "--layout", "per-cell"]) == 0
+    assert "does not have" not in capsys.readouterr().err

@@ -218,10 +218,12 @@ def _write_pipeline(
     removed = generate_replace.remove(found) if args.replace and found else {}
     _make_parent(args.path / PIPELINE)  # an unwritable target too
     opts = locked_tool_env(args, plan, opts)
-    text = header.render([build_pipeline(plan, opts)], __version__, command)
+    jobs = build_pipeline(plan, opts)
+    text = header.render([jobs], __version__, command)
     if opts.build_env:
         _write_build_env(plan, requires)
     write_generated(args.path / PIPELINE, text, args.force)
+    generate_replace.note_orphan_keys(found, [str(name) for name in jobs])
     new_ci = _with_include(removed[ci_path]) if ci_path in removed else ci_text
     if found is not None and removed:
         generate_replace.write_removed(removed, new_ci, ci_path, found.jobs)

@@ -78,3 +78,19 @@ def write_removed(changed: dict[Path, roundtrip.YamlDocument], root_text: str | 
             write_atomic(path, after)
     names = ", ".join(job.name for job in jobs)
     print(f"uvci generate: removed {len(jobs)} job(s) uvci-test replaces: {names}", file=sys.stderr)
+
+
+def note_orphan_keys(found: Found | None, generated: list[str]) -> None:
+    """A note when .gitlab-ci.yml has keys for a uvci job this pipeline does not have (they
+    would make a job of their own, with no script): e.g. ``uvci-test:`` with one Python,
+    whose only job is ``uvci-test-writer`` (the shared layout)."""
+    if found is None:
+        return
+    config = found.pipeline.document_for(found.pipeline.root).config
+    keys = [str(k) for k in config if str(k).startswith("uvci-")] if hasattr(config, "keys") else []
+    for key in (k for k in keys if k not in generated):
+        have = ", ".join(j for j in generated if not j.startswith(".")) or "no job"
+        print(f"uvci generate: note: .gitlab-ci.yml sets keys for {key}, which this pipeline "
+              f"does not have (its jobs: {have}): GitLab would make it a job of its own, with "
+              "no script; move them under the job they are for, or pass --layout per-cell "
+              "(then the matrix is uvci-test)", file=sys.stderr)  # fmt: skip
