@@ -2,8 +2,8 @@
 doctor's UVC024.
 
 A job is replaced when every one of its cells (one job, or a ``parallel: matrix``) installs
-the project with uv or pip, runs its tests (pytest, directly or through ``uv run``, ``python
--m``, ``coverage run -m``) and tests one Python the matrix tests too. uvci's own jobs
+the project with uv or pip, runs its tests (pytest or unittest, directly or through ``uv run``,
+``python -m``, ``coverage run -m``) and tests one Python the matrix tests too. uvci's own jobs
 (``uvci-*``) and the generated file are never candidates; a job whose Python cannot be told,
 or that tests a Python outside the matrix, is not replaced.
 """
@@ -78,15 +78,16 @@ def _tested_python(ctx: Context, job: Job, pythons: Sequence[str]) -> str | None
 
 
 def runs_tests(cmd: Command) -> bool:
-    """``pytest ...``, ``uv run pytest``, ``python -m pytest``, ``coverage run -m pytest``."""
+    """``pytest ...``, ``uv run pytest``, ``python -m pytest``, ``coverage run -m pytest``,
+    ``python -m unittest``."""
     program = cmd.argv[len(cmd.own) :] if len(cmd.own) < len(cmd.argv) else cmd.argv
     if not program:
         return False
     if program[0].rsplit("/", 1)[-1] in _TEST_PROGRAMS:
         return True
     words = list(program[:5])
-    return any(w in ("-m", "--module") and words[i + 1 :][:1] == ["pytest"] for i, w in
-               enumerate(words))  # fmt: skip
+    return any(w in ("-m", "--module") and words[i + 1 :][:1] in (["pytest"], ["unittest"])
+               for i, w in enumerate(words))  # fmt: skip
 
 
 def _pip_installs_project(cmd: Command) -> bool:

@@ -33,7 +33,8 @@ UVC024 = Rule(
     Severity.MINOR,
     "The pipeline includes uvci's generated test matrix (`uvci-test`), and another job "
     "installs the project with uv or pip and runs its tests (pytest, `uv run pytest`, "
-    "`python -m pytest`) on a Python the matrix tests too: typically the hand-written test "
+    "`python -m pytest`, `python -m unittest`) on a Python the matrix tests too: typically the "
+    "hand-written test "
     "jobs the matrix was generated to replace. A job on a Python outside the matrix, or whose "
     "Python cannot be told, is left alone.",
     "The same install and test run twice per pipeline, on a runner each, and two results to "
