@@ -34,6 +34,7 @@ import pytest
 from tests.acceptance.pipeline_harness import (
     CACHE_DIR,
     DOCKER_ARGS,
+    NODE_TOOLS,
     ORIGIN,
     REPO,
     gitlab_ci_local,
@@ -111,7 +112,8 @@ def _generate(project: Path, args: tuple[str, ...], spec: str) -> str:
 def _run(project: Path, images: Images) -> tuple[int, str]:
     tool = gitlab_ci_local()
     assert tool is not None, "gitlab-ci-local: run scripts/bootstrap-tools"
-    env = images.env({"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
+    path = os.pathsep.join([str(NODE_TOOLS / "node" / "bin"), os.environ["PATH"]])  # node 22
+    env = images.env({"PATH": path, "HOME": os.environ.get("HOME", "/root"),
                       "NO_COLOR": "1", "FORCE_COLOR": "0"})  # fmt: skip
     rc, out, err = cmd_output([str(tool), *DOCKER_ARGS, "--color=false"], cwd=project, env=env,
                               timeout=3600)  # fmt: skip

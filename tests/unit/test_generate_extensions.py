@@ -151,3 +151,23 @@ def test_a_global_ssl_cert_file_reaches_every_generated_cell(tmp_path: Path) -> 
         assert job.variables["SSL_CERT_FILE"] == "$COMPANY_CA_BUNDLE"
         assert job.variables["HTTPS_PROXY"] == "http://proxy.corp:3128"
     assert "inherit" not in _jobs()["uvci-test"] or "variables" not in _jobs()[".uvci"]["inherit"]
+
+
+def test_the_component_takes_system_packages_and_coverage_as_inputs(
+    locked_project: LockedProject, tmp_path: Path
+) -> None:
+    from uvci.gitlab.generate.component import inputs
+
+    project = locked_project("pure")
+    target = tmp_path / "component"
+    argv = ["generate", str(project), "--python", "3.12", *UNITTEST, "--component", str(target),
+            "--system-packages", "less,git"]  # fmt: skip
+    assert main(argv) == 0
+    path = target / "templates" / "uvci.yml"
+    assert gitlab_ci_errors(path) == []
+    header, jobs = path.read_text().split("\n---\n")
+    spec = YAML(typ="safe").load(header)["spec"]["inputs"]
+    assert spec["system-packages"]["default"] == "less git" and "coverage-package" not in spec
+    assert 'uvci_packages="$[[ inputs.system-packages ]]"' in jobs and "coverage" not in jobs
+    opts = GenerateOptions("0.13.9", "uvci==9", (), coverage="my_pkg")
+    assert inputs(opts)["coverage-package"]["default"] == "my_pkg"
