@@ -6,9 +6,12 @@ It needs the network for three things the hermetic tests stand in for: the proje
 (``git clone`` of the repository below; or ``UVCI_GIT_MIRROR/<owner>+<name>/repo``, a local
 clone), PyPI (the cells fetch what their wheelhouse lacks, ``uvx`` fetches uvci's
 dependencies) and, for ``--system-packages``, the Debian mirror (real ``apt-get`` in the
-image). The jobs run in the local images of tests/support/images.py (uv's image names) with
-``--network host``. uvci is the wheel built from this tree, committed into the project and
-run with ``--uvci-spec ./.uvci-dist/<wheel>``: uvci is not on the index yet.
+image). Behind a TLS-intercepting proxy (the host's ``SSL_CERT_FILE``), the project gets that
+CA bundle and one global ``SSL_CERT_FILE`` variable, as docs/pipeline.md tells users to do:
+uv and uvci in the cells then both trust it. The jobs run in the local images of
+tests/support/images.py (uv's image names) with ``--network host``. uvci is the wheel built
+from this tree, committed into the project and run with ``--uvci-spec ./.uvci-dist/<wheel>``:
+uvci is not on the index yet.
 
 The projects (small, pure Python, their own ``uv.lock``, a ``tests`` dependency group beside
 default groups full of dev tools, which ``generate`` points out):
@@ -24,6 +27,7 @@ pipeline fetches just that, and uploads the changed wheelhouse; the warm one upl
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -94,10 +98,24 @@ def _checkout(project: RealProject, dest: Path) -> Path:
     return dest
 
 
+def _trust_the_hosts_ca(project: Path) -> None:
+    """Behind a TLS-intercepting proxy (the host's SSL_CERT_FILE holds its CA), the jobs need
+    that CA for uv and uvci alike: one global variable, as docs/pipeline.md says."""
+    bundle = os.environ.get("SSL_CERT_FILE")
+    if not bundle or not Path(bundle).is_file():
+        return
+    (project / ".ci-ca").mkdir()
+    shutil.copy2(bundle, project / ".ci-ca" / "ca-bundle.crt")
+    (project / ".gitlab-ci.yml").write_text(
+        "variables:\n  SSL_CERT_FILE: $CI_PROJECT_DIR/.ci-ca/ca-bundle.crt\n"
+    )
+
+
 def _uvci_wheel(project: Path) -> str:
     out = project / ".uvci-dist"
     rc, _out, err = run_uv(["build", "--wheel", "--out-dir", str(out), str(REPO)], timeout=300)
     assert rc == 0, err
+    (out / ".gitignore").unlink(missing_ok=True)  # uv's `*`: the wheel must be committed
     return f"./.uvci-dist/uvci-{__version__}-py3-none-any.whl"
 
 
@@ -128,6 +146,7 @@ def test_a_real_projects_pipeline_cold_warm_and_after_a_bump(
     if missing:
         pytest.skip(f"no image for CPython {missing}")
     project = _checkout(real, tmp_path / "project")
+    _trust_the_hosts_ca(project)
     spec = _uvci_wheel(project)
     notes = _generate(project, real.generate_args, spec)
     assert "per cell (--group=tests --no-default-groups)" in notes

@@ -94,6 +94,12 @@ examples:
   uvci generate --build-once --retain 500MB
   uvci generate --stdout | less
   uvci generate --component ci-components/uvci    # a CI/CD catalog component instead
+  uvci generate --replace                         # and remove the old test jobs it replaces
+  uvci generate --coverage --system-packages less # a coverage report; apt-get install less
+
+Your own keys for uvci-test (services, variables, before_script, rules, tags) go under a
+`uvci-test:` key in .gitlab-ci.yml: GitLab merges them, and regenerating leaves them alone
+(docs/pipeline.md, "Extending uvci-test", says which keys are safe).
 """
 
 PIPELINE = Path(".gitlab") / "ci" / "uvci.yml"
