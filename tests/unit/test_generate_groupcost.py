@@ -3,6 +3,8 @@ default groups, the flags that select it (model: uvci.model.groupcost)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,16 @@ def test_generate_prints_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "per cell (uv sync's defaults): 3.12 61.5 MB, 3.13 61.5 MB" in err
     assert "the default groups cost 61.5 MB a cell, the 'tests' group alone 1.5 MB" in err
     assert "regenerate with --no-default-groups --group tests" in err
+
+
+def test_every_output_of_generate_says_the_bytes_per_cell(
+    locked_project: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from uvci.cli import main
+
+    project = locked_project("pure")
+    argv = ["generate", str(project), "--python", "3.11,3.12", "--test-command", "python -m x"]
+    for extra in (["--stdout"], []):
+        assert main([*argv, *extra]) == 0
+        err = capsys.readouterr().err
+        assert re.search(r"per cell \(uv sync's defaults\): 3\.11 \d+\.\d MB, 3\.12 ", err), err

@@ -208,6 +208,7 @@ def run(namespace: argparse.Namespace) -> int:
         sys.stdout.write(header.render([build_pipeline(plan, opts)], __version__, command))
     else:
         opts = _write_pipeline(args, plan, opts, requires, command)
+    _report_bytes(plan)  # every output: what the selection written costs a cell
     note = None if args.uvci_spec is not None or opts.tool_env else unreleased_note(opts.uvci_spec)
     if note:  # last: after what was written, and never before a one-line error
         print(f"uvci generate: note: {note}", file=sys.stderr)
@@ -331,7 +332,6 @@ def _report(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> None:
     where = "once in uvci-build" if opts.build_once else "in every cell"
     for reason in builds.reasons:
         print(f"uvci generate: {reason}; built {where}", file=sys.stderr)
-    _report_bytes(plan)
 
 
 def _report_bytes(plan: Plan) -> None:
