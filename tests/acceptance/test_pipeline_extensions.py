@@ -180,6 +180,7 @@ def test_coverage_prints_the_total_and_leaves_the_cobertura_report(
         total = re.compile(sh.COVERAGE_REGEX.strip("/"), re.MULTILINE)
         lines = [line.split("> ", 1)[-1] for line in log.splitlines()]
         assert any(total.search(line) for line in lines), log
+        assert run.coverage("uvci-test: [3.11]") == "100"  # the regex, as gitlab-ci-local reads it
         local = harness.project / ".gitlab-ci-local"
         reports = list((local / "artifacts").rglob("coverage.xml"))
         assert reports and "<coverage" in reports[0].read_text()
