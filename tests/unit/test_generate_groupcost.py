@@ -76,9 +76,9 @@ def test_no_hint_once_a_group_is_chosen_or_when_it_costs_about_the_same(tmp_path
 
 
 def test_generate_prints_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from uvci.commands.generate import _report_bytes
+    from uvci.commands.generate_report import report_bytes
 
-    _report_bytes(make_plan(_project(tmp_path), python=["3.12", "3.13"], check_lock=False))
+    report_bytes(make_plan(_project(tmp_path), python=["3.12", "3.13"], check_lock=False))
     err = capsys.readouterr().err
     assert "per cell (uv sync's defaults): 3.12 61.5 MB, 3.13 61.5 MB" in err
     assert "the default groups cost 61.5 MB a cell, the 'tests' group alone 1.5 MB" in err

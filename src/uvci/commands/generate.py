@@ -15,6 +15,7 @@ from uvci.commands.generate_options import (
     options,
     regenerate_command,
 )
+from uvci.commands.generate_report import report, report_bytes
 from uvci.commands.options import add_plan_arguments
 from uvci.errors import FatalError
 from uvci.gitlab.generate import header, toolenv
@@ -30,17 +31,14 @@ from uvci.gitlab.generate.pipeline import (
     BUILD_ENV,
     DEFAULT_RETAIN,
     GenerateOptions,
-    LocalBuilds,
     build_pipeline,
     local_builds,
 )
 from uvci.gitlab.generate.release import unreleased_note
 from uvci.gitlab.generate.toolenv import TOOL_ENV
 from uvci.gitlab.yaml import roundtrip
-from uvci.model.groupcost import cell_bytes, cheaper_test_group, describe_selection
 from uvci.model.plan import Plan
 from uvci.util.atomicfile import write_atomic
-from uvci.util.units import megabytes
 
 DESCRIPTION = """\
 Write the GitLab CI pipeline for the uv project in PATH (default: the current directory):
@@ -208,7 +206,7 @@ def run(namespace: argparse.Namespace) -> int:
         sys.stdout.write(header.render([build_pipeline(plan, opts)], __version__, command))
     else:
         opts = _write_pipeline(args, plan, opts, requires, command)
-    _report_bytes(plan)  # every output: what the selection written costs a cell
+    report_bytes(plan)  # every output: what the selection written costs a cell
     note = None if args.uvci_spec is not None or opts.tool_env else unreleased_note(opts.uvci_spec)
     if note:  # last: after what was written, and never before a one-line error
         print(f"uvci generate: note: {note}", file=sys.stderr)
@@ -243,7 +241,7 @@ def _write_pipeline(
         write_atomic(ci_path, new_ci)
     if ci_text is not None:
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
-    _report(plan, opts, local_builds(plan))
+    report(plan, opts, local_builds(plan))
     return opts
 
 
@@ -320,28 +318,3 @@ def ci_file_with_include(path: Path) -> str | None:
             + (f"include:\n  - local: {include}\n")
         )
     return roundtrip.dumps(doc) if roundtrip.add_local_include(doc, include) else None
-
-
-def _report(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> None:
-    layout = opts.layout or plan.layout
-    print(
-        f"uvci generate: {len(plan.cells)} cells (Python {', '.join(plan.pythons)}), "
-        f"{layout} wheelhouse, uv {opts.uv_version}, cells fill it with {opts.uvci_spec}",
-        file=sys.stderr,
-    )
-    where = "once in uvci-build" if opts.build_once else "in every cell"
-    for reason in builds.reasons:
-        print(f"uvci generate: {reason}; built {where}", file=sys.stderr)
-
-
-def _report_bytes(plan: Plan) -> None:
-    """The bytes each cell downloads for the selection written, and a much cheaper test group."""
-    cells = ", ".join(f"{python} {megabytes(size)}" for python, size in cell_bytes(plan))
-    selection = describe_selection(plan.selection)
-    print(f"uvci generate: per cell ({selection}): {cells}", file=sys.stderr)
-    hint = cheaper_test_group(plan)
-    if hint is not None:
-        print(f"uvci generate: note: the default groups cost {megabytes(hint.default_bytes)} a "
-              f"cell, the {hint.group!r} group alone {megabytes(hint.bytes)}: if it holds what "
-              f"the tests need, regenerate with {' '.join(hint.flags)}",
-              file=sys.stderr)  # fmt: skip
