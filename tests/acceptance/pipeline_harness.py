@@ -182,6 +182,9 @@ def bump_package(harness: Harness, release: Release, uv_cache: Path) -> None:
     harness.commit(f"bump {release.name}")
 
 
+_COVERAGE = r"(?: \S+% coverage)?"  # a job with `coverage:` gets its number in the summary
+
+
 @dataclass(frozen=True)
 class Run:
     rc: int
@@ -222,10 +225,16 @@ class Run:
         return [*self.passed(), *self.failed()]
 
     def passed(self) -> list[str]:
-        return re.findall(r"^ PASS \s*(.+?)\s*$", self.output, re.MULTILINE)
+        return re.findall(rf"^ PASS \s*(.+?){_COVERAGE}\s*$", self.output, re.MULTILINE)
 
     def failed(self) -> list[str]:
-        return re.findall(r"^ FAIL \s*(.+?)\s*$", self.output, re.MULTILINE)
+        return re.findall(rf"^ FAIL \s*(.+?){_COVERAGE}\s*$", self.output, re.MULTILINE)
+
+    def coverage(self, job: str) -> str | None:
+        """What gitlab-ci-local's summary shows for ``job`` from its ``coverage:`` regex."""
+        found = re.search(rf"^ (?:PASS|FAIL) \s*{re.escape(job)} (\S+)% coverage\s*$",
+                          self.output, re.MULTILINE)  # fmt: skip
+        return found.group(1) if found else None
 
 
 class Harness:

@@ -45,7 +45,7 @@ def test_the_fixable_rules_are_the_documented_ones() -> None:
         f.rule for name in FIXABLE for f in check(DATA / "positive" / name).findings if f.edits
     }
     expected = {"UVC002", "UVC003", "UVC004", "UVC007", "UVC008", "UVC012", "UVC013", "UVC014"}
-    expected |= {"UVC016"}
+    expected |= {"UVC016", "UVC025"}
     assert fixable_rules == expected
 
 

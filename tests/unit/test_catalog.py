@@ -34,7 +34,8 @@ def test_the_template_is_valid_gitlab_ci_with_typed_inputs() -> None:
     header = load(TEMPLATE.read_text(encoding="utf-8").split("\n---\n")[0])
     declared = header["spec"]["inputs"]
     assert set(declared) == {"pythons", "test-command", "uv-sync-flags", "project-dir", "stage",
-                             "uv-version", "uvci-spec", "retain"}  # fmt: skip
+                             "uv-version", "uvci-spec", "retain", "system-packages",
+                             "coverage-package"}  # fmt: skip
     assert "default" not in declared["uvci-spec"]  # required: no name an index resolves
     assert declared["pythons"]["type"] == "array"
     assert all(isinstance(p, str) for p in declared["pythons"]["default"])
@@ -73,4 +74,20 @@ def test_with_a_projects_values_the_template_is_the_generated_pipeline() -> None
     expected = load(generated_text)
     got = interpolated({"pythons": ["3.11", "3.12"], "uv-sync-flags": flags,
                         "uv-version": uv_version(), "uvci-spec": SPEC})  # fmt: skip
+    assert without_empty_inputs(got["uvci-test"]) == expected["uvci-test"]
     assert got == expected
+
+
+def without_empty_inputs(job: dict[str, Any]) -> dict[str, Any]:
+    """The template's steps for empty system-packages and coverage-package inputs, removed
+    (each exactly once; the generator writes them only when asked): in place, ``job``."""
+    script = job["script"]
+    packages = [line for line in script if line.startswith('uvci_packages=""')]
+    switch = [line for line in script if line.startswith('uvci_cov_package=""')]
+    assert len(packages) == len(switch) == 1
+    script.remove(packages[0])
+    script.remove(switch[0])
+    script[-1] = script[-1].replace(" $uvci_cov ", " ")
+    assert job.pop("coverage").startswith("/TOTAL")
+    assert job["artifacts"]["reports"].pop("coverage_report")["path"] == ".uvci/coverage.xml"
+    return job

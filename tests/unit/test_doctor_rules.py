@@ -80,6 +80,7 @@ EXPECTED = {
     "UVC022-uv-version-unused": {"UVC022"},
     "UVC023-bookworm-after-0.10": {"UVC023"},
     "UVC024-dependency-added": {"UVC024"},
+    "UVC025-hand-written-test-jobs": {"UVC025"},
     # the seed (uv issue 14495): --torch-backend means PyTorch wheels, hence UVC013 too
     "seed-uv-issue-14495": {"UVC003", "UVC006", "UVC007", "UVC013"},
 }
@@ -151,3 +152,18 @@ def test_child_pipeline_jobs_are_read_and_other_triggers_named() -> None:
     assert report.uv_jobs == 5 and report.jobs == 7
     assert all(f.loc.path.name == "child.yml" for f in report.findings)
     assert [text for text, _ in report.not_checked] == ["trigger: project: group/shared-ci"]
+
+
+def test_duplicated_test_jobs_are_removed_by_fix_keeping_the_rest() -> None:
+    from uvci.doctor.fixer import plan_fixes
+
+    report = check(DATA / "positive" / "UVC025-hand-written-test-jobs", for_fix=True)
+    jobs = sorted(j for f in report.findings for j in f.jobs)
+    assert jobs == ["Run tests v3.12", "Run tests v3.13"]
+    assert "carry over its a coverage report (--coverage)" not in report.findings[0].message
+    assert "carry over its coverage report (--coverage) first" in report.findings[0].message
+    (change,) = plan_fixes(report.pipeline, report.findings)
+    assert "Run tests" not in change.after and "pytest" not in change.after
+    assert change.after.startswith("# the project's own jobs, from before uvci\n")
+    assert "lint:\n  image: python:3.13\n" in change.after
+    assert "- local: .gitlab/ci/uvci.yml" in change.after

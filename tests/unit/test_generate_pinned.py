@@ -138,7 +138,7 @@ def test_a_hashed_wheel_is_installed_with_its_hash_checked_never_by_uvx(
     assert rc == 0, output
     assert "uvx" not in output and sh.url_tool_function() in output.replace("\n      ", "\n")
     assert "uvci_tool && .uvci/tool/bin/uvci prefetch" in output
-    header = output.splitlines()[1]
+    header = next(line for line in output.splitlines() if line.startswith("#   "))
     assert header.startswith("#   uvci generate ") and "--uvci-spec" in header
 
 

@@ -118,7 +118,8 @@ def test_unknown_group_and_extra_are_clear_errors() -> None:
 
 def test_default_matrix_is_maintained_pythons_allowed() -> None:
     p = make_plan(FORKED, check_lock=False, today=dt.date(2026, 11, 21))
-    assert p.pythons == ("3.11", "3.12", "3.13", "3.14", "3.15")
+    assert p.pythons == ("3.11", "3.12", "3.13", "3.14")  # 3.15: maintained, no image yet
+    assert any("Python 3.15 left out of the default matrix" in note for note in p.notes)
     p = make_plan(FORKED, check_lock=False, today=dt.date(2025, 6, 1))
     assert p.pythons == ("3.10", "3.11", "3.12", "3.13")
 
@@ -136,3 +137,15 @@ def test_a_package_with_no_fitting_file_is_unavailable_and_named() -> None:
     assert "x86_64-pc-windows-msvc" in message
     linux_313 = plan(python=["3.13"], selection=native)  # only a cp312 wheel: no fit on 3.13
     assert linux_313.cells[0].unavailable == ("linuxonly",)
+
+
+def test_one_default_matrix_for_plan_generate_run_and_the_component() -> None:
+    from uvci.gitlab.generate import catalog, images
+    from uvci.model.project import IMAGED, IMAGED_AS_OF, default_pythons
+
+    for variant in images.PUBLISHED.values():
+        assert set(IMAGED) <= set(variant), "the default matrix has a Python with no image"
+    assert str(IMAGED_AS_OF) == images.CHECKED  # one date: the image table read once
+    assert default_pythons(IMAGED_AS_OF) == catalog.DEFAULT_PYTHONS
+    p = make_plan(FORKED, check_lock=False, today=IMAGED_AS_OF)
+    assert p.pythons == catalog.DEFAULT_PYTHONS

@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 from uvci import __version__
+from uvci.commands import generate_replace
 from uvci.commands.generate_options import (
     GenerateArgs,
     generate_plan,
     options,
     regenerate_command,
 )
+from uvci.commands.generate_report import report, report_bytes
 from uvci.commands.options import add_plan_arguments
 from uvci.errors import FatalError
 from uvci.gitlab.generate import header, toolenv
@@ -30,7 +32,6 @@ from uvci.gitlab.generate.pipeline import (
     BUILD_ENV,
     DEFAULT_RETAIN,
     GenerateOptions,
-    LocalBuilds,
     build_pipeline,
     local_builds,
 )
@@ -97,6 +98,12 @@ examples:
   uvci generate --build-once --retain 500MB
   uvci generate --stdout | less
   uvci generate --component ci-components/uvci    # a CI/CD catalog component instead
+  uvci generate --replace                         # and remove the old test jobs it replaces
+  uvci generate --coverage --system-packages less # a coverage report; apt-get install less
+
+Your own keys for uvci-test (services, variables, before_script, rules, tags) go under a
+`uvci-test:` key in .gitlab-ci.yml: GitLab merges them, and regenerating leaves them alone
+(docs/pipeline.md, "Extending uvci-test", says which keys are safe).
 """
 
 PIPELINE = Path(".gitlab") / "ci" / "uvci.yml"
@@ -143,6 +150,26 @@ def _pipeline_arguments(group: argparse._ArgumentGroup) -> None:
         metavar="STAGE",
         help="stage of the test matrix (default: test)",
     )
+    group.add_argument(
+        "--system-packages",
+        action="append",
+        default=[],
+        metavar="PKGS",
+        help="system packages each cell installs first, comma-separated (apt-get in the "
+        "trixie images, apk in alpine; not cached); repeatable",
+    )
+    group.add_argument(
+        "--coverage",
+        action="store_true",
+        help="publish a coverage report: pytest-cov (which uv.lock must have) measures the "
+        "project's package, the job's coverage: regex reads its total, Cobertura XML goes "
+        "to artifacts:reports:coverage_report",
+    )
+    group.add_argument(
+        "--coverage-package",
+        metavar="NAME",
+        help="what --coverage measures (default: the project's import name)",
+    )
     group.add_argument("--uvci-spec", metavar="SPEC",
                        help=f"the uvci the cells run to fill the wheelhouse, pinned by hash: "
                        f"a release, locked in .gitlab/ci/uvci-tool (default: uvci=={__version__}"
@@ -163,6 +190,11 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true",
                         help="overwrite a generated file that was edited by hand")  # fmt: skip
+    parser.add_argument("--replace", action="store_true",
+                        help="remove the jobs uvci-test replaces (they install the project with "
+                        "uv or pip and run its tests on a Python of the matrix) from "
+                        ".gitlab-ci.yml and its local includes, showing the diff; without it "
+                        "they are named in a note")  # fmt: skip
 
 
 def run(namespace: argparse.Namespace) -> int:
@@ -174,6 +206,8 @@ def run(namespace: argparse.Namespace) -> int:
     )
     opts = options(args, plan, requires)
     command = regenerate_command(args, plan)
+    if args.replace and (args.component is not None or args.stdout):
+        raise FatalError("--replace edits .gitlab-ci.yml: not with --stdout or --component")
     if args.component is not None:
         refuse_links_out(args.component, [COMPONENT_FILE])
         target = args.component / COMPONENT_FILE
@@ -184,6 +218,7 @@ def run(namespace: argparse.Namespace) -> int:
         sys.stdout.write(header.render([build_pipeline(plan, opts)], __version__, command))
     else:
         opts = _write_pipeline(args, plan, opts, requires, command)
+    report_bytes(plan)  # every output: what the selection written costs a cell
     return 0
 
 
@@ -192,7 +227,10 @@ def _write_pipeline(
     command: str,
 ) -> GenerateOptions:  # fmt: skip
     refuse_links_out(args.path, [".gitlab-ci.yml", PIPELINE, *_env_files(BUILD_ENV, TOOL_ENV)])
-    ci_text = ci_file_with_include(args.path / ".gitlab-ci.yml")  # bad YAML: fail before writing
+    ci_path = args.path / ".gitlab-ci.yml"
+    ci_text = ci_file_with_include(ci_path)  # bad YAML: fail before writing
+    found = generate_replace.find(args.path, plan.pythons)
+    removed = generate_replace.remove(found) if args.replace and found else {}
     created = [d for d in reversed((args.path / PIPELINE).parents) if not d.exists()]
     _make_parent(args.path / PIPELINE)  # an unwritable target too
     try:
@@ -202,19 +240,35 @@ def _write_pipeline(
             with contextlib.suppress(OSError):
                 directory.rmdir()
         raise
-    text = header.render([build_pipeline(plan, opts)], __version__, command)
+    jobs = build_pipeline(plan, opts)
+    text = header.render([jobs], __version__, command)
     if opts.build_env:
         _write_build_env(plan, requires)
     write_generated(args.path / PIPELINE, text, args.force)
+    generate_replace.note_orphan_keys(found, [str(name) for name in jobs])
+    new_ci = _with_include(removed[ci_path]) if ci_path in removed else ci_text
+    if found is not None and removed:
+        generate_replace.write_removed(removed, new_ci, ci_path, found.jobs)
+    elif not args.replace:
+        generate_replace.name_them(found)
+    else:
+        print("uvci generate: --replace: no job of the pipeline duplicates uvci-test",
+              file=sys.stderr)  # fmt: skip
+    if new_ci is not None:
+        write_atomic(ci_path, new_ci)
     if ci_text is not None:
-        write_atomic(args.path / ".gitlab-ci.yml", ci_text)
         print("uvci generate: added the include to .gitlab-ci.yml", file=sys.stderr)
-    _report(plan, opts, local_builds(plan))
+    report(plan, opts, local_builds(plan))
     return opts
 
 
 def _env_files(*directories: str) -> list[str]:
     return [f"{d}/{name}" for d in directories for name in ("pyproject.toml", "uv.lock")]
+
+
+def _with_include(doc: roundtrip.YamlDocument) -> str:
+    roundtrip.add_local_include(doc, PIPELINE.as_posix())
+    return roundtrip.dumps(doc)
 
 
 def _write_build_env(plan: Plan, requires: BuildRequires) -> None:
@@ -286,15 +340,3 @@ def ci_file_with_include(path: Path) -> str | None:
             + (f"include:\n  - local: {include}\n")
         )
     return roundtrip.dumps(doc) if roundtrip.add_local_include(doc, include) else None
-
-
-def _report(plan: Plan, opts: GenerateOptions, builds: LocalBuilds) -> None:
-    layout = opts.layout or plan.layout
-    print(
-        f"uvci generate: {len(plan.cells)} cells (Python {', '.join(plan.pythons)}), "
-        f"{layout} wheelhouse, uv {opts.uv_version}, cells fill it with {opts.uvci_spec}",
-        file=sys.stderr,
-    )
-    where = "once in uvci-build" if opts.build_once else "in every cell"
-    for reason in builds.reasons:
-        print(f"uvci generate: {reason}; built {where}", file=sys.stderr)

@@ -46,6 +46,9 @@ class GenerateArgs:
     stdout: bool
     component: Path | None
     force: bool
+    replace: bool = False
+    system_packages: tuple[str, ...] = ()
+    coverage: str | None = None
 
     @classmethod
     def parse(cls, args: argparse.Namespace) -> GenerateArgs:
@@ -64,6 +67,9 @@ class GenerateArgs:
             stdout=args.stdout,
             component=args.component,
             force=args.force,
+            replace=getattr(args, "replace", False),
+            system_packages=_packages(getattr(args, "system_packages", [])),
+            coverage=_coverage_arg(args),
         )
 
     @property
@@ -138,6 +144,8 @@ def options(args: GenerateArgs, plan: Plan, requires: BuildRequires) -> Generate
         scm_version=requires.scm_versioned,
         tool_env=kind == "release",
         tool_url=kind == "url",
+        system_packages=" ".join(args.system_packages),
+        coverage=coverage_package(args, plan),
     )
 
 
@@ -157,6 +165,8 @@ def _check_options(args: GenerateArgs, plan: Plan) -> None:
             "an older manylinux, or x86_64-unknown-linux-musl for alpine"
         )
     _check_test_command(args.test_command, plan)
+    if args.coverage is not None:
+        _check_coverage(args.test_command, plan)
 
 
 def _check_test_command(command: str, plan: Plan) -> None:
@@ -215,4 +225,68 @@ def regenerate_command(args: GenerateArgs, plan: Plan) -> str:
             argv += [flag, str(value)]
     for requirement in args.build_requires:
         argv += ["--build-requires", requirement]
+    if args.system_packages:
+        argv += ["--system-packages", ",".join(args.system_packages)]
+    if args.coverage is not None:
+        argv.append("--coverage")
+    if args.coverage:
+        argv += ["--coverage-package", args.coverage]
     return " ".join(shlex.quote(a) for a in argv)
+
+
+_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+._-]*(=[A-Za-z0-9+.:~_-]+)?")
+
+
+def _packages(values: Sequence[str]) -> tuple[str, ...]:
+    """``--system-packages`` values (comma- or space-separated), each a Debian/Alpine name."""
+    names = [n for value in values for n in re.split(r"[,\s]+", value) if n]
+    for name in names:
+        if not _PACKAGE.fullmatch(name):
+            raise FatalError(
+                f"--system-packages {name!r}: not a package name apt or apk accepts; write "
+                "lower-case names (libpq-dev, less, git), comma-separated"
+            )
+    return tuple(dict.fromkeys(names))
+
+
+def _check_coverage(command: str, plan: Plan) -> None:
+    """A coverage report needs pytest with pytest-cov from the cell's own environment."""
+    if not is_pytest(command):
+        raise FatalError(
+            f"--coverage: the test command {command!r} is not pytest; the report comes from "
+            "pytest-cov (drop --coverage, or run pytest)"
+        )
+    missing = [c.python for c in plan.cells if all(p.name != "pytest-cov" for p in c.packages)]
+    if missing:
+        raise FatalError(
+            f"--coverage: pytest-cov is not in uv.lock for the selected groups (cell "
+            f"{missing[0]}); add it (`uv add --dev pytest-cov`) or select its group (--group)"
+        )
+
+
+def coverage_package(args: GenerateArgs, plan: Plan) -> str | None:
+    """What pytest-cov measures: --coverage PACKAGE, else the project's import name."""
+    if args.coverage is None:
+        return None
+    if args.coverage:
+        if not re.fullmatch(r"[A-Za-z_][\w.]*", args.coverage):
+            raise FatalError(
+                f"--coverage {args.coverage!r}: not an importable package name; write the "
+                "name tests import (e.g. my_package)"
+            )
+        return args.coverage
+    name = plan.project.name
+    if name is None:
+        raise FatalError(
+            "--coverage: a virtual workspace root has no package to measure; write "
+            "--coverage PACKAGE (the name tests import)"
+        )
+    return name.replace("-", "_")
+
+
+def _coverage_arg(args: argparse.Namespace) -> str | None:
+    """None: no report; "": the project's import name; else --coverage-package."""
+    package = getattr(args, "coverage_package", None)
+    if package is not None and not getattr(args, "coverage", False):
+        raise FatalError("--coverage-package: pass --coverage too (it names what it measures)")
+    return (package or "") if getattr(args, "coverage", False) else None

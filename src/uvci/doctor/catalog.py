@@ -10,6 +10,7 @@ from __future__ import annotations
 from uvci.doctor import (
     rules_cache,
     rules_commands,
+    rules_duplicates,
     rules_images,
     rules_install,
     rules_keys,
@@ -31,6 +32,7 @@ _MODULES = (
     rules_commands,
     rules_images,
     rules_lock,
+    rules_duplicates,
 )
 RULES: tuple[Rule, ...] = tuple(sorted((r for m in _MODULES for r in m.RULES), key=lambda r: r.id))
 BY_ID = {rule.id: rule for rule in RULES}

@@ -94,6 +94,9 @@ def _apply(doc: roundtrip.YamlDocument, edit: Edit) -> bool:
         return _add_global_variable(doc, str(edit.key), edit.value)
     if _interpolated(edit):
         return False  # the value comes from `$[[ inputs.X ]]`: the fix belongs to the input
+    if edit.op == "delete" and edit.container is doc.config:
+        roundtrip.remove_block(edit.container, edit.key)  # a whole job: keep the comments around
+        return True
     if edit.op == "delete":
         del edit.container[edit.key]
         return True

@@ -26,6 +26,13 @@ RELEASES: dict[str, tuple[dt.date, dt.date]] = {
     "3.14": (dt.date(2025, 10, 7), dt.date(2030, 10, 31)),
     "3.15": (dt.date(2026, 10, 1), dt.date(2031, 10, 31)),
 }
+# The one default matrix (plan, generate, run and the catalog component): the maintained minors
+# that uv publishes CI images for (``ghcr.io/astral-sh/uv:<v>-python3.X-trixie-slim`` and
+# ``-alpine``: uv's build-docker.yml, read on this date). A newer minor stays out, with a note,
+# until its images exist: most of its packages have no wheels yet either (they build from
+# source). ``--python`` plans any release uv knows. Update with gitlab/generate/images.py.
+IMAGED = ("3.10", "3.11", "3.12", "3.13", "3.14")
+IMAGED_AS_OF = dt.date(2026, 11, 30)
 _CLASSIFIER = re.compile(r"^Programming Language :: Python :: (3\.\d+)$")
 _VERSION = re.compile(r"^3\.\d+(\.\d+)?$")
 
@@ -152,15 +159,33 @@ def python_matrix(
     """Default: every maintained CPython minor that ``requires_python`` allows; or ``override``."""
     if override:
         return Matrix(_checked_override(project, requires_python, override), ())
-    today = today or dt.date.today()
-    maintained = [v for v, (born, eol) in RELEASES.items() if born <= today <= eol]
-    pythons = tuple(v for v in maintained if allowed(requires_python, v))
+    maintained = maintained_pythons(today)
+    pythons = tuple(v for v in default_pythons(today) if allowed(requires_python, v))
     if not pythons:
         raise FatalError(
             f"{project.pyproject}: requires-python {str(requires_python)!r} allows no "
             f"maintained CPython ({', '.join(maintained)}); pass --python to choose versions"
         )
-    return Matrix(pythons, _classifier_notes(project, requires_python, pythons))
+    notes = _classifier_notes(project, requires_python, pythons, maintained)
+    newer = [v for v in maintained if v not in IMAGED and allowed(requires_python, v)]
+    if newer:
+        notes += (
+            f"Python {', '.join(newer)} left out of the default matrix: uv publishes no CI "
+            f"image for it yet (checked {IMAGED_AS_OF}); pass --python to plan it",
+        )
+    return Matrix(pythons, notes)
+
+
+def maintained_pythons(today: dt.date | None = None) -> tuple[str, ...]:
+    """The CPython minors released and not past their end of life on ``today``."""
+    today = today or dt.date.today()
+    return tuple(v for v, (born, eol) in RELEASES.items() if born <= today <= eol)
+
+
+def default_pythons(today: dt.date | None = None) -> tuple[str, ...]:
+    """The default matrix on ``today`` before requires-python: maintained minors with an image
+    (:data:`IMAGED`); the same for plan, generate, run and the catalog component."""
+    return tuple(v for v in maintained_pythons(today) if v in IMAGED)
 
 
 def _checked_override(
@@ -186,7 +211,10 @@ def _checked_override(
 
 
 def _classifier_notes(
-    project: Project, requires_python: SpecifierSet, pythons: tuple[str, ...]
+    project: Project,
+    requires_python: SpecifierSet,
+    pythons: tuple[str, ...],
+    maintained: tuple[str, ...],
 ) -> tuple[str, ...]:
     listed = project.classifier_pythons
     if not listed:
@@ -204,7 +232,7 @@ def _classifier_notes(
             f"requires-python also allows Python {', '.join(unlisted)}, which the classifiers "
             "do not list (tested anyway; pass --python to choose)"
         )
-    not_maintained = [v for v in listed if v not in pythons and v not in excluded]
+    not_maintained = [v for v in listed if v not in (*pythons, *excluded, *maintained)]
     if not_maintained:
         notes.append(
             f"classifiers list Python {', '.join(not_maintained)}, past end of life: not in the "

@@ -33,12 +33,15 @@ from uvci.gitlab.generate.pipeline import (
 )
 from uvci.gitlab.generate.scripts import Raw
 from uvci.gitlab.yaml.build import flow, mapping, quoted
+from uvci.model.project import IMAGED_AS_OF, default_pythons
 from uvci.util.atomicfile import write_atomic
 from uvci.util.uvproc import uv_version
 
 TEMPLATE = Path("templates") / "uvci" / "template.yml"
 REGENERATE = "python -m uvci.gitlab.generate.catalog  # in uvci's repository"
-DEFAULT_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# the default matrix of plan/generate/run on the day the image table was read (a fixed date: the
+# checked-in file must not change by itself; tests/unit/test_catalog.py compares it with today's)
+DEFAULT_PYTHONS = default_pythons(IMAGED_AS_OF)
 
 
 def _input(name: str) -> str:
@@ -72,6 +75,13 @@ def inputs() -> CommentedMap:
                               "the cells refuse anything else"))),
         ("retain", one("string", DEFAULT_RETAIN,
                        "how much each wheelhouse keeps: Nx the cell's bytes, or a size")),
+        ("system-packages", one("string", "",
+                                "system packages each cell installs first, space-separated "
+                                "(apt-get in the trixie images; not cached)")),
+        ("coverage-package", one("string", "",
+                                 "the package pytest-cov measures for a coverage report "
+                                 "(the coverage: total and Cobertura XML); pytest-cov must be "
+                                 "in the locked environment. Empty: no coverage")),
     )  # fmt: skip
 
 
@@ -90,6 +100,8 @@ def options() -> GenerateOptions:
         emit_stages=False,
         build_env=False,
         tool_url=True,
+        system_packages=Raw(_input("system-packages")),
+        coverage=Raw(_input("coverage-package")),
     )
 
 

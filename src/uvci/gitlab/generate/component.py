@@ -15,6 +15,7 @@ from ruamel.yaml.comments import CommentedMap
 from uvci import __version__
 from uvci.gitlab.generate import header
 from uvci.gitlab.generate.pipeline import GenerateOptions, build_pipeline
+from uvci.gitlab.generate.scripts import Raw
 from uvci.gitlab.yaml.build import mapping
 from uvci.model.plan import Plan
 from uvci.model.testcommand import is_pytest
@@ -37,7 +38,17 @@ def inputs(opts: GenerateOptions) -> CommentedMap:
                 "uvci @ URL#sha256=HEX (docs/release.md)",
             ),
         ),
-    )
+        ("system-packages", _input(opts.system_packages, "system packages each cell "
+                                   "installs first, space-separated (apt-get or apk)")),
+        *_coverage_input(opts),
+    )  # fmt: skip
+
+
+def _coverage_input(opts: GenerateOptions) -> list[tuple[str, CommentedMap]]:
+    if opts.coverage is None:
+        return []
+    why = "the package pytest-cov measures for the coverage report (empty: none)"
+    return [("coverage-package", _input(opts.coverage, why))]
 
 
 def component_text(plan: Plan, opts: GenerateOptions, command: str) -> str:
@@ -51,6 +62,8 @@ def component_text(plan: Plan, opts: GenerateOptions, command: str) -> str:
         emit_stages=False,
         tool_env=False,  # the uvci spec is an input: nothing to lock; the cells check its hash
         tool_url=True,
+        system_packages=Raw("$[[ inputs.system-packages ]]"),
+        coverage=None if opts.coverage is None else Raw("$[[ inputs.coverage-package ]]"),
     )
     pipeline = build_pipeline(plan, templated)
     documents = header.component_documents(pipeline, inputs(opts))

@@ -52,6 +52,8 @@ class GenerateOptions:
     scm_version: bool = False  # versioned from git: the images have no git
     tool_env: bool = False  # uvci locked with hashes in TOOL_ENV
     tool_url: bool = False  # else UVCI_SPEC: a uvci wheel URL with #sha256= (else the checkout)
+    system_packages: str = ""  # shell words: apt/apk packages the cells install first
+    coverage: str | None = None  # the package pytest-cov measures (a coverage report)
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,17 @@ def base_template(opts: GenerateOptions) -> CommentedMap:
     if opts.scm_version:
         why = "versioned from git, and the images have no git: the version, given"
         items.append(("SETUPTOOLS_SCM_PRETEND_VERSION", SCM_VERSION, why))
-    return mapping(("variables", mapping(*items)))
+    inherit = mapping(("default", flow(INHERITED_DEFAULTS)))
+    doc = mapping(("variables", mapping(*items)), ("inherit", inherit))
+    comment_before(doc, "inherit", "The including pipeline's default: runner choice, limits, "
+                   "services; not its before_script, which\nwould run in this job's shell "
+                   "(set one on uvci-test itself: docs/pipeline.md).", 2)  # fmt: skip
+    return doc
+
+
+# the `default:` keys a uvci job takes from the including pipeline (runner choice, limits,
+# services, after_script); image, cache and artifacts are its own, before_script is left out
+INHERITED_DEFAULTS = ("after_script", "interruptible", "retry", "services", "tags", "timeout")
 
 
 def image(opts: GenerateOptions, python: str) -> str:
@@ -260,12 +272,25 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
         policy, why = "pull-push", "the runner uploads only what the job left in place"
     job["cache"] = block([wheel_cache(shape, opts, policy, why)])
     job["script"] = block(_test_script(shape, opts, cell, policy == "pull-push"))
-    job["artifacts"] = _junit_artifacts()
+    if opts.coverage is not None:
+        job["coverage"] = sh.COVERAGE_REGEX
+        job.yaml_add_eol_comment("pytest-cov's TOTAL line", "coverage")
+    job["artifacts"] = _junit_artifacts(opts.coverage is not None)
     return job
 
 
+def _preamble(opts: GenerateOptions, clean: str) -> list[Any]:
+    """First, whatever a user's before_script did: back to the checkout; then what a restored
+    cache planted under .uvci removed (``clean``); the extra system packages
+    (--system-packages) before anything needs them."""
+    lines: list[Any] = ['cd "$CI_PROJECT_DIR"', script_line(clean)]
+    if opts.system_packages:
+        lines.append(script_line(sh.system_packages(opts.system_packages, opts.image_variant)))
+    return lines
+
+
 def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
-    lines: list[Any] = [script_line(_clean_step(shape, cell))]
+    lines = _preamble(opts, _clean_step(shape, cell))
     lines.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     if opts.tool_env:
         lines.append(script_line(sh.tool_function(TOOL_ENV)))
@@ -281,7 +306,9 @@ def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bo
     ]
     if uploads:  # decided before the tests run: their result cannot change it
         lines.append(script_line(sh.keep_if_changed(cache_paths(shape))))
-    lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
+    if isinstance(opts.coverage, sh.Raw):
+        lines.append(script_line(sh.coverage_switch(opts.coverage)))
+    lines += [sh.activate(), script_line(sh.run_tests(_test_command(opts), opts.pytest_junit))]
     return lines
 
 
@@ -293,6 +320,12 @@ def _clean_step(shape: Shape, cell: CellJob) -> str:
     return clean_uvci_dir(dirs, files)
 
 
+def _test_command(opts: GenerateOptions) -> str:
+    if opts.coverage is None:
+        return opts.test_command
+    return f"{opts.test_command} {sh.coverage_args(opts.coverage)}"
+
+
 def _fill(opts: GenerateOptions, cells: list[str]) -> str:
     """``uvci prefetch`` for ``cells`` (none: every cell)."""
     extra = ["--retain", opts.retain, "--no-build", "--frozen"]  # uv export --locked checked
@@ -302,9 +335,9 @@ def _fill(opts: GenerateOptions, cells: list[str]) -> str:
     return sh.prefetch_command(opts.plan_args, cells, extra, tool_env, opts.tool_url)
 
 
-def _junit_artifacts() -> CommentedMap:
-    return mapping(
-        ("when", "always"),
-        ("reports", mapping(("junit", sh.JUNIT))),
-        ("expire_in", "1 week"),
-    )
+def _junit_artifacts(coverage: bool) -> CommentedMap:
+    reports = mapping(("junit", sh.JUNIT))
+    if coverage:
+        report = mapping(("coverage_format", "cobertura"), ("path", sh.COVERAGE_XML))
+        reports["coverage_report"] = report
+    return mapping(("when", "always"), ("reports", reports), ("expire_in", "1 week"))

@@ -254,3 +254,46 @@ def run_tests(command: str, pytest_junit: bool | None = None) -> str:
         f'"$PYTHON" "$uvci_fail" "$PYTHON" "$uvci_case" > {JUNIT}\n'
         'exit "$uvci_rc"'
     )
+
+
+COVERAGE_XML = ".uvci/coverage.xml"
+# pytest-cov's terminal report, `TOTAL ... 87%` (GitLab's documented expression, `%` unescaped)
+COVERAGE_REGEX = r"/TOTAL.*? (100(?:\.0+)?%|[1-9]?\d(?:\.\d+)?%)$/"
+
+
+def system_packages(packages: str, variant: str) -> str:
+    """Install the image's extra system packages (``packages``: shell words, or an input that
+    may be empty): apt on trixie, apk on alpine. Not cached: see docs/pipeline.md."""
+    if variant == "alpine":
+        install = "apk add --no-cache $uvci_packages"
+    else:
+        install = (
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+            "--no-install-recommends $uvci_packages && rm -rf /var/lib/apt/lists/*"
+        )
+    return (
+        f'uvci_packages="{packages}"\n'
+        'if [ -n "$uvci_packages" ]; then\n'
+        '  echo "uvci: installing system packages: $uvci_packages"\n'
+        f"  {install}\n"
+        "fi"
+    )
+
+
+def coverage_args(package: str) -> str:
+    """pytest-cov's options: measure ``package`` (the installed one, wherever it is), print the
+    total for the job's ``coverage:`` regex, write Cobertura XML for the coverage report. For
+    an input (:class:`Raw`, maybe empty) ``$uvci_cov``, which :func:`coverage_switch` sets."""
+    if isinstance(package, Raw):
+        return "$uvci_cov"
+    return f"--cov={package} --cov-report=term --cov-report=xml:{COVERAGE_XML}"
+
+
+def coverage_switch(package: Raw) -> str:
+    """``uvci_cov``: pytest-cov's options when the input ``package`` is not empty, else none."""
+    return (
+        f'uvci_cov_package="{package}"; uvci_cov=""\n'
+        'if [ -n "$uvci_cov_package" ]; then\n'
+        f'  uvci_cov="--cov=$uvci_cov_package --cov-report=term --cov-report=xml:{COVERAGE_XML}"\n'
+        "fi"
+    )

@@ -272,3 +272,45 @@ def _append_keeping_trailing_comment(seq: CommentedSeq, item: CommentedMap) -> N
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
+
+
+def remove_block(config: CommentedMap, key: Any) -> None:
+    """Delete top-level ``key`` (a whole job), keeping the comment lines around it: those
+    before it and those after its last line (ruamel keeps them on the block's last leaf) go
+    before the next key, or after the previous block when it was the last one."""
+    keys = list(config)
+    index = keys.index(key)
+    before = config.ca.items.get(key, [None, None])[1] or []
+    text = "".join(t.value for t in before if isinstance(getattr(t, "value", None), str))
+    gap = _take_leaf_gap(config, key) or ""
+    text = re.sub(r"\n{3,}", "\n\n", text + gap[gap.startswith("\n") :])  # its own line's end
+    del config[key]
+    config.ca.items.pop(key, None)
+    if not text.strip("\n"):
+        return
+    if index < len(keys) - 1:
+        entry = config.ca.items.setdefault(keys[index + 1], [None, None, None, None])
+        entry[1] = [CommentToken(text, _MARK), *(entry[1] or [])]
+    elif index > 0:
+        items, leaf, slot = _last_leaf(config, keys[index - 1])
+        old = _take_gap(items, leaf, slot) or "\n"
+        _put_gap(items, leaf, slot, old.rstrip("\n") + "\n" + text)
+
+
+def _take_leaf_gap(container: Any, key: Any) -> str | None:
+    items, leaf, slot = _last_leaf(container, key)
+    return _take_gap(items, leaf, slot)
+
+
+def _last_leaf(container: Any, key: Any) -> tuple[dict[Any, Any], Any, int]:
+    """``(ca.items, key, slot)`` of the last scalar under ``container[key]``."""
+    while True:
+        value = container[key]
+        if isinstance(value, (CommentedMap, CommentedSeq)) and value.fa.flow_style():
+            return container.ca.items, key, 2  # a flow collection keeps no comment inside
+        if isinstance(value, CommentedMap) and len(value):
+            container, key = value, list(value)[-1]
+        elif isinstance(value, CommentedSeq) and len(value):
+            container, key = value, len(value) - 1
+        else:
+            return container.ca.items, key, 0 if isinstance(container, CommentedSeq) else 2
