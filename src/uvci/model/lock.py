@@ -18,6 +18,7 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
 from uvci.errors import FatalError
+from uvci.model.distname import check_dist_name
 from uvci.util.redact import redact
 from uvci.util.tomlio import load_toml
 
@@ -26,7 +27,12 @@ LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
 # A URL with a path and no query, fragment or whitespace: its path ends where the URL does.
 _PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*/[^?#\s]*")
 # What a value of the wrong shape raises while the tables are read (a hand-edited lock).
-_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
+# RecursionError: a marker nested thousands of levels deep (packaging parses it recursively).
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError, RecursionError)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# A space, a control character, or one percent-encoded: no index URL holds one, and printed
+# into a CI log a line break forges lines (log injection).
+_UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]|%(?:[01][0-9a-fA-F]|7[fF]|20)")
 
 
 SourceKind = Literal[
@@ -156,7 +162,7 @@ class _Reader:
         )
 
     def malformed(self, what: str, exc: Exception, needle: str | None = None) -> FatalError:
-        problem = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        problem = printable(f"no {exc}" if isinstance(exc, KeyError) else str(exc))[:300]
         where = f"{self.path}:{self.line_of(needle)}" if needle else str(self.path)
         return FatalError(f"{where}: {what} is malformed ({problem}); re-create it with `uv lock`")
 
@@ -210,9 +216,10 @@ class _Reader:
         marker = raw.get("marker")
         try:
             parsed = self.marker(marker) if marker else None
-        except InvalidMarker:
+        except (InvalidMarker, RecursionError):
             raise FatalError(
-                f"{self.path}: marker {marker!r} on a dependency on {raw.get('name')} is not "
+                f"{self.path}: marker {printable(repr(marker))[:100]} on a dependency on "
+                f"{printable(str(raw.get('name')))[:100]} is not "
                 "supported by uvci; please report it"
             ) from None
         source = raw.get("source")
@@ -240,17 +247,54 @@ def _source(raw: dict[str, Any]) -> tuple[SourceKind, str]:
 def _dist(raw: dict[str, Any], source: str) -> Dist:
     url = raw.get("url")
     path = raw.get("path")
+    for location in (url, path, source):
+        if location is not None:
+            _check_location(location)
     _check_url(url or source)
     location = url or path or source
-    filename = raw.get("filename") or _last_segment(location)
-    digest = raw.get("hash", "")
-    return Dist(
-        filename=filename,
-        url=url,
-        path=path,
-        sha256=digest.split(":", 1)[1] if digest.startswith("sha256:") else None,
-        size=raw.get("size"),
-    )
+    filename = check_dist_name(raw.get("filename") or _last_segment(location))
+    return Dist(filename=filename, url=url, path=path, sha256=_sha256(raw), size=_size(raw))
+
+
+def _sha256(raw: dict[str, Any]) -> str | None:
+    """The file's sha256 (lowercase hex), None for another algorithm or none; a ``sha256:``
+    that is not 64 hex digits is malformed."""
+    digest = raw.get("hash")
+    if digest is None:
+        return None
+    if not isinstance(digest, str):
+        raise ValueError(f"hash {digest!r} is not a string")
+    algorithm, _, value = digest.partition(":")
+    if algorithm != "sha256":
+        return None
+    if not _SHA256.fullmatch(value.lower()):
+        raise ValueError(f"hash {digest[:80]!r} is not a sha256 (64 hex digits)")
+    return value.lower()
+
+
+def _size(raw: dict[str, Any]) -> int | None:
+    size = raw.get("size")
+    if size is None:
+        return None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"size {str(size)[:40]!r} is not a number of bytes")
+    return size
+
+
+def _check_location(location: object) -> None:
+    """A URL or path of a file: a string with no space or control character, even encoded."""
+    if not isinstance(location, str):
+        raise TypeError(f"URL or path {location!r} is not a string")
+    if _UNPRINTABLE.search(location):
+        raise ValueError(
+            f"URL or path {printable(redact(location))[:200]} holds a space or control character "
+            "(or one percent-encoded); fix the index URL or path"
+        )
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character escaped (``\\n``, ``\\x00``): safe in a log."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _last_segment(location: str) -> str:

@@ -32,6 +32,10 @@ def load_toml(path: Path, *, missing_hint: str) -> dict[str, Any]:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FatalError(_describe(path, exc)) from None
+    except RecursionError:  # tomli refuses arrays/tables nested more than 400 levels so
+        raise FatalError(
+            f"{path}: invalid TOML: arrays or tables nested too deeply; fix the file"
+        ) from None
     return data
 
 
