@@ -33,6 +33,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 # A space, a control character, or one percent-encoded: no index URL holds one, and printed
 # into a CI log a line break forges lines (log injection).
 _UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]|%(?:[01][0-9a-fA-F]|7[fF]|20)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]|%(?:[01][0-9a-fA-F]|7[fF])")  # a path may hold a space
 
 
 SourceKind = Literal[
@@ -285,10 +286,13 @@ def _check_location(location: object) -> None:
     """A URL or path of a file: a string with no space or control character, even encoded."""
     if not isinstance(location, str):
         raise TypeError(f"URL or path {location!r} is not a string")
-    if _UNPRINTABLE.search(location):
+    url = "://" in location
+    if (_UNPRINTABLE if url else _CONTROL).search(location):
+        what = "URL" if url else "path"
         raise ValueError(
-            f"URL or path {printable(redact(location))[:200]} holds a space or control character "
-            "(or one percent-encoded); fix the index URL or path"
+            f"{what} {printable(redact(location))[:200]} holds a "
+            f"{'space or ' if url else ''}control character (or one percent-encoded); "
+            f"fix the {'index URL' if url else 'path'}"
         )
 
 
