@@ -274,3 +274,18 @@ def test_linked_state_dir_or_wheelhouse_is_refused(
     assert "is a symbolic link" in one_error_line(err)
     assert sorted(p.name for p in other.iterdir()) == [MARKER, "theirs-1.0-py3-none-any.whl"]
     assert sorted(p.name for p in elsewhere.iterdir()) == ["wheels"]  # no .gitignore either
+
+
+def test_uvci_run_refuses_a_linked_state_dir(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = locked_project("pure")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project / ".uvci").symlink_to(elsewhere)
+    rc = main(["run", str(project), "--python", "3.12"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1 and "is a symbolic link" in lines[0] and "Traceback" not in err, err
+    assert list(elsewhere.iterdir()) == []
