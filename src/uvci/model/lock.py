@@ -29,7 +29,9 @@ _PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*/[^?#\s]*")
 # What a value of the wrong shape raises while the tables are read (a hand-edited lock).
 # RecursionError: a marker nested thousands of levels deep (packaging parses it recursively).
 _SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError, RecursionError)
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Letters and digits only: the digest is written into requirements files (no line break, no
+# option can ride on it); a wrong length or a non-hex digit only never matches a file.
+_SHA256 = re.compile(r"[0-9A-Za-z]{1,128}")
 # A space, a control character, or one percent-encoded: no index URL holds one, and printed
 # into a CI log a line break forges lines (log injection).
 _UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]|%(?:[01][0-9a-fA-F]|7[fF]|20)")
@@ -258,8 +260,8 @@ def _dist(raw: dict[str, Any], source: str) -> Dist:
 
 
 def _sha256(raw: dict[str, Any]) -> str | None:
-    """The file's sha256 (lowercase hex), None for another algorithm or none; a ``sha256:``
-    that is not 64 hex digits is malformed."""
+    """The file's sha256, None for another algorithm or none; a ``sha256:`` that is not
+    letters and digits is malformed."""
     digest = raw.get("hash")
     if digest is None:
         return None
@@ -268,9 +270,9 @@ def _sha256(raw: dict[str, Any]) -> str | None:
     algorithm, _, value = digest.partition(":")
     if algorithm != "sha256":
         return None
-    if not _SHA256.fullmatch(value.lower()):
-        raise ValueError(f"hash {digest[:80]!r} is not a sha256 (64 hex digits)")
-    return value.lower()
+    if not _SHA256.fullmatch(value):
+        raise ValueError(f"hash {printable(digest[:80])!r} is not a sha256 (hex digits)")
+    return value
 
 
 def _size(raw: dict[str, Any]) -> int | None:
