@@ -15,8 +15,10 @@ set of files than the last one starts a new generation. ``--retain`` keeps files
 needed, most recently used first, within its bound. The manifest comes from a cache, so it is
 never trusted for integrity: every file a fill needs is checked against uv.lock's sha256.
 
-``files`` lists every dist in the wheelhouse. A wheel built from an sdist is keyed on the
-sdist's sha256, so a later run reuses it for every cell whose tags it fits. ``fingerprint`` is
+``files`` lists every dist in the wheelhouse. A wheel built from an sdist records the sdist's
+sha256: a later run keeps the file only while it builds it again (the same bytes leave it
+untouched), never on the record's word. Entries whose name is not a plain distribution file
+name, or whose fields have the wrong type, are dropped when read. ``fingerprint`` is
 a digest of the cell's planned files: a cell whose fingerprint still matches the plan keeps its
 requirements file when another cell is refreshed alone (``--cell``).
 
