@@ -289,3 +289,16 @@ def test_uvci_run_refuses_a_linked_state_dir(
     lines = [line for line in err.splitlines() if "error:" in line]
     assert len(lines) == 1 and "is a symbolic link" in lines[0] and "Traceback" not in err, err
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_planted_lock_file_beside_the_wheelhouse_is_not_followed(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    project = locked_project("pure")
+    plant_manifest(wheelhouse_of(project), {})
+    outside = tmp_path / "created-outside"
+    (project / ".uvci" / "wheels.lock").symlink_to(outside)
+    rc, err = prefetch(capsys, str(project), "--python", "3.12")
+    assert rc == 0, err
+    assert not outside.exists()
+    assert (project / ".uvci" / "wheels.lock").is_file()

@@ -194,3 +194,15 @@ def test_a_hash_that_would_inject_a_requirements_line_is_one_line(
     assert rc == 2
     assert "is not a sha256" in error_line(err)
     assert not (project / ".uvci" / "wheels" / "requirements-3.12.txt").exists()
+
+
+@pytest.mark.parametrize("name", ["uv.lock", "pyproject.toml"])
+def test_a_fifo_or_device_as_a_project_file_is_one_line(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    project = locked_project("pure")
+    (project / name).unlink()
+    (project / name).symlink_to("/dev/zero")  # a FIFO would block a plain read forever
+    rc, err = run(capsys, "prefetch", str(project), "--python", "3.12", "--frozen")
+    assert rc == 2
+    assert f"{project / name}: cannot read: it is not a regular file" in error_line(err)

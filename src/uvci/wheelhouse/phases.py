@@ -7,6 +7,7 @@ orchestrator in :mod:`uvci.wheelhouse.fill` stays a short list of steps.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -14,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 from uvci.errors import FatalError
 from uvci.model.distname import inside
@@ -194,7 +195,7 @@ def exclusive(lock_file: Path, reporter: Reporter) -> Iterator[None]:
         yield
         return
     try:
-        handle = lock_file.open("a+b")
+        handle = _open_lock_file(lock_file)
     except OSError as exc:
         if exc.errno != errno.EROFS:
             raise
@@ -207,3 +208,22 @@ def exclusive(lock_file: Path, reporter: Reporter) -> Iterator[None]:
             reporter.note(f"waiting for another uvci using {lock_file.with_suffix('')}")
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+def _open_lock_file(path: Path) -> IO[bytes]:
+    """``path`` opened (created) as a regular file of its own: a link, FIFO or directory a
+    restored cache left under its name is removed first, never followed or blocked on."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    for _ in range(2):
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+                raise
+        else:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.set_blocking(fd, True)
+                return os.fdopen(fd, "r+b")
+            os.close(fd)
+        remove_entry(path)
+    raise OSError(errno.EEXIST, "cannot be made a regular file", str(path))
