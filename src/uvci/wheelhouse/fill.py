@@ -42,17 +42,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion
-
 from uvci.errors import FatalError
-from uvci.model.distname import DIST_SUFFIXES, inside, plain_dist_name
+from uvci.model.distname import inside
 from uvci.model.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.model.platforms import resolve_target
 from uvci.util.atomicfile import DISK_FULL, write_if_changed
@@ -78,7 +69,7 @@ from uvci.wheelhouse.reqfiles import (
     requirements_name,
     write_cells,
 )
-from uvci.wheelhouse.retention import Retain, retained
+from uvci.wheelhouse.retention import Retain, retainable, retained
 from uvci.wheelhouse.sdists import Builder
 
 DEFAULT_WHEELHOUSE = Path(".uvci") / "wheels"
@@ -338,39 +329,6 @@ def kept_entries(
         if stat.S_ISREG(st.st_mode) and st.st_size == entry.size:
             kept[name] = replace(entry, origin="lock", sdist=None, sdist_sha256=None)
     return kept
-
-
-def retainable(present: Mapping[str, int], plan: Plan) -> dict[str, int]:
-    """The files ``--retain`` may keep: plain dist names of no (name, version) the plan
-    installs. Another file of such a version (a planted wheel of higher priority than the
-    locked one, a stale build) would be a candidate uv picks and then rejects by hash: a cell
-    that fails until the cache expires."""
-    installed = {(p.name, p.version) for c in plan.cells for p in c.packages}
-    return {
-        name: size
-        for name, size in present.items()
-        if plain_dist_name(name) and dist_key(name) not in installed
-    }
-
-
-def dist_key(name: str) -> tuple[str, str | None]:
-    """(canonical name, version) a dist file name declares; ("", None) when it declares none."""
-    try:
-        if name.endswith(".whl"):
-            project, version = parse_wheel_filename(name)[:2]
-        else:
-            project, version = parse_sdist_filename(_as_tar_gz(name))
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return "", None
-    return canonicalize_name(project), str(version)
-
-
-def _as_tar_gz(name: str) -> str:
-    """An sdist name with its archive suffix as ``.tar.gz`` (what ``packaging`` parses)."""
-    for suffix in DIST_SUFFIXES:
-        if name.endswith(suffix) and suffix != ".whl":
-            return name[: -len(suffix)] + ".tar.gz"
-    return name
 
 
 def display(path: Path) -> str:
