@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uvci.errors import FatalError
-from uvci.model.lock import Lock, load_lock
+from uvci.model.lock import Lock, load_lock, printable
 from uvci.model.plan import Plan, plan_cells
 from uvci.model.platforms import DEFAULT_PLATFORM, resolve_target
 from uvci.model.project import Project, load_project, python_matrix
@@ -150,9 +150,34 @@ def _judge(project: Project, lock: Lock, outcome: Result) -> Freshness:
             f"{lock.path}: out of date with {project.pyproject} (uv sync --locked would refuse "
             f"it); run `uv lock` and commit uv.lock [uv: {_change(project) or said}]"
         )
+    unreadable = _unparsable_lock(lock, err)
+    if unreadable is not None:
+        raise FatalError(unreadable)
     raise FatalError(
         f"{project.pyproject}: `uv lock --check --offline` failed for a reason other than "
         f"uv.lock: {said}; fix what uv names and run again"
+    )
+
+
+_PARSE_AT = re.compile(r"at line (\d+), column (\d+)")
+_GUTTER = re.compile(r"^\s*\d*\s*\|")  # uv's source excerpt: `12 | text`, `   | ^^^`
+
+
+def _unparsable_lock(lock: Lock, err: str) -> str | None:
+    """uv's own account of a uv.lock it cannot parse (uvci could): file:line:column, cause."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    if not lines or "failed to parse `uv.lock`" not in lines[0].lower():
+        return None
+    where = str(lock.path)
+    for line in lines[1:]:
+        if (at := _PARSE_AT.search(line)) is not None:
+            where = f"{lock.path}:{at.group(1)}:{at.group(2)}"
+            break
+    causes = [line.strip().removeprefix("cause: ") for line in lines[1:]]
+    causes = [c for c in causes if not _GUTTER.match(c) and not _PARSE_AT.search(c)] or ["?"]
+    cause = printable(causes[-1])[:300]
+    return (
+        f"{where}: uv cannot parse uv.lock: {cause}; fix that line or re-create it with `uv lock`"
     )
 
 

@@ -286,7 +286,7 @@ def test_unknown_cell_is_a_clear_error(locked_project: LockedProject) -> None:
         fill(project, "3.12", cells=["3.9"])
 
 
-def test_sdist_only_is_built_once_then_reused(
+def test_sdist_only_is_built_by_each_fill_and_the_same_bytes_change_nothing(
     locked_project: LockedProject, index: LoopbackIndex, pythons: dict[str, Path]
 ) -> None:
     if "3.12" not in pythons:
@@ -310,11 +310,13 @@ def test_sdist_only_is_built_once_then_reused(
     index.reset()
     second = fill(project, "3.10", "3.12", interpreters=interpreters)
     assert index.requests == []
-    assert (second.built.files, second.changed) == (0, False)
-    assert second.reused.files == first.fetched.files + first.built.files
+    # nothing in a restored cache vouches for a built wheel: it is built again, and the same
+    # bytes leave the earlier file (and the cache) unchanged
+    assert (second.built.files, second.changed) == (2, False)
+    assert second.reused.files == first.fetched.files
     (first.wheelhouse / "srconly-1.0-py3-none-any.whl").write_bytes(b"corrupted")
     third = fill(project, "3.10", "3.12", interpreters=interpreters)
-    assert (third.built.files, third.changed) == (1, True)
+    assert (third.built.files, third.changed) == (2, True)  # the corrupted one replaced
     assert (
         srconly["sha256"]
         == json.loads((first.wheelhouse / "manifest.json").read_text())["files"][

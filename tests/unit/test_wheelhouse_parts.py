@@ -3,6 +3,7 @@ hashes, concurrent fills, and the progress reporters (plain, GitLab sections, ri
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -30,6 +31,7 @@ from uvci.wheelhouse.fill import (
     status_paths,
 )
 from uvci.wheelhouse.manifest import Manifest, load_manifest
+from uvci.wheelhouse.ownership import MARKER
 
 
 def test_paths_and_offline_install_argv(tmp_path: Path) -> None:
@@ -62,28 +64,29 @@ def test_unreadable_manifest_is_rebuilt_without_downloads(
     assert (wheelhouse / "manifest.json").read_text() == good
 
 
-def test_lock_without_a_hash_writes_requirements_without_hashes(
-    locked_project: LockedProject, cold_uv_env: dict[str, str], tmp_path: Path,
-    pythons: dict[str, Path],
-) -> None:  # fmt: skip
-    if "3.12" not in pythons:
-        pytest.skip("Python 3.12 is not installed")
+@pytest.mark.parametrize("replacement", ["", 'hash = "sha512:{}", '])
+def test_lock_without_a_sha256_is_refused_not_trusted(
+    locked_project: LockedProject, tmp_path: Path, replacement: str
+) -> None:
+    """Issue 19: a same-size file was "reused" and requirements lost their hashes."""
     project = locked_project("pure")
     lock = project / "uv.lock"
     text = lock.read_text()
     gamma_wheel = re.compile(r'(gamma-1\.1-py3-none-any\.whl", )hash = "sha256:[0-9a-f]+", ')
     assert gamma_wheel.search(text)
-    lock.write_text(gamma_wheel.sub(r"\1", text))
+    lock.write_text(gamma_wheel.sub(r"\1" + replacement.format("ab" * 64), text))
     plan = make_plan(project, python=["3.12"], check_lock=False)
-    result = fill_wheelhouse(plan, tmp_path / "wh")
-    requirements = requirements_path(result.wheelhouse, "3.12").read_text()
-    assert "--hash" not in requirements and "gamma==1.1" in requirements
-    venv = ["venv", "-q", "--python", str(pythons["3.12"]), str(tmp_path / "venv")]
-    rc, _, err = run_uv(venv, env=cold_uv_env)  # the cell's Python: 3.12's requirements
-    assert rc == 0, err
-    argv = offline_install_command(result.wheelhouse, "3.12", str(tmp_path / "venv"))
-    rc, _, err = run_uv(argv, env=cold_uv_env)
-    assert rc == 0, err
+    wheelhouse = tmp_path / "wh"
+    wheelhouse.mkdir()
+    (wheelhouse / MARKER).write_text("uvci\n")
+    planted = wheelhouse / "gamma-1.1-py3-none-any.whl"
+    planted.write_bytes(b"x" * 990)  # the size uv.lock records: today "reused"
+    with pytest.raises(FatalError) as caught:
+        fill_wheelhouse(plan, wheelhouse)
+    said = str(caught.value)
+    assert said.startswith("gamma-1.1-py3-none-any.whl: uv.lock records no sha256 for it")
+    assert "run `uv lock --refresh`" in said and "\n" not in said
+    assert not requirements_path(wheelhouse, "3.12").exists()
 
 
 def test_concurrent_fills_of_one_wheelhouse_take_turns(
@@ -187,7 +190,9 @@ def test_flat_directory_index_files_are_copied_and_install_offline(
     assert rc == 0, err
     result = fill_wheelhouse(make_plan(project, python=["3.12"]), tmp_path / "wh")
     assert result.fetched.files == 2
-    assert "--hash" not in requirements_path(result.wheelhouse, "3.12").read_text()  # uv: no hash
+    source_sha = hashlib.sha256((universe_dir / "gamma-1.1-py3-none-any.whl").read_bytes())
+    pins = requirements_path(result.wheelhouse, "3.12").read_text()  # uv.lock: no hash
+    assert f"--hash=sha256:{source_sha.hexdigest()}" in pins  # the source's, read this run
     rc, _, err = run_uv(["venv", "-q", str(tmp_path / "venv")], env=cold_uv_env)
     assert rc == 0, err
     argv = offline_install_command(result.wheelhouse, "3.12", str(tmp_path / "venv"))

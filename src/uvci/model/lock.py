@@ -18,6 +18,7 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
 from uvci.errors import FatalError
+from uvci.model.distname import check_dist_name
 from uvci.util.redact import redact
 from uvci.util.tomlio import load_toml
 
@@ -26,7 +27,15 @@ LOCAL_SOURCES = ("editable", "virtual", "directory", "path")
 # A URL with a path and no query, fragment or whitespace: its path ends where the URL does.
 _PLAIN_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*/[^?#\s]*")
 # What a value of the wrong shape raises while the tables are read (a hand-edited lock).
-_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
+# RecursionError: a marker nested thousands of levels deep (packaging parses it recursively).
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError, RecursionError)
+# Letters and digits only: the digest is written into requirements files (no line break, no
+# option can ride on it); a wrong length or a non-hex digit only never matches a file.
+_SHA256 = re.compile(r"[0-9A-Za-z]{1,128}")
+# A space, a control character, or one percent-encoded: no index URL holds one, and printed
+# into a CI log a line break forges lines (log injection).
+_UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]|%(?:[01][0-9a-fA-F]|7[fF]|20)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]|%(?:[01][0-9a-fA-F]|7[fF])")  # a path may hold a space
 
 
 SourceKind = Literal[
@@ -156,7 +165,7 @@ class _Reader:
         )
 
     def malformed(self, what: str, exc: Exception, needle: str | None = None) -> FatalError:
-        problem = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        problem = printable(f"no {exc}" if isinstance(exc, KeyError) else str(exc))[:300]
         where = f"{self.path}:{self.line_of(needle)}" if needle else str(self.path)
         return FatalError(f"{where}: {what} is malformed ({problem}); re-create it with `uv lock`")
 
@@ -210,9 +219,10 @@ class _Reader:
         marker = raw.get("marker")
         try:
             parsed = self.marker(marker) if marker else None
-        except InvalidMarker:
+        except (InvalidMarker, RecursionError):
             raise FatalError(
-                f"{self.path}: marker {marker!r} on a dependency on {raw.get('name')} is not "
+                f"{self.path}: marker {printable(repr(marker))[:100]} on a dependency on "
+                f"{printable(str(raw.get('name')))[:100]} is not "
                 "supported by uvci; please report it"
             ) from None
         source = raw.get("source")
@@ -240,17 +250,57 @@ def _source(raw: dict[str, Any]) -> tuple[SourceKind, str]:
 def _dist(raw: dict[str, Any], source: str) -> Dist:
     url = raw.get("url")
     path = raw.get("path")
+    for location in (url, path, source):
+        if location is not None:
+            _check_location(location)
     _check_url(url or source)
     location = url or path or source
-    filename = raw.get("filename") or _last_segment(location)
-    digest = raw.get("hash", "")
-    return Dist(
-        filename=filename,
-        url=url,
-        path=path,
-        sha256=digest.split(":", 1)[1] if digest.startswith("sha256:") else None,
-        size=raw.get("size"),
-    )
+    filename = check_dist_name(raw.get("filename") or _last_segment(location))
+    return Dist(filename=filename, url=url, path=path, sha256=_sha256(raw), size=_size(raw))
+
+
+def _sha256(raw: dict[str, Any]) -> str | None:
+    """The file's sha256, None for another algorithm or none; a ``sha256:`` that is not
+    letters and digits is malformed."""
+    digest = raw.get("hash")
+    if digest is None:
+        return None
+    if not isinstance(digest, str):
+        raise ValueError(f"hash {digest!r} is not a string")
+    algorithm, _, value = digest.partition(":")
+    if algorithm != "sha256":
+        return None
+    if not _SHA256.fullmatch(value):
+        raise ValueError(f"hash {printable(digest[:80])!r} is not a sha256 (hex digits)")
+    return value
+
+
+def _size(raw: dict[str, Any]) -> int | None:
+    size = raw.get("size")
+    if size is None:
+        return None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"size {str(size)[:40]!r} is not a number of bytes")
+    return size
+
+
+def _check_location(location: object) -> None:
+    """A URL or path of a file: a string with no space or control character, even encoded."""
+    if not isinstance(location, str):
+        raise TypeError(f"URL or path {location!r} is not a string")
+    url = "://" in location
+    if (_UNPRINTABLE if url else _CONTROL).search(location):
+        what = "URL" if url else "path"
+        raise ValueError(
+            f"{what} {printable(redact(location))[:200]} holds a "
+            f"{'space or ' if url else ''}control character (or one percent-encoded); "
+            f"fix the {'index URL' if url else 'path'}"
+        )
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character escaped (``\\n``, ``\\x00``): safe in a log."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _last_segment(location: str) -> str:

@@ -6,6 +6,7 @@ the cells record ``cancelled`` and removes their half-built environments before 
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -68,8 +69,17 @@ class Outcome:
 
 
 def run_dir(plan: Plan, chosen: Path | None) -> Path:
-    """Absolute (children run in other directories); default ``<project>/.uvci/run``."""
-    return (chosen or plan.project.root / ".uvci" / "run").resolve()
+    """Absolute (children run in other directories); default ``<project>/.uvci/run``, refused
+    when ``.uvci`` is a link (a restored cache may plant one to make a run write elsewhere)."""
+    if chosen is not None:
+        return chosen.resolve()
+    state = plan.project.root / ".uvci"
+    if state.is_symlink():
+        raise FatalError(
+            f"{state}: is a symbolic link; uvci writes and removes files there, so it never "
+            "follows a link (a restored cache can plant one): remove the link and run again"
+        )
+    return Path(os.path.abspath(state / "run"))
 
 
 def discover(plan: Plan, require_all: bool) -> list[CellRun]:
@@ -144,10 +154,10 @@ def _prepare(
 
 def _wheelhouse(plan: Plan, options: RunOptions) -> Path:
     if options.wheelhouse is not None:
-        return options.wheelhouse.resolve()
+        return Path(os.path.abspath(options.wheelhouse))  # a link is refused, not followed
     from uvci.wheelhouse.fill import default_wheelhouse  # (imported when used: warm runs skip it)
 
-    return default_wheelhouse(plan.project.root).resolve()
+    return Path(os.path.abspath(default_wheelhouse(plan.project.root)))
 
 
 def _install_argv(house: Path | None, python: str, env_python: Path) -> list[str]:

@@ -17,12 +17,14 @@ import functools
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 from uvci.errors import FatalError
+from uvci.util.saferead import read_bounded
 
 Progress = Callable[[int], None]
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -125,7 +127,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     An existing file keeps its mode; a new one gets ``0666 & ~umask``. A file-system error is
     one :class:`FatalError` naming the file (:func:`write_error`)."""
     try:
-        mode = path.stat().st_mode & 0o7777 if path.exists() else FILE_MODE
+        mode = _kept_mode(path)
         fd, temp = tempfile.mkstemp(
             dir=path.parent, prefix=temp_name_prefix(path.name), suffix=".part"
         )
@@ -144,12 +146,25 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def write_if_changed(path: Path, text: str) -> bool:
-    """Write ``text`` atomically unless ``path`` already holds it; True when written."""
+def _kept_mode(path: Path) -> int:
+    """The mode of the regular file at ``path`` (a link or special file is not followed)."""
     try:
-        if path.read_text(encoding="utf-8") == text:
+        st = path.lstat()
+    except FileNotFoundError:
+        return FILE_MODE
+    return st.st_mode & 0o7777 if stat.S_ISREG(st.st_mode) else FILE_MODE
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` atomically unless ``path`` already holds it; True when written.
+
+    The old content is read as :func:`uvci.util.saferead.read_bounded` reads (no link, FIFO or
+    device followed, no more bytes than ``text`` has): whatever else sits there is replaced."""
+    raw = text.encode("utf-8")
+    try:
+        if read_bounded(path, len(raw)) == raw:
             return False
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         pass
     write_atomic(path, text)
     return True

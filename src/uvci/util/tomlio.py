@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from uvci.errors import FatalError
+from uvci.util.saferead import UnsafeFile, read_text_bounded
 
 try:  # tomli's mypyc build parses a large uv.lock about five times faster than tomllib
     import tomli as tomllib
@@ -17,21 +18,30 @@ except ImportError:  # pragma: no cover - tomli is a dependency; a bare stdlib s
     else:
         raise
 
+MAX_TOML_BYTES = 256 * 1024 * 1024  # a uv.lock of 10,000 packages is ~20 MB
 _LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def load_toml(path: Path, *, missing_hint: str) -> dict[str, Any]:
     """Parse ``path``; a missing or malformed file is a :class:`FatalError` with file:line."""
-    try:
-        text = path.read_text(encoding="utf-8")
+    try:  # a link is followed (a checkout may link its lock), a FIFO or device is refused
+        text = read_text_bounded(path, MAX_TOML_BYTES, follow=True)
     except FileNotFoundError:
         raise FatalError(f"{path}: not found; {missing_hint}") from None
+    except UnsafeFile as exc:
+        raise FatalError(
+            f"{path}: cannot read: it {exc.strerror}; replace it with the file"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FatalError(f"{path}: cannot read: {exc}") from None
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FatalError(_describe(path, exc)) from None
+    except RecursionError:  # tomli refuses arrays/tables nested more than 400 levels so
+        raise FatalError(
+            f"{path}: invalid TOML: arrays or tables nested too deeply; fix the file"
+        ) from None
     return data
 
 

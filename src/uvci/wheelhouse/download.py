@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 from uvci import __version__
 from uvci.errors import FatalError
 from uvci.util.atomicfile import Progress, VerifyError, write_verified
+from uvci.util.saferead import UnsafeFile, open_regular
 from uvci.wheelhouse.credentials import Auth
 from uvci.wheelhouse.httpconn import REDIRECTS, ConnectionPool, direct
 from uvci.wheelhouse.httplimits import (
@@ -41,6 +42,7 @@ from uvci.wheelhouse.httplimits import (
 )
 
 CHUNK = 256 * 1024
+MAX_UNSIZED = 8 * 1024**3  # a file uv.lock gives no size: the largest wheels are ~4 GB
 
 
 class Cancelled(Exception):
@@ -123,14 +125,22 @@ class Fetcher:
             return self._made
 
     def fetch(
-        self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
+        self,
+        url: str,
+        dest: Path,
+        sha256: str | None,
+        registry: str | None,
+        progress: Progress,
+        size: int | None = None,
     ) -> int:
-        """Put the file at ``url`` at ``dest`` (verified); returns its size in bytes."""
+        """Put the file at ``url`` at ``dest`` (verified); returns its size in bytes. No more
+        than ``size`` bytes (uv.lock's) are read, else :data:`MAX_UNSIZED`."""
+        limit = MAX_UNSIZED if size is None else size
         if "://" not in url or url.startswith("file://"):
-            return self._copy_local(url, dest, sha256, registry, progress)
+            return self._copy_local(url, dest, sha256, registry, progress, limit)
         for attempt in range(self.retries + 1):
             try:
-                return self._attempt(url, dest, sha256, registry, progress)
+                return self._attempt(url, dest, sha256, registry, progress, limit)
             except _Retry as exc:
                 why = self.auth.mask(str(exc))
                 if attempt == self.retries:
@@ -169,10 +179,16 @@ class Fetcher:
         return response
 
     def _attempt(
-        self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
+        self,
+        url: str,
+        dest: Path,
+        sha256: str | None,
+        registry: str | None,
+        progress: Progress,
+        limit: int,
     ) -> int:
         try:
-            return self._stream(url, dest, sha256, registry, progress)
+            return self._stream(url, dest, sha256, registry, progress, limit)
         except urllib.error.HTTPError as exc:
             exc.close()
             raise self._http_error(exc, url, dest, registry) from None
@@ -186,20 +202,28 @@ class Fetcher:
             raise _Retry(f"{type(exc).__name__}: {exc}") from None
 
     def _stream(
-        self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
+        self,
+        url: str,
+        dest: Path,
+        sha256: str | None,
+        registry: str | None,
+        progress: Progress,
+        limit: int,
     ) -> int:
         try:
             with self._open(url, registry) as response:
                 length = response.headers.get("Content-Length")
                 expected = int(length) if length and length.isdigit() else None
-                chunks = _chunks(response, self.stop)
+                if expected is not None and expected > limit:
+                    raise VerifyError(f"the server announces {expected} bytes, {_bound(limit)}")
+                chunks = capped(_chunks(response, self.stop), limit)
                 timed = within_deadline(chunks, expected, self.timeout, self.min_rate)
                 return write_verified(timed, dest, sha256, progress, expected)
-        except (VerifyError, TooSlow) as exc:
-            raise _Retry(str(exc)) from None
-        except BaseException:
+        except BaseException as exc:
             if self._made is not None:  # a connection left mid-response cannot be reused
                 self._made.pool.discard(url)
+            if isinstance(exc, (VerifyError, TooSlow)):
+                raise _Retry(str(exc)) from None
             raise
 
     def _untrusted(self, exc: ssl.SSLCertVerificationError, url: str, dest: Path) -> FatalError:
@@ -241,18 +265,46 @@ class Fetcher:
         return self.root / base / url
 
     def _copy_local(
-        self, url: str, dest: Path, sha256: str | None, registry: str | None, progress: Progress
+        self,
+        url: str,
+        dest: Path,
+        sha256: str | None,
+        registry: str | None,
+        progress: Progress,
+        limit: int,
     ) -> int:
-        """Copy a file of a path registry (``path`` in uv.lock is relative to the registry dir)."""
+        """Copy a file of a path registry (``path`` in uv.lock is relative to the registry dir)
+        or a ``file://`` URL, as uv reads them: a regular file (never a device or FIFO), no
+        more than ``limit`` bytes of it."""
         source = self.local_path(url, registry)
         assert source is not None
         try:
-            with source.open("rb") as f:
-                return write_verified(_chunks(f, self.stop), dest, sha256, progress)
+            with open_regular(source) as f:
+                return write_verified(capped(_chunks(f, self.stop), limit), dest, sha256, progress)
         except FileNotFoundError:
             raise FatalError(f"{source}: not found (named in uv.lock); run `uv lock`") from None
+        except UnsafeFile as exc:
+            raise FatalError(
+                f"{source}: {exc.strerror} (named in uv.lock); point uv.lock at the file itself"
+            ) from None
         except VerifyError as exc:
             raise FatalError(f"{source}: {exc}; run `uv lock` to record its new hash") from None
+
+
+def _bound(limit: int) -> str:
+    if limit == MAX_UNSIZED:
+        return f"more than {MAX_UNSIZED} bytes (uv.lock gives no size: the most uvci reads)"
+    return f"more than the {limit} bytes uv.lock records"
+
+
+def capped(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    """``chunks`` until more than ``limit`` bytes have come: then :class:`VerifyError`."""
+    received = 0
+    for chunk in chunks:
+        received += len(chunk)
+        if received > limit:
+            raise VerifyError(f"{_bound(limit)} arrived; the file is not the one uv.lock names")
+        yield chunk
 
 
 def _chunks(stream: IO[bytes] | http.client.HTTPResponse, stop: threading.Event) -> Iterator[bytes]:

@@ -34,13 +34,16 @@ Prefetch outputs (written by ``uvci prefetch``, beside the wheelhouse, outside i
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from uvci.errors import FatalError
+from uvci.model.distname import inside
 from uvci.model.plan import Cell, Plan, PlannedPackage, Totals
 from uvci.model.platforms import resolve_target
 from uvci.util.atomicfile import DISK_FULL, write_if_changed
@@ -57,6 +60,7 @@ from uvci.wheelhouse.phases import (
     needed_files,
     parallel,
     prune,
+    remove_entry,
     snapshot,
 )
 from uvci.wheelhouse.reqfiles import (
@@ -65,7 +69,7 @@ from uvci.wheelhouse.reqfiles import (
     requirements_name,
     write_cells,
 )
-from uvci.wheelhouse.retention import Retain, retained
+from uvci.wheelhouse.retention import Retain, retainable, retained
 from uvci.wheelhouse.sdists import Builder
 
 DEFAULT_WHEELHOUSE = Path(".uvci") / "wheels"
@@ -211,16 +215,16 @@ class _Fill:
     def run(
         self, jobs: int, interpreters: Mapping[str, str | Path], retain: Retain | None, build: bool
     ) -> PrefetchResult:
-        built_old = {n: e for n, e in self.old.files.items() if e.origin == "built"}
         needed = needed_files(self.chosen)
         total = sum(p.size or 0 for p in needed.values())
-        keep = self.prune(built_old, retain.budget(total) if retain else None)
+        earlier = self.prune(retain.budget(total) if retain else None)
         self.reporter.begin(f"wheelhouse {display(self.wheelhouse)}", len(needed), total)
         files = self.fetch(needed, jobs)
-        built = self.verified_builds(built_old, keep, jobs)
+        built: dict[str, FileEntry] = {}
         notes: tuple[str, ...] = ()
         if build:
             notes = self.build(built, interpreters)
+        self.drop(earlier - set(built))
         files.update(built)
         self.write(files, needed)
         return self.result((*notes, *cell_notes(self.chosen)))
@@ -232,25 +236,47 @@ class _Fill:
         builder = Builder(
             self.wheelhouse, self.plan.project.root, target, interpreters, self.reporter
         )
-        before = set(built)
         notes = builder.build_cells(self.chosen, built)
-        for name in set(built) - before:
-            self.tally.add("built", built[name].size)
+        for entry in built.values():
+            self.tally.add("built", entry.size)
         return tuple(notes)
 
-    def prune(self, built_old: Mapping[str, FileEntry], budget: int | None) -> set[str]:
-        """Remove what no cell needs; with a ``budget``, keep recently used files within it."""
+    def prune(self, budget: int | None) -> set[str]:
+        """Remove what no cell needs; with a ``budget``, keep recently used files within it.
+
+        Returns the earlier builds of the plan's sdists, kept until this run has built them
+        again: only this run's builds are trusted (nothing in a restored cache vouches for a
+        file), and a rebuild that gives the same bytes leaves the earlier file as it was."""
         plan = self.plan
-        sdists = {p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist"}
         reqs = [name for python in plan.pythons for name in cell_file_names(python)]
-        keep = keep_names(needed_files(plan.cells), built_old, sdists, reqs)
+        keep = keep_names(needed_files(plan.cells), reqs)
+        sdists = {p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist"}
+        earlier = {
+            n for n, e in self.old.files.items()
+            if e.origin == "built" and e.sdist_sha256 in sdists and n in self.before
+        }  # fmt: skip
+        keep |= earlier
         if budget is not None:
-            present = {name: size for name, (size, _) in self.before.items()}
-            used = {n: e.used for n, e in self.old.files.items() if e.used is not None}
+            present = {n: size for n, (size, _) in self.before.items()}
+            candidates = retainable(present, plan)
+            used = {
+                n: e.used for n, e in self.old.files.items() if e.used is not None
+                and n in candidates
+            }  # fmt: skip
             keep |= retained(present, keep, used, budget)
         prune(self.wheelhouse, keep, self.reporter, self.tally)
+        return earlier
 
-        return keep
+    def drop(self, names: set[str]) -> None:
+        """Remove earlier builds this run did not make again (``--no-build``, no interpreter):
+        uv would pick such a wheel over the sdist and reject it by its hash."""
+        for name in sorted(names):
+            path = inside(self.wheelhouse, name)
+            with contextlib.suppress(FileNotFoundError):
+                size = path.lstat().st_size
+                remove_entry(path)
+                self.reporter.file_done("removed", name, size)
+                self.tally.add("removed", size)
 
     def fetch(self, needed: Mapping[str, PlannedPackage], jobs: int) -> dict[str, FileEntry]:
         verifier = self.verifier
@@ -258,16 +284,6 @@ class _Fill:
         for action, _, entry in results:
             self.tally.add(action, entry.size)
         return {name: entry for _, name, entry in results}
-
-    def verified_builds(
-        self, built: Mapping[str, FileEntry], keep: set[str], jobs: int
-    ) -> dict[str, FileEntry]:
-        items = [(n, e) for n, e in built.items() if n in keep]
-        stop = self.verifier.fetcher.stop.set
-        kept = dict(item for item in parallel(items, self.verifier.check_built, jobs, stop) if item)
-        for entry in kept.values():
-            self.tally.add("reused", entry.size)
-        return kept
 
     def write(self, files: Mapping[str, FileEntry], needed: Mapping[str, PlannedPackage]) -> None:
         """Requirement files and the manifest: every dist on disk, with when it was last used
@@ -300,12 +316,18 @@ def kept_entries(
     wheelhouse: Path, old: Mapping[str, FileEntry], new: Mapping[str, FileEntry]
 ) -> dict[str, FileEntry]:
     """Recorded entries of files still in the wheelhouse (other cells' after a ``cells``
-    subset) that this run did not record again: the manifest lists every file on disk."""
+    subset, retained ones) that this run did not record again: the manifest lists every file
+    on disk. A recorded build is listed as a plain file: no later run trusts its hash."""
     kept = {}
     for name, entry in old.items():
-        path = wheelhouse / name
-        if name not in new and path.is_file() and path.stat().st_size == entry.size:
-            kept[name] = entry
+        if name in new:
+            continue
+        try:
+            st = inside(wheelhouse, name).lstat()
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size == entry.size:
+            kept[name] = replace(entry, origin="lock", sdist=None, sdist_sha256=None)
     return kept
 
 

@@ -15,8 +15,10 @@ set of files than the last one starts a new generation. ``--retain`` keeps files
 needed, most recently used first, within its bound. The manifest comes from a cache, so it is
 never trusted for integrity: every file a fill needs is checked against uv.lock's sha256.
 
-``files`` lists every dist in the wheelhouse. A wheel built from an sdist is keyed on the
-sdist's sha256, so a later run reuses it for every cell whose tags it fits. ``fingerprint`` is
+``files`` lists every dist in the wheelhouse. A wheel built from an sdist records the sdist's
+sha256: a later run keeps the file only while it builds it again (the same bytes leave it
+untouched), never on the record's word. Entries whose name is not a plain distribution file
+name, or whose fields have the wrong type, are dropped when read. ``fingerprint`` is
 a digest of the cell's planned files: a cell whose fingerprint still matches the plan keeps its
 requirements file when another cell is refreshed alone (``--cell``).
 
@@ -30,13 +32,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from uvci.model.distname import plain_dist_name
+from uvci.util.saferead import read_text_bounded
 
 MANIFEST = "manifest.json"
 FORMAT = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,26 +90,73 @@ class Manifest:
         return json.dumps(self.to_json(), indent=1, sort_keys=True) + "\n"
 
 
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024  # a wheelhouse of 10,000 files takes ~2 MB
+
+
 def load_manifest(wheelhouse: Path) -> Manifest:
-    """The recorded manifest; an absent or unreadable one is empty (everything is re-verified)."""
+    """The recorded manifest, as a hint: an absent, unreadable, oversized or deeply nested one
+    is empty, and so is any entry whose name is not a plain distribution file name or whose
+    fields have the wrong type (everything is re-verified against uv.lock anyway)."""
     try:
-        data = json.loads((wheelhouse / MANIFEST).read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT:
+        text = read_text_bounded(wheelhouse / MANIFEST, MAX_MANIFEST_BYTES)
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             return Manifest()
-        files = {name: FileEntry(**entry) for name, entry in data["files"].items()}
-        cells = {py: _cell(entry) for py, entry in data["cells"].items()}
-        generation, needed_id = int(data.get("generation", 0)), str(data.get("needed", ""))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        files = _entries(data.get("files"), _file)
+        cells = _entries(data.get("cells"), _cell)
+        generation, needed_id = _whole(data.get("generation", 0)), str(data.get("needed", ""))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return Manifest()
-    return Manifest(files, cells, generation, needed_id)
+    return Manifest(files, cells, generation or 0, needed_id)
 
 
-def _cell(entry: dict[str, Any]) -> CellEntry:
+def _entries(raw: object, make: Callable[[str, Any], T | None]) -> dict[str, T]:
+    if not isinstance(raw, dict):
+        return {}
+    made = {key: make(key, value) for key, value in raw.items() if isinstance(key, str)}
+    return {key: value for key, value in made.items() if value is not None}
+
+
+def _whole(value: object) -> int | None:
+    """A whole number of at least 0 (not a bool, not a string), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _file(name: str, entry: Any) -> FileEntry | None:
+    """One ``files`` entry, or None when its name or a field is not what uvci writes."""
+    if not plain_dist_name(name) or not isinstance(entry, dict):
+        return None
+    sha, size, origin = _text(entry.get("sha256")), _whole(entry.get("size")), entry.get("origin")
+    sdist = entry.get("sdist")
+    if sha is None or size is None or origin not in ("lock", "built"):
+        return None
+    if sdist is not None and not plain_dist_name(sdist):
+        return None
+    used = entry.get("used")
+    if used is not None and _whole(used) is None:
+        used = None  # a forged or damaged record: the file counts as never used
+    return FileEntry(sha, size, origin, sdist, _text(entry.get("sdist_sha256")), used)
+
+
+def _cell(python: str, entry: Any) -> CellEntry | None:
+    if not isinstance(entry, dict):
+        return None
+    requirements, fingerprint = _text(entry.get("requirements")), _text(entry.get("fingerprint"))
+    if requirements is None or fingerprint is None:
+        return None
     return CellEntry(
-        requirements=str(entry["requirements"]),
-        fingerprint=str(entry["fingerprint"]),
-        local=tuple(entry.get("local", ())),
-        not_in_wheelhouse=tuple(entry.get("not_in_wheelhouse", ())),
+        requirements=requirements,
+        fingerprint=fingerprint,
+        local=tuple(str(x) for x in entry.get("local", ()) if isinstance(x, str)),
+        not_in_wheelhouse=tuple(
+            str(x) for x in entry.get("not_in_wheelhouse", ()) if isinstance(x, str)
+        ),
     )
 
 

@@ -8,6 +8,8 @@ anything else) that would delete the user's files. :func:`claim_wheelhouse` is t
 - an existing directory is used when it holds the marker, when it is empty (nothing of anyone
   else's to lose; it gets the marker), or when it is a wheelhouse of an earlier uvci (its
   ``manifest.json`` is uvci's format; it gets the marker where it is writable);
+- a wheelhouse that is a symbolic link, or sits in a ``.uvci`` that is one, is refused (a
+  restored cache may plant the link to make uvci remove another directory's files);
 - anything else is refused with one line (exit 2) and nothing is touched.
 """
 
@@ -19,6 +21,9 @@ import os
 from pathlib import Path
 
 from uvci.errors import FatalError
+from uvci.util.atomicfile import STATE_DIR
+from uvci.util.saferead import read_text_bounded
+from uvci.wheelhouse.manifest import MANIFEST, MAX_MANIFEST_BYTES
 
 MARKER = ".uvci-wheelhouse"
 MARKER_TEXT = (
@@ -38,6 +43,13 @@ def claim_wheelhouse(wheelhouse: str | Path) -> Path:
     path = Path(os.path.abspath(wheelhouse))
     if path.parent == path:
         raise _refused(path, "is the file-system root")
+    for link in (path, path.parent) if path.parent.name == STATE_DIR else (path,):
+        if link.is_symlink():
+            raise FatalError(
+                f"{link}: is a symbolic link (to {os.readlink(link)!r}); uvci writes and removes "
+                "files in its wheelhouse, so it never follows a link there (a restored cache can "
+                "plant one): remove the link and run again"
+            )
     if not path.exists() or (path.is_dir() and not any(path.iterdir())):
         _create(path)
     elif not path.is_dir():
@@ -67,8 +79,8 @@ def _create(path: Path) -> None:
 def _adopt_legacy(path: Path) -> None:
     """A wheelhouse of a uvci without markers (its manifest says so) gets one; else refused."""
     try:
-        data = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_text_bounded(path / MANIFEST, MAX_MANIFEST_BYTES))
+    except (OSError, ValueError, RecursionError):
         data = None
     if not (isinstance(data, dict) and data.get("format") == 1 and "files" in data):
         raise _refused(path, "holds other files")

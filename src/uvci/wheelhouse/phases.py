@@ -7,15 +7,18 @@ orchestrator in :mod:`uvci.wheelhouse.fill` stays a short list of steps.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 from uvci.errors import FatalError
+from uvci.model.distname import inside
 from uvci.model.plan import Cell, PlannedPackage, Totals
 from uvci.util.atomicfile import file_sha256
 from uvci.util.progress import Reporter
@@ -66,26 +69,43 @@ def needed_files(cells: Iterable[Cell]) -> dict[str, PlannedPackage]:
 
 
 def snapshot(wheelhouse: Path) -> dict[str, tuple[int, int]]:
-    """Name -> (size, mtime_ns) of every file at the top of the wheelhouse."""
+    """Name -> (size, mtime_ns) of every regular file at the top of the wheelhouse (links,
+    directories and devices are not files of the wheelhouse: a prune removes them)."""
     out: dict[str, tuple[int, int]] = {}
     for entry in wheelhouse.iterdir():
-        if entry.is_file():
-            st = entry.stat()
+        st = entry.lstat()
+        if stat.S_ISREG(st.st_mode):
             out[entry.name] = (st.st_size, st.st_mtime_ns)
     return out
 
 
+def remove_entry(path: Path) -> None:
+    """Remove ``path`` without following it: a real directory whole, anything else unlinked."""
+    if stat.S_ISDIR(path.lstat().st_mode):
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
 def prune(wheelhouse: Path, keep: set[str], reporter: Reporter, tally: Tally) -> None:
-    """Remove every top-level file not in ``keep`` (stale dists, temp files) and stale builds."""
+    """Remove every top-level entry but the regular files in ``keep``: stale dists, temp files,
+    stale builds, and whatever a restored cache planted (links, directories, FIFOs, devices,
+    also under a kept name)."""
     for entry in sorted(wheelhouse.iterdir()):
-        if entry.is_dir() and entry.name.startswith(BUILD_DIR_PREFIX):
+        st = entry.lstat()
+        if stat.S_ISDIR(st.st_mode) and entry.name.startswith(BUILD_DIR_PREFIX):
             shutil.rmtree(entry, ignore_errors=True)
-        elif entry.is_file() and entry.name not in keep:
-            size = entry.stat().st_size
-            entry.unlink()
+        elif not (entry.name in keep and stat.S_ISREG(st.st_mode)):
+            size = st.st_size if stat.S_ISREG(st.st_mode) else 0
+            remove_entry(entry)
             if not entry.name.startswith("."):
-                reporter.file_done("removed", entry.name, size)
+                reporter.file_done("removed", printable(entry.name), size)
             tally.add("removed", size)
+
+
+def printable(name: str) -> str:
+    """``name`` as a log may show it: a control character or other oddity comes out escaped."""
+    return name if name.isprintable() else repr(name)
 
 
 def parallel(
@@ -121,17 +141,24 @@ class Verifier:
         url = package.url
         if url is None:
             raise FatalError(f"{package.file}: uv.lock gives no URL or path for it; run `uv lock`")
-        path = self.wheelhouse / package.file
+        path = inside(self.wheelhouse, package.file)
         expected = package.sha256 or self.source_digest(url, package.source)
+        if expected is None:
+            raise FatalError(
+                f"{package.file}: uv.lock records no sha256 for it (none, or another algorithm), "
+                "and uvci installs nothing it cannot check against the lock; run `uv lock "
+                "--refresh` with an index that serves sha256 and commit uv.lock"
+            )
         digest = self.present_digest(path, package.size)
-        if digest and (expected is None or digest == expected):
-            return "reused", package.file, FileEntry(digest, path.stat().st_size, "lock")
+        if digest == expected:
+            return "reused", package.file, FileEntry(digest, path.lstat().st_size, "lock")
         if digest is not None:
             self.reporter.note(f"{package.file}: sha256 does not match uv.lock; fetching it again")
-        size = self.fetcher.fetch(url, path, package.sha256, package.source, self.reporter.advance)
-        sha = package.sha256 or file_sha256(path)
+        size = self.fetcher.fetch(
+            url, path, expected, package.source, self.reporter.advance, package.size or None
+        )  # a plan's size 0: uv.lock gives none
         self.reporter.file_done("fetched", package.file, size)
-        return "fetched", package.file, FileEntry(sha, size, "lock")
+        return "fetched", package.file, FileEntry(expected, size, "lock")
 
     def source_digest(self, url: str, registry: str) -> str | None:
         """For a file of a local (path) registry, which uv.lock does not hash: the source's."""
@@ -139,38 +166,26 @@ class Verifier:
         return file_sha256(source) if source is not None and source.is_file() else None
 
     def present_digest(self, path: Path, size: int | None) -> str | None:
-        """The sha256 of ``path`` if it is there ("" when its size is already wrong)."""
+        """The sha256 of regular file ``path`` if it is there ("" when its size is already
+        wrong, or it is a link, directory or other special file: removed, to be fetched)."""
         try:
-            actual = path.stat().st_size
+            st = path.lstat()
         except FileNotFoundError:
             return None
-        if size and actual != size:
+        if not stat.S_ISREG(st.st_mode):
+            remove_entry(path)
+            return ""
+        if size and st.st_size != size:
             return ""
         digest = file_sha256(path)
-        self.reporter.advance(actual)
+        self.reporter.advance(st.st_size)
         return digest
 
-    def check_built(self, item: tuple[str, FileEntry]) -> tuple[str, FileEntry] | None:
-        """A recorded built wheel, if it is still there with its recorded hash."""
-        name, entry = item
-        path = self.wheelhouse / name
-        if self.present_digest(path, entry.size) == entry.sha256:
-            return item
-        path.unlink(missing_ok=True)
-        self.reporter.note(f"{name}: built wheel missing or corrupted; building it again")
-        return None
 
-
-def keep_names(
-    lock_files: Iterable[str],
-    built: Mapping[str, FileEntry],
-    sdist_hashes: set[str | None],
-    requirement_files: Iterable[str],
-) -> set[str]:
-    """What a prune keeps: the plan's dists, builds of its sdists, manifest, requirement files."""
-    keep = {*lock_files, *requirement_files, MANIFEST, MARKER}
-    keep |= {name for name, entry in built.items() if entry.sdist_sha256 in sdist_hashes}
-    return keep
+def keep_names(lock_files: Iterable[str], requirement_files: Iterable[str]) -> set[str]:
+    """What a prune always keeps: the plan's dists, manifest, marker and requirement files
+    (never a built wheel: nothing in a restored cache vouches for one, so it is built again)."""
+    return {*lock_files, *requirement_files, MANIFEST, MARKER}
 
 
 @contextmanager
@@ -180,7 +195,7 @@ def exclusive(lock_file: Path, reporter: Reporter) -> Iterator[None]:
         yield
         return
     try:
-        handle = lock_file.open("a+b")
+        handle = _open_lock_file(lock_file)
     except OSError as exc:
         if exc.errno != errno.EROFS:
             raise
@@ -193,3 +208,22 @@ def exclusive(lock_file: Path, reporter: Reporter) -> Iterator[None]:
             reporter.note(f"waiting for another uvci using {lock_file.with_suffix('')}")
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+def _open_lock_file(path: Path) -> IO[bytes]:
+    """``path`` opened (created) as a regular file of its own: a link, FIFO or directory a
+    restored cache left under its name is removed first, never followed or blocked on."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    for _ in range(2):
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+                raise
+        else:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.set_blocking(fd, True)
+                return os.fdopen(fd, "r+b")
+            os.close(fd)
+        remove_entry(path)
+    raise OSError(errno.EEXIST, "cannot be made a regular file", str(path))

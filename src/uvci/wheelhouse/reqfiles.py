@@ -118,8 +118,9 @@ def requirement(plan: Plan, planned: PlannedPackage, files: Mapping[str, FileEnt
     """Every sha256 uv.lock has for the package's version, plus wheels built from its sdists;
     no hashes at all when the lock has none for the file the cell installs."""
     name, version = planned.name, planned.version or ""
-    if planned.sha256 is None:
-        return Requirement(name, version, ())
+    if planned.sha256 is None:  # a local (path) registry's file: the sha256 of its source
+        entry = files.get(planned.file or "")
+        return Requirement(name, version, (entry.sha256,) if entry else ())
     hashes: list[str] = []
     sdists: set[str] = set()
     for package in plan.lock.named(name):

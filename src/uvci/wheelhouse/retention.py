@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion
+
 from uvci.errors import FatalError
+from uvci.model.distname import DIST_SUFFIXES, plain_dist_name
+from uvci.model.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -55,3 +66,36 @@ def retained(
             keep.add(name)
             spare -= present[name]
     return keep
+
+
+def retainable(present: Mapping[str, int], plan: Plan) -> dict[str, int]:
+    """The files ``--retain`` may keep: plain dist names of no (name, version) the plan
+    installs. Another file of such a version (a planted wheel of higher priority than the
+    locked one, a stale build) would be a candidate uv picks and then rejects by hash: a cell
+    that fails until the cache expires."""
+    installed = {(p.name, p.version) for c in plan.cells for p in c.packages}
+    return {
+        name: size
+        for name, size in present.items()
+        if plain_dist_name(name) and dist_key(name) not in installed
+    }
+
+
+def dist_key(name: str) -> tuple[str, str | None]:
+    """(canonical name, version) a dist file name declares; ("", None) when it declares none."""
+    try:
+        if name.endswith(".whl"):
+            project, version = parse_wheel_filename(name)[:2]
+        else:
+            project, version = parse_sdist_filename(_as_tar_gz(name))
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return "", None
+    return canonicalize_name(project), str(version)
+
+
+def _as_tar_gz(name: str) -> str:
+    """An sdist name with its archive suffix as ``.tar.gz`` (what ``packaging`` parses)."""
+    for suffix in DIST_SUFFIXES:
+        if name.endswith(suffix) and suffix != ".whl":
+            return name[: -len(suffix)] + ".tar.gz"
+    return name

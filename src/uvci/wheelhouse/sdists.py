@@ -1,8 +1,10 @@
 """Build wheels from the sdists in a wheelhouse with ``uv build --wheel``.
 
-For each chosen cell that installs a package from its sdist, :class:`Builder` reuses a recorded
-wheel built from the same sdist (by sha256) when its tags fit the cell, else builds one with, in
-order: the interpreter given for the cell (``interpreters``, e.g. ``--build-python``), the running
+For each chosen cell that installs a package from its sdist, :class:`Builder` reuses a wheel
+built by this run from the same sdist (by sha256) when its tags fit the cell, else builds one
+(a wheel recorded by an earlier run is never trusted: a restored cache may have written it; a
+rebuild with the same bytes leaves the earlier file untouched) with, in order: the
+interpreter given for the cell (``interpreters``, e.g. ``--build-python``), the running
 interpreter when it is the cell's Python, or whatever uv finds for ``--python 3.X`` (installed,
 or downloaded when the user's uv settings allow it). A failure of the first two is a
 :class:`FatalError`; when uv finds no interpreter, the sdist stays in the wheelhouse with a note and
@@ -12,7 +14,9 @@ wheel they build serves every other cell.
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -23,6 +27,7 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from uvci.errors import FatalError, ProcessError
+from uvci.model.distname import inside
 from uvci.model.plan import Cell, PlannedPackage
 from uvci.model.platforms import Target
 from uvci.model.project import minor_of
@@ -66,9 +71,30 @@ def build_wheel(sdist: Path, interpreter: str, project_root: Path, dest_dir: Pat
     """
     with tempfile.TemporaryDirectory(prefix=BUILD_DIR_PREFIX, dir=dest_dir) as temp:
         wheel = uvproc.build_wheel(sdist, interpreter, Path(temp), cwd=project_root)
-        final = dest_dir / wheel.name
-        shutil.move(str(wheel), final)
+        final = inside(dest_dir, wheel.name)
+        if not _same_file(final, wheel):
+            if final.is_symlink() or (final.exists() and not final.is_file()):
+                _remove(final)
+            os.replace(wheel, final)
     return final
+
+
+def _same_file(old: Path, new: Path) -> bool:
+    """Whether regular file ``old`` holds ``new``'s bytes (a reproducible rebuild: kept as is)."""
+    try:
+        st = old.lstat()
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_size != new.stat().st_size:
+        return False
+    return file_sha256(old) == file_sha256(new)
+
+
+def _remove(path: Path) -> None:
+    if stat.S_ISDIR(path.lstat().st_mode):
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def failure(sdist: Path, interpreter: str, exc: ProcessError) -> FatalError:
