@@ -309,11 +309,6 @@ def test_links_in_a_restored_cache_are_removed_never_followed_and_the_cell_passe
     assert stored_links(runs.cache) == []  # the saved wheelhouse holds no link
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prefetch turns a manifest's names into paths (issue 19, class 1): fixed on the "
-    "prefetch branch; remove this mark when both are merged",
-)
 def test_a_forged_manifest_removes_nothing_outside_the_wheelhouse_and_the_cell_passes(
     runs: Runs,
 ) -> None:

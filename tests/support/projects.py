@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tests.support.dists import BACKEND_SOURCE
+from tests.support.pythons import interpreter_path
 from uvci.util.uvproc import cmd_output, run_uv
 
 PROJECTS_DIR = Path(__file__).resolve().parents[1] / "data" / "projects"
@@ -72,7 +73,8 @@ def hermetic_env(
 ) -> dict[str, str]:
     """``base`` (default ``os.environ``) without uv/pip/venv settings, plus a hermetic uv setup.
 
-    Private uv cache, no Python downloads, system interpreters only, and every proxy variable set
+    Private uv cache, no Python downloads, system interpreters only (PATH without pyenv shims, with
+    every installed CPython's own bin), and every proxy variable set
     to a dead loopback port with ``NO_PROXY`` = loopback: a request to any public host fails at
     once while the loopback index works. ``index_url`` sets ``UV_DEFAULT_INDEX`` (see above).
     """
@@ -92,6 +94,7 @@ def hermetic_env(
         ALL_PROXY=DEAD_PROXY,
         NO_PROXY="127.0.0.1,localhost,::1",
     )
+    env["PATH"] = interpreter_path(env.get("PATH", ""))
     if index_url is not None:
         env["UV_DEFAULT_INDEX"] = index_url
     for key in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):

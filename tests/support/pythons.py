@@ -48,6 +48,15 @@ def find_pythons(minors: tuple[str, ...] = MATRIX) -> dict[str, Path]:
     return {minor: path for minor, path in found.items() if path is not None}
 
 
+def interpreter_path(path: str) -> str:
+    """``path`` without pyenv's shim directories (a shim of a version pyenv has not selected
+    fails, and uv stops at the first ``python3.X`` it finds), plus each installed CPython's own
+    ``bin`` at the end: uv finds every matrix interpreter by name, as on a machine without pyenv."""
+    kept = [d for d in path.split(os.pathsep) if d and "shims" not in d]
+    real = [str(exe.parent) for exe in find_pythons().values()]
+    return os.pathsep.join([*kept, *(d for d in real if d not in kept)])
+
+
 def host_glibc() -> tuple[int, int]:
     """The glibc of this machine, ``(2, 36)`` on Debian bookworm, ``(2, 41)`` on trixie (uv's
     images): a real ``uv sync`` installs the wheels it allows. ``(0, 0)`` when unknown."""
