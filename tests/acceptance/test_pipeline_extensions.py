@@ -9,7 +9,8 @@ generated job, and the options for what old test jobs did: in containers, cold a
   tests, every pipeline (not cached), and a warm cell still asks the package index for
   nothing. Real apt in uv's images is not exercised here.
 - **A coverage report** (``--coverage``): pytest and pytest-cov, real wheels, served by the
-  loopback index (from ``UVCI_TEST_WHEELS``, default /opt/pypi/files: skipped without them);
+  loopback index (from ``UVCI_TEST_WHEELS``, default .tools/coverage-wheels, which
+  scripts/bootstrap-tools fills; skipped without them);
   the cell prints pytest-cov's TOTAL line (what the ``coverage:`` regex reads) and leaves the
   Cobertura XML for ``artifacts:reports:coverage_report``.
 """
@@ -130,7 +131,9 @@ def test_the_users_keys_and_system_packages_survive_in_the_merged_job(
         assert artifacts["paths"] == ["extra-report.txt"]
 
 
-WHEELS = Path(os.environ.get("UVCI_TEST_WHEELS", "/opt/pypi/files"))
+# scripts/bootstrap-tools downloads them (pinned, from PyPI); UVCI_TEST_WHEELS names another
+REPO = Path(__file__).resolve().parents[2]
+WHEELS = Path(os.environ.get("UVCI_TEST_WHEELS") or REPO / ".tools" / "coverage-wheels")
 PYTEST_WHEELS = (
     "pytest-8.4.2-",
     "pluggy-",

@@ -15,7 +15,7 @@ with the names the pipelines ask for, so that ``gitlab-ci-local --container-exec
   (``tests.support.pythons``; ``suite`` trixie by default, ``bookworm`` on request): base +
   that CPython in ``/usr/local`` (``python3.X``, ``python3``, ``python`` in ``/usr/local/bin``,
   ``libpython3.X.so`` in ``/usr/local/lib``, ``ldconfig`` run) + ``uv``/``uvx`` of the tests'
-  one uv version (the ``uv==`` pin of pyproject.toml's dev group, locked in ``uv.lock``; the
+  one uv version (the ``uv==`` pin of pyproject.toml's ``uv`` group, locked in ``uv.lock``; the
   static musl build, from PyPI's musllinux wheel, as in uv's image) in ``/usr/local/bin``,
   with the env of uv's image (``UV_TOOL_BIN_DIR=/usr/local/bin``, ``ENTRYPOINT []``,
   ``CMD ["/usr/local/bin/uv"]``) and of ``python:3.X-slim`` (``PATH=/usr/local/bin:...``,
@@ -132,7 +132,7 @@ class LockedUv:
 
 
 def locked_uv(lock: Path = UV_LOCK) -> LockedUv:
-    """The tests' one uv: the ``uv`` package of ``uv.lock`` (pinned in the dev group)."""
+    """The tests' one uv: the ``uv`` package of ``uv.lock`` (pyproject.toml's ``uv`` group)."""
     packages = tomli.loads(lock.read_text(encoding="utf-8")).get("package", [])
     for package in packages:
         if package.get("name") != "uv":
@@ -141,7 +141,7 @@ def locked_uv(lock: Path = UV_LOCK) -> LockedUv:
             if wheel.get("url", "").endswith(f"-{UV_WHEEL_PLATFORM}.whl"):
                 return LockedUv(str(package["version"]), str(wheel["hash"]))
         raise RuntimeError(f"{lock}: uv {package.get('version')} has no {UV_WHEEL_PLATFORM} wheel")
-    raise RuntimeError(f"{lock}: no uv package (pyproject.toml's dev group pins it)")
+    raise RuntimeError(f"{lock}: no uv package (pyproject.toml's `uv` group pins it)")
 
 
 def uv_version() -> str:

@@ -29,12 +29,12 @@ BOOTSTRAP = REPO / "scripts" / "bootstrap-tools"
 
 
 def test_one_uv_version_named_in_pyproject_and_used_everywhere() -> None:
-    """pyproject.toml's dev group pins the tests' uv; uv.lock records it; the images, the uv the
+    """pyproject.toml's `uv` group pins the tests' uv; uv.lock records it; the images, the uv the
     tests run, bootstrap-tools and the component's default image tag all take it from there."""
     pins = re.findall(r'"uv==(\d+\.\d+\.\d+)"', (REPO / "pyproject.toml").read_text())
     assert pins == [uv_version()]
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", locked_uv().wheel_hash)
-    assert uvproc.uv_version() == uv_version()  # the uv on the tests' PATH (the dev group's)
+    assert uvproc.uv_version() == uv_version()  # the uv on the tests' PATH (the `uv` group's)
     assert f"uv-version:\n      default: {uv_version()}" in catalog.template_text()
     text = BOOTSTRAP.read_text()
     assert '"uv==$UV_VERSION"' in text and "uv.lock" in text  # read from the lock, not repeated

@@ -65,7 +65,7 @@ def inputs() -> CommentedMap:
         ("project-dir", one("string", ".", "the project's directory, built with uv_build")),
         ("stage", one("string", "test", "the stage of the test matrix")),
         # the uv that writes the template, as `uvci generate` takes the local uv: in uvci's
-        # repository the tests' one uv (pyproject.toml's dev group pins it)
+        # repository the tests' one uv (pyproject.toml's `uv` group pins it)
         ("uv-version", one("string", uv_version(), "the uv of the images "
                            "ghcr.io/astral-sh/uv:<uv-version>-python<X>-trixie-slim")),
         ("uvci-spec", mapping(("description",
