@@ -167,19 +167,23 @@ def fill_wheelhouse(
     env: Mapping[str, str] | None = None,
     retain: Retain | None = None,
     build: bool = True,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> PrefetchResult:
     """Fill ``wheelhouse`` for the chosen ``cells`` of ``plan`` (all by default); see above.
 
     ``retain``: keep files no longer needed within that bound, most recently used first (else
     every file no cell needs is removed); ``build``: build wheels of sdist-only packages (else
-    the sdists stay for uv to build at install time). Concurrent calls on one wheelhouse
-    (threads or processes) run one after the other.
+    the sdists stay for uv to build at install time); ``elsewhere``: names of needed files a
+    caller verified in another wheelhouse (a base, :mod:`.layers`): not fetched, and removed
+    from this one. Concurrent calls on one wheelhouse (threads or processes) run one after
+    the other.
     """
     chosen = select_cells(plan, cells)
     claim_wheelhouse(wheelhouse)
     try:
         with exclusive(status_paths(wheelhouse).lock, reporter or Reporter()):
             job = _Fill(plan, wheelhouse, chosen, reporter or Reporter(), env)
+            job.elsewhere = elsewhere
             return job.run(jobs, interpreters or {}, retain, build)
     except OSError as exc:  # the wheelhouse's file system (network errors are handled inside)
         where = exc.filename or wheelhouse
@@ -202,6 +206,7 @@ class _Fill:
     ) -> None:
         self.plan, self.wheelhouse, self.chosen, self.reporter = plan, wheelhouse, chosen, reporter
         self.tally = Tally()
+        self.elsewhere: frozenset[str] = frozenset()
         self.before = snapshot(wheelhouse)
         self.old = load_manifest(wheelhouse)
         auth = load_auth(plan.project.root, env)
@@ -212,7 +217,7 @@ class _Fill:
         self, jobs: int, interpreters: Mapping[str, str | Path], retain: Retain | None, build: bool
     ) -> PrefetchResult:
         built_old = {n: e for n, e in self.old.files.items() if e.origin == "built"}
-        needed = needed_files(self.chosen)
+        needed = {n: p for n, p in needed_files(self.chosen).items() if n not in self.elsewhere}
         total = sum(p.size or 0 for p in needed.values())
         keep = self.prune(built_old, retain.budget(total) if retain else None)
         self.reporter.begin(f"wheelhouse {display(self.wheelhouse)}", len(needed), total)
@@ -243,7 +248,7 @@ class _Fill:
         plan = self.plan
         sdists = {p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist"}
         reqs = [name for python in plan.pythons for name in cell_file_names(python)]
-        keep = keep_names(needed_files(plan.cells), built_old, sdists, reqs)
+        keep = keep_names(needed_files(plan.cells), built_old, sdists, reqs) - self.elsewhere
         if budget is not None:
             present = {name: size for name, (size, _) in self.before.items()}
             used = {n: e.used for n, e in self.old.files.items() if e.used is not None}
