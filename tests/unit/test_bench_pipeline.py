@@ -134,7 +134,10 @@ def test_uvci_replays_the_generated_per_cell_pipeline(
     assert names == [f"uvci-test: [{v}]" for v in versions], names
     assert cold["index_bytes"] > 0  # uvci (uvx) and each cell's files
     saved = [job["saved"] for job in cold["jobs"]]
-    assert saved == [(f"uvci-v2-wheels-py{v}-x86_64",) for v in versions]  # each its own
+    # each its own: the base, and the delta's records
+    assert saved == [
+        (f"uvci-v3-base-py{v}-x86_64", f"uvci-v3-delta-py{v}-x86_64") for v in versions
+    ]
     assert warm["index_bytes"] == 0 and warm["cache_upload_bytes"] == 0
     assert warm["cache_download_bytes"] == cold["cache_upload_bytes"]
 
@@ -146,10 +149,11 @@ def test_uvci_shared_layout_has_one_writer_and_readers_that_only_pull(
     assert cold["critical_path_jobs"] == 1
     writer, reader = cold["jobs"]
     assert writer["name"] == "uvci-test-writer" and reader["name"].startswith("uvci-test: [")
-    assert writer["saved"] == ("uvci-v2-wheels-all-x86_64",) and reader["saved"] == ()
+    both = ("uvci-v3-base-all-x86_64", "uvci-v3-delta-all-x86_64")
+    assert writer["saved"] == both and reader["saved"] == ()
     assert reader["index_bytes"] > 0  # same stage: the writer's upload lands after it started
     assert warm["index_bytes"] == 0 and warm["cache_upload_bytes"] == 0
-    assert all(job["restored"] == ("uvci-v2-wheels-all-x86_64",) for job in warm["jobs"])
+    assert all(job["restored"] == both for job in warm["jobs"])
 
 
 def test_lock_urls_round_trip() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ruamel.yaml.comments import CommentedMap
 
@@ -21,10 +21,11 @@ from uvci.model.plan import Layout, Plan, local_packages
 from uvci.model.project import version_key
 
 DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
-UV_CACHE = ".uvci/uv-cache"
 PIPELINE_FILE = ".gitlab/ci/uvci.yml"
 BUILD_ENV = ".gitlab/ci/uvci-build"  # the build backend, locked with hashes (uvci generate)
-CACHE_FORMAT = "v2"  # in every cache key: a wheelhouse of another layout is never restored
+CACHE_FORMAT = "v3"  # in every cache key: a wheelhouse of another layout is never restored
+CachePart = Literal["base", "delta"]
+CACHE_PARTS: tuple[CachePart, ...] = ("base", "delta")
 DEFAULT_RETAIN = "2x"
 SCM_VERSION = "0.0.0+g$CI_COMMIT_SHORT_SHA"
 WRITER_JOB = "uvci-test-writer"  # the shared layout's one writer
@@ -148,9 +149,8 @@ def _test_doc(shape: Shape) -> str:
 # every job's variables (the .uvci template), with the comment the file carries
 BASE_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("UV_PYTHON_DOWNLOADS", "never", "the image's Python, never a downloaded one"),
-    ("UV_CACHE_DIR", UV_CACHE,
-     "beside .uvci/venv, so installs hard-link; never cached: only the wheels are"),
-    ("UV_LINK_MODE", "hardlink", "uv's cache and the venv share the build dir's mount"),
+    ("UV_LINK_MODE", "hardlink",
+     "uv's cache and the venv share a mount beside the checkout (never cached: the wheels are)"),
     ("UV_NO_PROGRESS", "1", "plain logs"),
     ("CACHE_COMPRESSION_FORMAT", "tarzstd",
      "wheels are zip files already: tar+zstd packs them faster than zip"),
@@ -186,44 +186,58 @@ def matrix(shape: Shape, pythons: tuple[str, ...]) -> CommentedMap:
     return mapping(("matrix", block([mapping(("PYTHON", values))])))
 
 
-def cache_key(shape: Shape, opts: GenerateOptions, python: str = "$PYTHON") -> str:
+def cache_key(
+    shape: Shape, opts: GenerateOptions, python: str = "$PYTHON", part: CachePart = "base"
+) -> str:
     cell = "all" if shape.layout == "shared" else f"py{python}"
-    return f"uvci-{CACHE_FORMAT}-wheels-{cell}-{opts.platform_slug}"
+    return f"uvci-{CACHE_FORMAT}-{part}-{cell}-{opts.platform_slug}"
 
 
-def cache_paths(shape: Shape) -> list[str]:
-    if shape.layout == "shared":
-        return [sh.WHEELHOUSE, sh.FILLED_FOR]
-    return [sh.WHEELHOUSE]
+def cache_paths(shape: Shape, part: CachePart = "base") -> list[str]:
+    if part == "base":
+        return [sh.WHEELHOUSE]
+    return [sh.DELTA, sh.FILLED_FOR] if shape.layout == "shared" else [sh.DELTA]
 
 
-def wheel_cache(shape: Shape, opts: GenerateOptions, policy: str, why: str) -> CommentedMap:
-    entry = mapping(
-        ("key", cache_key(shape, opts)),
-        ("paths", flow(cache_paths(shape))),
-        ("policy", policy, why),
-    )
-    if policy == "pull-push":  # a fill survives failing tests (the job decided before them)
-        entry["when"] = "always"
-        entry.yaml_add_eol_comment("files fetched before a test failed are kept too", "when")
-    return entry
+def wheel_caches(shape: Shape, opts: GenerateOptions, policy: str, why: str) -> list[Any]:
+    """The base and the delta, each its own key: a lock change uploads the delta alone."""
+    entries = []
+    for part in CACHE_PARTS:
+        entry = mapping(
+            ("key", cache_key(shape, opts, part=part)),
+            ("paths", flow(cache_paths(shape, part))),
+            ("policy", policy, why),
+        )
+        if policy == "pull-push":  # a fill survives failing tests (the job decided before them)
+            entry["when"] = "always"
+            entry.yaml_add_eol_comment("files fetched before a test failed are kept too", "when")
+        entries.append(entry)
+    return entries
 
 
 def build_job(shape: Shape, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
     python = newest(shape)
-    cache = mapping(
-        ("key", cache_key(shape, opts, python), f"the {python} cell's: it holds the backend"),
-        ("paths", flow([sh.WHEELHOUSE])),
-        ("policy", "pull"),
-    )
-    script = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    caches = [
+        mapping(
+            (
+                "key",
+                cache_key(shape, opts, python, part),
+                f"the {python} cell's: it holds the backend",
+            ),
+            ("paths", flow(cache_paths(shape, part))),
+            ("policy", "pull"),
+        )
+        for part in CACHE_PARTS
+    ]
+    script = [script_line(sh.work_dirs())]
+    script.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     script.append(script_line(sh.build_once(builds.directories)))
     return mapping(
         ("extends", ".uvci"),
         ("stage", opts.build_stage),
         ("image", image(opts, python)),
         ("variables", mapping(("UV_PYTHON", quoted(python)))),
-        ("cache", block([cache])),
+        ("cache", block(caches)),
         ("script", block(script)),
         ("artifacts", mapping(("paths", flow([f"{sh.DIST}/"])), ("expire_in", "1 day"))),
     )
@@ -253,26 +267,28 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
         policy, why = "pull", f"only {WRITER_JOB} uploads the shared wheelhouse"
     else:
         policy, why = "pull-push", "the runner uploads only what the job left in place"
-    job["cache"] = block([wheel_cache(shape, opts, policy, why)])
+    job["cache"] = block(wheel_caches(shape, opts, policy, why))
     job["script"] = block(_test_script(shape, opts, cell, policy == "pull-push"))
     job["artifacts"] = _junit_artifacts()
     return job
 
 
 def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
-    lines: list[Any] = [script_line(sh.export_requirements(opts.selection, _build_env(opts)))]
+    lines: list[Any] = [script_line(sh.work_dirs())]
+    lines.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     if opts.tool_env:
         lines.append(script_line(sh.tool_function(TOOL_ENV)))
-    every_cell = _fill(opts, [])
+    lines.append(script_line(sh.fill_function(_fill(opts, [] if cell.writer else ["$PYTHON"]))))
     if cell.writer:
-        lines.append(script_line(sh.writer_fill(every_cell)))
+        lines.append(script_line(sh.writer_fill()))
     lines += [
         sh.sh_join(["uv", "venv", "--python", "$PYTHON", sh.VENV]),
         script_line(sh.install_function(() if cell.once else cell.builds.directories, cell.once)),
-        script_line(sh.install_or_fill(every_cell if cell.writer else _fill(opts, ["$PYTHON"]))),
+        script_line(sh.install_or_fill()),
     ]
     if uploads:  # decided before the tests run: their result cannot change it
-        lines.append(script_line(sh.keep_if_changed(cache_paths(shape))))
+        caches = [cache_paths(shape, part) for part in CACHE_PARTS]
+        lines.append(script_line(sh.keep_if_changed(caches)))
     lines += [sh.activate(), script_line(sh.run_tests(opts.test_command, opts.pytest_junit))]
     return lines
 
