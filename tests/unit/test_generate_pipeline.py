@@ -79,7 +79,9 @@ def test_base_template_settings(
     assert variables["UV_PYTHON_DOWNLOADS"] == "never"
     assert "UV_CACHE_DIR" not in variables  # set by the script, beside the checkout
     assert variables["UV_LINK_MODE"] == "hardlink"
-    assert variables["CACHE_COMPRESSION_FORMAT"] == "tarzstd"
+    assert variables["CACHE_COMPRESSION_FORMAT"] == "zip"  # stored (fastest): measured
+    assert variables["CACHE_COMPRESSION_LEVEL"] == "fastest"
+    assert variables["FF_USE_PARALLEL_CACHE_TRANSFER"] == "true"
     assert variables["UV_TORCH_BACKEND"] == "cpu"
     assert "SETUPTOOLS_SCM_PRETEND_VERSION" not in variables
 

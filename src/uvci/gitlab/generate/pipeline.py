@@ -152,11 +152,13 @@ BASE_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("UV_LINK_MODE", "hardlink",
      "uv's cache and the venv share a mount beside the checkout (never cached: the wheels are)"),
     ("UV_NO_PROGRESS", "1", "plain logs"),
-    ("CACHE_COMPRESSION_FORMAT", "tarzstd",
-     "wheels are zip files already: tar+zstd packs them faster than zip"),
+    ("CACHE_COMPRESSION_FORMAT", "zip",
+     "wheels are compressed already: stored zip entries cost no CPU (docs/benchmarks.md)"),
     ("CACHE_COMPRESSION_LEVEL", "fastest",
-     "wheels barely compress further (1-2 %): spend no CPU trying"),
-    ("FF_USE_FASTZIP", "true", "the runner's faster archiver; compression levels need it"),
+     "with fastzip: entries stored, archived and extracted in parallel (runner >= 13.9)"),
+    ("FF_USE_FASTZIP", "true", "the runner's parallel zip archiver (off by default before 19.4)"),
+    ("FF_USE_PARALLEL_CACHE_TRANSFER", "true",
+     "runner >= 19.0: ranged parallel download of a cache over 16 MiB; older ones ignore it"),
 )  # fmt: skip
 
 
