@@ -330,3 +330,16 @@ def test_base_and_delta_status_files(
     assert rc == 0, err
     assert "base unchanged, delta unchanged" in err
     assert (uvci / "wheels.unchanged").exists() and (uvci / "wheels-delta.unchanged").exists()
+
+
+def test_a_base_that_is_not_uvcis_is_refused_in_one_line(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    foreign = project / "src"  # the project's own files: never a wheelhouse
+    before = sorted(foreign.rglob("*"))
+    argv = [str(project), "--python", "3.12", "--wheelhouse", str(project / ".uvci" / "d")]
+    rc, out, err = prefetch(capsys, *argv, "--base", str(foreign))
+    assert rc == 2 and out == ""
+    assert "not a wheelhouse uvci created" in err and err.count("\n") == 1
+    assert sorted(foreign.rglob("*")) == before  # nothing written or removed there

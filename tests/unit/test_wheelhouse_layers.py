@@ -98,3 +98,19 @@ def test_the_base_is_rewritten_once_the_deltas_uploads_add_up_to_it() -> None:
     assert not rewrite_due(30, 3, 100)  # 3 locks, uploads ~ 3 * 30 / 2 = 45 < 100
     assert rewrite_due(50, 4, 100)  # ~ 4 * 50 / 2 = 100: a base upload's worth
     assert rewrite_due(200, 1, 100)  # a delta twice the base: rewrite now
+
+
+def test_a_link_in_the_base_is_never_followed(
+    locked_project: LockedProject, index: LoopbackIndex, tmp_path: Path
+) -> None:
+    project = locked_project("pure")
+    layered(project)
+    victim = project / ".uvci/wheels/beta-2.0-py3-none-any.whl"
+    outside = tmp_path / "outside.whl"
+    outside.write_bytes(victim.read_bytes())  # even with the right content: a link is refused
+    victim.unlink()
+    victim.symlink_to(outside)
+    index.reset()
+    result = layered(project)
+    assert index.file_requests() == {"beta-2.0-py3-none-any.whl": 1}
+    assert result.rewrote and not victim.is_symlink() and outside.is_file()

@@ -130,7 +130,9 @@ def _verified(
     def check(package: PlannedPackage) -> tuple[str, bool]:
         assert package.file is not None
         path = base / package.file
-        if package.size and present[package.file][0] != package.size:
+        if not _plain_file(path):  # a link is never followed: removed, fetched again
+            return package.file, False
+        if package.size and path.stat().st_size != package.size:
             return package.file, False
         return package.file, file_sha256(path) == package.sha256
 
