@@ -410,3 +410,13 @@ def test_with_uvci_locked_beside_the_pipeline_a_fetching_cell_installs_it_by_has
 )  # fmt: skip
 def test_only_a_pinned_uvci_release_is_locked(spec: str, lockable: bool) -> None:
     assert toolenv.lockable(spec) is lockable
+
+
+@pytest.mark.parametrize("layout", ["per-cell", "shared"])
+def test_every_cached_path_is_named_in_restored_paths(layout: str) -> None:
+    opts = GenerateOptions("0.13.9", "uvci==1.2.3", ("--python", "3.10,3.12"))
+    jobs = build_jobs(Shape(("3.10", "3.12"), LocalBuilds((), ()), layout), opts)
+    cached = {
+        p for job in jobs.values() if "cache" in job for c in job["cache"] for p in c["paths"]
+    }
+    assert cached <= set(sh.RESTORED_PATHS) and set(sh.WHEELHOUSES) <= cached

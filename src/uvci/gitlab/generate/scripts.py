@@ -36,6 +36,9 @@ UNCHANGED_ASIDE = ".uvci/unchanged"
 CHANGED_SUFFIX = ".changed"  # W.changed exists when this job changed wheelhouse W
 CHANGED = WHEELHOUSE + CHANGED_SUFFIX
 FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: sha256 of the locks the writer filled for
+# every path under .uvci/ that a cache restores (a clean-up of .uvci/ at the job's start keeps
+# exactly these; pipeline.cache_paths says which cache holds which)
+RESTORED_PATHS = (*WHEELHOUSES, FILLED_FOR)
 REMEMBERED_LOCKS = 2  # the current lock and the one before (--retain 2x keeps about both)
 TOOL_VENV = f"{WORK}/tool"  # uvci, installed only by a cell that must fetch
 TOOL_REQUIREMENTS = ".uvci/tool-requirements.txt"
