@@ -257,3 +257,24 @@ def test_twenty_pipelines_sum_one_cold_three_bumps_sixteen_warm() -> None:
     assert rows[1] == (
         "| p | fast | **uvci** | 20.0 (2.00) | 620.0 (1.00) | 40.0 (2.00) | 20.0 | 0.0 |"
     )
+
+
+def test_each_job_starts_without_what_the_last_left_beside_the_checkout(
+    proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path
+) -> None:
+    """A fresh runner per job: the generated cells' work dir beside the checkout is gone too."""
+    project = tmp_path / "src"
+    project.mkdir()
+    runner = jobs.Runner(CacheStore(seaweed.endpoint, Throttle(None)), proxy, tmp_path, "wipe")
+    seen: list[bool] = []
+
+    def script(ctx: jobs.JobContext) -> None:
+        beside = ctx.workdir.with_name(ctx.workdir.name + ".uvci")
+        seen.append(beside.exists())
+        beside.mkdir()
+        (beside / "left").write_text("by the previous job")
+
+    job = jobs.Job("j", (), script)
+    runner.run_stage(0, [job], project, {})
+    runner.run_stage(0, [job], project, {})
+    assert seen == [False, False]
