@@ -278,3 +278,16 @@ def test_each_job_starts_without_what_the_last_left_beside_the_checkout(
     runner.run_stage(0, [job], project, {})
     runner.run_stage(0, [job], project, {})
     assert seen == [False, False]
+
+
+def test_the_report_says_when_each_project_and_profile_was_measured() -> None:
+    from bench.report import measured
+
+    records = [
+        {"project": "pure", "profile": "fast", "measured_at": "2026-11-30T20:27:50+00:00"},
+        {"project": "pure", "profile": "runner19", "measured_at": "2026-12-08T01:44:00+00:00"},
+    ]
+    assert measured(records) == (
+        "Measured (UTC date of each project/profile's records): pure/fast: 2026-11-30; "
+        "pure/runner19: 2026-12-08."
+    )
