@@ -2,7 +2,10 @@
 
 The runner archives the cache ``paths`` relative to the build directory, directories included,
 and restores modification times on extraction (its "is the archive up to date?" check compares
-them with the archive's time). ``CACHE_COMPRESSION_FORMAT=tarzstd`` selects tar+zstd.
+them with the archive's time). ``CACHE_COMPRESSION_FORMAT=tarzstd`` selects tar+zstd. Its zip
+archiver with ``FF_USE_FASTZIP`` stores entries uncompressed at ``CACHE_COMPRESSION_LEVEL:
+fastest`` (gitlab-runner commands/helpers/archive/fastzip/zip_fastzip_archiver.go: fastest ->
+``zip.Store``): ``fastest=True`` with zip does the same here.
 """
 
 from __future__ import annotations
@@ -51,13 +54,13 @@ def create(
     """Archive ``paths`` under ``workdir`` into ``out`` in ``fmt``."""
     entries = list(walk(workdir, paths))
     if fmt == "zip":
-        _create_zip(workdir, entries, out)
+        _create_zip(workdir, entries, out, zipfile.ZIP_STORED if fastest else zipfile.ZIP_DEFLATED)
     else:
         _create_tarzstd(workdir, entries, out, ZSTD_FASTEST if fastest else ZSTD_LEVEL)
 
 
-def _create_zip(workdir: Path, entries: list[Path], out: Path) -> None:
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+def _create_zip(workdir: Path, entries: list[Path], out: Path, method: int) -> None:
+    with zipfile.ZipFile(out, "w", compression=method) as zf:
         for path in entries:
             arcname = path.relative_to(workdir).as_posix()
             if path.is_symlink():

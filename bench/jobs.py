@@ -100,6 +100,9 @@ class Runner:
         self.scratch = scratch
         self.namespace = namespace
         self.index: dict[str, Entry] = {}
+        # every job on a fresh runner (GitLab.com: a new VM per job): the checkout and what a
+        # job leaves beside it (the generated cells' $CI_PROJECT_DIR.uvci) are wiped before it,
+        # outside its timing, as a fresh VM starts without them
         self.builds = scratch / "builds" / "project"
 
     def run_stage(
@@ -119,6 +122,7 @@ class Runner:
         pending: dict[str, Entry],
     ) -> JobRecord:
         _wipe(self.builds)
+        _wipe(self.builds.with_name(self.builds.name + ".uvci"))  # uvci's work dir beside it
         shutil.copytree(project_dir, self.builds)
         env = {**env, "UV_CACHE_DIR": str(self.builds / ".uv-cache")}
         ctx = JobContext(self.builds, {**env, **dict(job.variables)})

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import report
-from bench.projects import PROJECTS, BenchError, base_env, write_canonical_lock
+from bench.projects import DEFAULT_PROJECTS, PROJECTS, BenchError, base_env, write_canonical_lock
 from bench.proxy import IndexProxy
 from bench.scenarios import PROFILES, SCENARIOS, Bench, installed_pythons
 from bench.storage import CacheStore, SeaweedServer, StorageError
@@ -64,7 +64,7 @@ def apply_quick(args: argparse.Namespace) -> None:
         args.project = args.project or ["pure"]
         args.profile = args.profile or ["fast"]
         args.pythons = args.pythons or 2
-    args.project = args.project or list(PROJECTS)
+    args.project = args.project or list(DEFAULT_PROJECTS)
     args.profile = args.profile or list(PROFILES)
     args.strategy = args.strategy or list(STRATEGIES)
     args.scenario = args.scenario or list(SCENARIOS)

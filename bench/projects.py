@@ -41,7 +41,11 @@ class Project:
 PROJECTS = {
     "pure": Project("pure", "rich==13.9.4", "rich==14.1.0"),
     "compiled": Project("compiled", "pandas==2.2.3", "pandas==2.3.2"),
+    # the seed's torch stack from PyPI (CUDA wheels): about 4 GB per cell (`uvci plan`), run
+    # only when asked (--project large): hours of replays and ~8 GB through the proxy
+    "large": Project("large", "pandas==2.2.3", "pandas==2.3.2"),
 }
+DEFAULT_PROJECTS = ("pure", "compiled")
 
 
 class BenchError(RuntimeError):

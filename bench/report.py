@@ -40,7 +40,7 @@ def write(
     results = "\n\n".join([
         table(records, failures, start), verdict(records, start), twenty(records, start),
         START_NOTE.format(start=start), "Can a cache pay?\n\n" + can_pay(profiles),
-    ]) + "\n" + machine(records)  # fmt: skip
+    ]) + "\n" + machine(records) + "\n\n" + measured(records)  # fmt: skip
     md = out / "benchmarks.md"
     _atomic(md, splice(md.read_text() if md.exists() else "", results))
 
@@ -111,6 +111,17 @@ def table(records: list[Record], failures: list[Record], job_start: float) -> st
     return (
         head + "\n".join(rows) + ("\n\nFailed (no numbers):\n" + "\n".join(fails) if fails else "")
     )
+
+
+def measured(records: list[Record]) -> str:
+    """When each project x profile was measured: a merged file mixes runs of several days."""
+    when: dict[tuple[str, str], set[str]] = {}
+    for r in records:
+        when.setdefault((r["project"], r["profile"]), set()).add(
+            str(r.get("measured_at", "?"))[:10]
+        )
+    cells = [f"{p}/{q}: {', '.join(sorted(d))}" for (p, q), d in sorted(when.items())]
+    return "Measured (UTC date of each project/profile's records): " + "; ".join(cells) + "."
 
 
 def machine(records: list[Record]) -> str:

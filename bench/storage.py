@@ -109,13 +109,17 @@ class SeaweedServer:
 
 
 class CacheStore:
-    """PUT/GET cache archives in the bucket, paced by the storage link's throttle."""
+    """PUT/GET cache archives in the bucket, paced by the storage link's throttle; with
+    ``parallel_over`` set, a download of a larger object is paced by ``parallel`` instead (the
+    runner's parallel ranged download, FF_USE_PARALLEL_CACHE_TRANSFER)."""
 
     def __init__(self, endpoint: str, throttle: Throttle) -> None:
         host_port = endpoint.removeprefix("http://")
         self.host, port = host_port.split(":")
         self.port = int(port)
         self.throttle = throttle
+        self.parallel = Throttle(None)
+        self.parallel_over: int | None = None
 
     def _conn(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection(self.host, self.port, timeout=300)
@@ -158,7 +162,9 @@ class CacheStore:
                 return None
             if resp.status != 200:
                 raise StorageError(f"GET {name}: HTTP {resp.status}")
+            size = int(resp.getheader("Content-Length") or 0)
+            over = self.parallel_over is not None and size > self.parallel_over
             with target.open("wb") as out:
-                return copy_stream(resp, out, self.throttle)
+                return copy_stream(resp, out, self.parallel if over else self.throttle)
         finally:
             conn.close()

@@ -161,16 +161,20 @@ def can_pay(profiles: list[str]) -> str:
         p = PROFILES.get(name)
         if p is None:
             continue
-        if p.index >= p.storage:
+        down = p.parallel_download or p.storage
+        rates = f"index {p.index:g} MB/s, cache {p.storage:g} MB/s"
+        if p.parallel_download:
+            rates += f" up, {down:g} MB/s down for archives over {p.parallel_over / 2**20:g} MiB"
+        if p.index >= down:
             lines.append(
-                f"- `{name}` (index {p.index:g} MB/s, cache {p.storage:g} MB/s): the index is at "
+                f"- `{name}` ({rates}): the index is at "
                 "least as fast as the cache, so in transfer time restoring a byte never beats "
                 "downloading it: a cache can only save the work after the transfer (unpacking, "
                 "building) and index bytes, and it costs its upload after every lock change."
             )
         else:
             lines.append(
-                f"- `{name}` (index {p.index:g} MB/s, cache {p.storage:g} MB/s): a restored "
-                f"byte costs {p.index / p.storage:.2f} of a downloaded one: a cache can pay."
+                f"- `{name}` ({rates}): a restored "
+                f"byte costs {p.index / down:.2f} of a downloaded one: a cache can pay."
             )
     return "\n".join(lines)

@@ -98,7 +98,7 @@ class Runs:
 
 
 def key(python: str) -> str:
-    return f"uvci-v2-wheels-py{python}-x86_64"
+    return f"uvci-v3-base-py{python}-x86_64"
 
 
 def ci_file(spec: str) -> str:

@@ -8,10 +8,12 @@ and locked with its hash in ``.gitlab/ci/uvci-build``. The index also serves the
 built from this tree and its runtime dependencies (``uvx --from uvci==VERSION`` in a cell that
 lacks files). Every request the jobs make is counted at the index.
 
-One module fixture runs the pipeline in sequence: cold; warm; after bumping one package
-(lock B); back on lock A; with the cache storage emptied (evicted); with a wheel replaced in the
-stored cache together with every hash and record stored beside it (poisoned); with a test that
-fails on one Python. The tests below only read the recorded runs. What containers cannot show,
+Each cell keeps two caches, a base and a delta (uvci.wheelhouse.layers). One module fixture
+runs the pipeline in sequence: cold; warm; after bumping one package (lock B); back on lock A;
+with the cache storage emptied (evicted); with a wheel replaced in the stored base together
+with every hash and record stored beside it (poisoned); with a test that fails on one Python;
+after adding a dependency whose wheel outweighs the base (the delta passes its bound: the
+base is rewritten). The tests below only read the recorded runs. What containers cannot show,
 and so is not shown here: GitLab's protected/unprotected cache split and a real S3 store
 (gitlab-ci-local keeps caches as directories: ``.gitlab-ci-local/cache/<key>``).
 """
@@ -30,11 +32,13 @@ import pytest
 from tests.acceptance.pipeline_harness import Harness, Run, bump_package, generated_in_containers
 from tests.support.dists import BACKEND_SOURCE, build_wheel
 from tests.support.images import Images
+from tests.support.projects import hermetic_env
 from tests.support.universe import Release
 from uvci import __version__
 from uvci.gitlab.generate.toolenv import TOOL_ENV
 from uvci.planning import make_plan
 from uvci.util.atomicfile import file_sha256
+from uvci.util.uvproc import run_uv
 
 pytestmark = pytest.mark.slow
 
@@ -62,6 +66,7 @@ class UntouchedTest(unittest.TestCase):
         with open("{PRECIOUS}") as f:
             self.assertEqual(f.read(), "precious\\n")
 """
+BULK = "bulk-1.0-py3-none-any.whl"  # a dependency larger than the whole base
 FAILING_TEST = """
 import sys
 import unittest
@@ -84,14 +89,16 @@ class Runs:
     failing: Run
     linked: Run  # a restored cache with links under .uvci, into the image and out of it
     forged: Run  # a restored cache whose manifest names paths outside the wheelhouse
+    grown: Run  # a dependency larger than the base: the delta passes its bound
     planned: dict[str, frozenset[str]]  # each cell's files, from the plan (lock A)
-    keys: dict[str, str]  # each cell's cache key
+    keys: dict[str, str]  # each cell's base cache key
+    delta_keys: dict[str, str]  # each cell's delta cache key
     cache: Path  # gitlab-ci-local's cache storage
     poisoned_sha: str  # the sha256 uv.lock records for POISONED
 
 
-def key(python: str) -> str:
-    return f"uvci-v2-wheels-py{python}-x86_64"
+def key(python: str, part: str = "base") -> str:
+    return f"uvci-v3-{part}-py{python}-x86_64"
 
 
 def _with_index_backend(project: Path, index_dir: Path) -> None:
@@ -150,7 +157,7 @@ def _forge_manifest(harness: Harness, sdist_sha256: str) -> None:
 
 def _hostile_runs(harness: Harness, sha: str) -> tuple[Run, Run]:
     project = harness.project
-    (project / "tests" / "test_version.py").unlink()  # the failing test gone
+    (project / "tests" / "test_version.py").unlink(missing_ok=True)  # the failing test gone
     (project / PRECIOUS).parent.mkdir()
     (project / PRECIOUS).write_text("precious\n", encoding="utf-8")
     (project / "tests" / "test_untouched.py").write_text(UNTOUCHED_TEST, encoding="utf-8")
@@ -193,13 +200,31 @@ def runs(tmp_path_factory: pytest.TempPathFactory, container_images: Images) -> 
         (project / "tests" / "test_version.py").write_text(FAILING_TEST, encoding="utf-8")
         harness.commit("a test that fails on 3.12")
         failing = harness.run()
+        (project / "tests" / "test_version.py").unlink()
+        _add_bulk(harness, root / "uv-cache")
+        grown = harness.run()
         keys = {p: key(p) for p in PYTHONS}
+        delta_keys = {p: key(p, "delta") for p in PYTHONS}
         sha = next(p.sha256 for p in plan.cells[0].packages if p.file == POISONED)
         sdist = next(p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist")
         assert sha is not None and sdist is not None
         linked, forged = _hostile_runs(harness, sdist)
         yield Runs(cold, warm, bump, back_to_a, evicted, poisoned, failing, linked, forged,
-                   planned, keys, harness.cache, sha)  # fmt: skip
+                   grown, planned, keys, delta_keys, harness.cache, sha)  # fmt: skip
+
+
+def _add_bulk(harness: Harness, uv_cache: Path) -> None:
+    """A new dependency whose wheel is larger than the whole base: the delta passes its bound."""
+    base = sum(p.stat().st_size for p in (harness.cache / key("3.12") / ".uvci/wheels").iterdir())
+    chunks = range(6 * base // 64 + 1)  # hex that never repeats: deflate only halves it
+    noise = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in chunks)
+    build_wheel(harness.index.catalog.directory, "bulk", "1.0", module_source=f'DATA = "{noise}"\n')
+    pyproject = harness.project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace('"srconly>=1"]', '"srconly>=1", "bulk"]'), encoding="utf-8")
+    rc, _out, err = run_uv(["lock"], cwd=harness.project, env=hermetic_env(uv_cache), timeout=120)
+    assert rc == 0, err
+    harness.commit("a large dependency")
 
 
 def saved_keys(run: Run) -> set[str]:
@@ -228,7 +253,15 @@ def test_cold_every_cell_fetches_only_its_own_files_once(runs: Runs) -> None:
     assert "installing it from the index" in cold.output
     for python in PYTHONS:
         assert f"{key(python)}/.uvci/wheels/{uvci_wheel}" in cold.cache_after
-    assert saved_keys(cold) == set(runs.keys.values())  # each key uploaded once, by its cell
+        log = cold.cell_log(python)
+        # every line true: no uv error before uvci says it fetches; the cold fill is the base
+        assert "no wheelhouse was restored" in log and "  uv: " not in log, log
+        assert "Failed to read" not in log and "installed offline from the restored" not in log
+        assert "base rewritten with the delta's files, delta emptied" in log
+        dists = [p for p in cold.cache_after if p.startswith(f"{key(python, 'delta')}/")]
+        assert not [p for p in dists if p.endswith(".whl")]  # the delta: metadata only
+    # each key uploaded once, by its cell: the base, and the delta's (empty) records
+    assert saved_keys(cold) == {*runs.keys.values(), *runs.delta_keys.values()}
 
 
 def test_warm_takes_nothing_from_the_index_and_uploads_nothing(runs: Runs) -> None:
@@ -243,16 +276,21 @@ def test_warm_takes_nothing_from_the_index_and_uploads_nothing(runs: Runs) -> No
         assert "nothing to upload" in log
 
 
-def test_a_bumped_package_is_fetched_alone_and_each_key_uploaded_once(runs: Runs) -> None:
+def test_a_bumped_package_is_fetched_alone_and_only_the_delta_uploaded(runs: Runs) -> None:
     bump = runs.bump
     assert bump.rc == 0, bump.output
     assert bump.project_files() == {"gamma-1.2-py3-none-any.whl": len(PYTHONS)}
-    assert saved_keys(bump) == set(runs.keys.values())
+    assert saved_keys(bump) == set(runs.delta_keys.values())  # the base is not uploaded
+    for python in PYTHONS:
+        stored = f"{key(python, 'delta')}/.uvci/wheels-delta/gamma-1.2-py3-none-any.whl"
+        assert stored in bump.cache_after
+        assert "base unchanged, delta changed" in bump.cell_log(python)
     # each cell ran uvci from its own wheelhouse, offline: nothing of uvci's from the index
     assert bump.tool_requests() == []
     for python in PYTHONS:
         log = bump.cell_log(python)
         assert "fetching them" in log and "installing it from the index" not in log, log
+        assert "  uv: " in log  # uv's answer to the offline attempt, quoted as uv's
 
 
 def test_back_on_the_previous_lock_nothing_is_fetched(runs: Runs) -> None:
@@ -266,7 +304,7 @@ def test_an_evicted_cache_refills_in_the_next_pipeline(runs: Runs) -> None:
     run = runs.evicted
     assert run.rc == 0, run.output
     assert run.project_files() == runs.cold.project_files()
-    assert saved_keys(run) == set(runs.keys.values())
+    assert saved_keys(run) == {*runs.keys.values(), *runs.delta_keys.values()}
 
 
 def test_a_poisoned_cache_installs_nothing_from_it_and_is_repaired(runs: Runs) -> None:
@@ -276,9 +314,11 @@ def test_a_poisoned_cache_installs_nothing_from_it_and_is_repaired(runs: Runs) -
     for python in PYTHONS:
         log = run.cell_log(python)
         assert "Hash mismatch" in log and "fetching them" in log, log
+        assert "base rewritten" in log  # a base file failed its hash: the base is rewritten
         stored = runs.cache / key(python) / ".uvci" / "wheels" / POISONED
         assert file_sha256(stored) == runs.poisoned_sha  # the real wheel, as uv.lock says
-    assert saved_keys(run) == set(runs.keys.values())  # the repaired wheelhouse is saved
+    # the repaired base is saved, and the delta emptied into it
+    assert saved_keys(run) == {*runs.keys.values(), *runs.delta_keys.values()}
 
 
 def test_a_failing_test_fails_its_cell_and_the_pipeline(runs: Runs) -> None:
@@ -321,3 +361,15 @@ def test_a_forged_manifest_removes_nothing_outside_the_wheelhouse_and_the_cell_p
         assert "test_the_checkout_is_intact" in log and "FAIL" not in log, log
         stored = runs.cache / key(python) / ".uvci" / "wheels" / POISONED
         assert file_sha256(stored) == runs.poisoned_sha
+
+
+def test_a_delta_past_its_bound_rewrites_the_base_and_empties_the_delta(runs: Runs) -> None:
+    run = runs.grown
+    assert run.rc == 0, run.output
+    assert run.project_files() == {BULK: len(PYTHONS)}
+    assert saved_keys(run) == {*runs.keys.values(), *runs.delta_keys.values()}
+    for python in PYTHONS:
+        assert "base rewritten with the delta's files, delta emptied" in run.cell_log(python)
+        assert f"{key(python)}/.uvci/wheels/{BULK}" in run.cache_after
+        delta = [p for p in run.cache_after if p.startswith(f"{key(python, 'delta')}/")]
+        assert not [p for p in delta if p.endswith(".whl")]

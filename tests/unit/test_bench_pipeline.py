@@ -134,7 +134,10 @@ def test_uvci_replays_the_generated_per_cell_pipeline(
     assert names == [f"uvci-test: [{v}]" for v in versions], names
     assert cold["index_bytes"] > 0  # uvci (uvx) and each cell's files
     saved = [job["saved"] for job in cold["jobs"]]
-    assert saved == [(f"uvci-v2-wheels-py{v}-x86_64",) for v in versions]  # each its own
+    # each its own: the base, and the delta's records
+    assert saved == [
+        (f"uvci-v3-base-py{v}-x86_64", f"uvci-v3-delta-py{v}-x86_64") for v in versions
+    ]
     assert warm["index_bytes"] == 0 and warm["cache_upload_bytes"] == 0
     assert warm["cache_download_bytes"] == cold["cache_upload_bytes"]
 
@@ -146,10 +149,11 @@ def test_uvci_shared_layout_has_one_writer_and_readers_that_only_pull(
     assert cold["critical_path_jobs"] == 1
     writer, reader = cold["jobs"]
     assert writer["name"] == "uvci-test-writer" and reader["name"].startswith("uvci-test: [")
-    assert writer["saved"] == ("uvci-v2-wheels-all-x86_64",) and reader["saved"] == ()
+    both = ("uvci-v3-base-all-x86_64", "uvci-v3-delta-all-x86_64")
+    assert writer["saved"] == both and reader["saved"] == ()
     assert reader["index_bytes"] > 0  # same stage: the writer's upload lands after it started
     assert warm["index_bytes"] == 0 and warm["cache_upload_bytes"] == 0
-    assert all(job["restored"] == ("uvci-v2-wheels-all-x86_64",) for job in warm["jobs"])
+    assert all(job["restored"] == both for job in warm["jobs"])
 
 
 def test_lock_urls_round_trip() -> None:
@@ -252,4 +256,38 @@ def test_twenty_pipelines_sum_one_cold_three_bumps_sixteen_warm() -> None:
     assert rows[0] == "| p | fast | none | 10.0 (1.00) | 1210.0 (1.95) | 20.0 (1.00) | 20.0 | 0.0 |"
     assert rows[1] == (
         "| p | fast | **uvci** | 20.0 (2.00) | 620.0 (1.00) | 40.0 (2.00) | 20.0 | 0.0 |"
+    )
+
+
+def test_each_job_starts_without_what_the_last_left_beside_the_checkout(
+    proxy: IndexProxy, seaweed: SeaweedServer, tmp_path: Path
+) -> None:
+    """A fresh runner per job: the generated cells' work dir beside the checkout is gone too."""
+    project = tmp_path / "src"
+    project.mkdir()
+    runner = jobs.Runner(CacheStore(seaweed.endpoint, Throttle(None)), proxy, tmp_path, "wipe")
+    seen: list[bool] = []
+
+    def script(ctx: jobs.JobContext) -> None:
+        beside = ctx.workdir.with_name(ctx.workdir.name + ".uvci")
+        seen.append(beside.exists())
+        beside.mkdir()
+        (beside / "left").write_text("by the previous job")
+
+    job = jobs.Job("j", (), script)
+    runner.run_stage(0, [job], project, {})
+    runner.run_stage(0, [job], project, {})
+    assert seen == [False, False]
+
+
+def test_the_report_says_when_each_project_and_profile_was_measured() -> None:
+    from bench.report import measured
+
+    records = [
+        {"project": "pure", "profile": "fast", "measured_at": "2026-11-30T20:27:50+00:00"},
+        {"project": "pure", "profile": "runner19", "measured_at": "2026-12-08T01:44:00+00:00"},
+    ]
+    assert measured(records) == (
+        "Measured (UTC date of each project/profile's records): pure/fast: 2026-11-30; "
+        "pure/runner19: 2026-12-08."
     )

@@ -71,6 +71,26 @@ def test_storage_throttle_paces_upload(tmp_path: Path, seaweed: SeaweedServer) -
     assert time.monotonic() - start >= 0.15
 
 
+def test_a_download_over_the_chunk_size_is_paced_by_the_parallel_rate(
+    tmp_path: Path, seaweed: SeaweedServer
+) -> None:
+    blob = tmp_path / "blob"
+    blob.write_bytes(os.urandom(1_000_000))
+    store = CacheStore(seaweed.endpoint, Throttle(4_000_000))  # one stream: 0.25 s a MB
+    store.put("test/parallel", blob)
+    store.parallel = Throttle(100_000_000)
+    store.parallel_over = 2_000_000  # larger than the blob: one stream
+    start = time.monotonic()
+    store.get("test/parallel", tmp_path / "one")
+    one_stream = time.monotonic() - start
+    store.parallel_over = 500_000  # smaller: the runner's ranged parallel download
+    start = time.monotonic()
+    store.get("test/parallel", tmp_path / "many")
+    parallel = time.monotonic() - start
+    assert one_stream >= 0.2 and parallel < one_stream / 2
+    assert (tmp_path / "many").read_bytes() == blob.read_bytes()
+
+
 def test_zstd_is_smaller_than_nothing_and_zip_is_a_zip(tmp_path: Path) -> None:
     make_tree(tmp_path)
     for fmt in archive.FORMATS:

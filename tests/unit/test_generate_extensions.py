@@ -42,12 +42,13 @@ def test_system_packages_come_first_with_apt_on_trixie_and_apk_on_alpine() -> No
     script = _jobs(system_packages="less libpq-dev")["uvci-test"]["script"]
     assert script[0] == 'cd "$CI_PROJECT_DIR"'
     assert "rm -f .uvci" in script[1]  # the clean-up of what a restored cache planted, first
+    assert script[2] == sh.work_dirs() + "\n"
     assert (
-        script[2].startswith('uvci_packages="less libpq-dev"\n') and "apt-get install" in script[2]
+        script[3].startswith('uvci_packages="less libpq-dev"\n') and "apt-get install" in script[3]
     )
-    assert "uv export" in script[3]
+    assert "uv export" in script[4]
     alpine = _jobs(system_packages="less", image_variant="alpine")["uvci-test"]["script"]
-    assert "apk add --no-cache $uvci_packages" in alpine[2] and "apt-get" not in alpine[2]
+    assert "apk add --no-cache $uvci_packages" in alpine[3] and "apt-get" not in alpine[3]
     assert not any("uvci_packages" in line for line in _jobs()["uvci-test"]["script"])
 
 

@@ -137,12 +137,12 @@ def test_a_hashed_wheel_is_installed_with_its_hash_checked_never_by_uvx(
     rc, output = generate(capsys, project, "--stdout", "--uvci-spec", HASHED_SPEC)
     assert rc == 0, output
     assert "uvx" not in output and sh.url_tool_function() in output.replace("\n      ", "\n")
-    assert "uvci_tool && .uvci/tool/bin/uvci prefetch" in output
+    assert 'uvci_tool && "$uvci_work/tool/bin/uvci" prefetch' in output
     header = next(line for line in output.splitlines() if line.startswith("#   "))
     assert header.startswith("#   uvci generate ") and "--uvci-spec" in header
 
 
-FAKE_UV = 'uv() { echo "UV $*"; }\nPYTHON=3.12\n'
+FAKE_UV = 'uv() { echo "UV $*"; }\nPYTHON=3.12\nuvci_work=.uvci-work\n'
 
 
 SHELLS = [["sh"], *([["busybox", "sh"]] if shutil.which("busybox") else [])]  # alpine: ash
@@ -160,7 +160,8 @@ def test_the_cells_install_the_hashed_wheel_with_uv_pip_which_checks_it(tmp_path
     assert result.returncode == 0, result.stderr
     assert (tmp_path / sh.TOOL_REQUIREMENTS).read_text() == HASHED_SPEC + "\n"
     calls = result.stdout.splitlines()
-    assert calls[-1] == f"UV pip install --python .uvci/tool/bin/python -r {sh.TOOL_REQUIREMENTS}"
+    python = ".uvci-work/tool/bin/python"  # the tool env beside the checkout ($uvci_work)
+    assert calls[-1] == f"UV pip install --python {python} -r {sh.TOOL_REQUIREMENTS}"
 
 
 @pytest.mark.parametrize(
@@ -260,11 +261,12 @@ def test_real_uv_installs_the_hashed_wheel_only_when_its_hash_matches(
     spec = f"uvci @ {index.base}/files/{wheel.name}#sha256={digest}"
     (tmp_path / ".uvci").mkdir()
     python = next(iter(pythons.values()))
-    env = {**uv_env, "UVCI_SPEC": spec, "PYTHON": str(python), "UV_INDEX_URL": index.url}
+    env = {**uv_env, "UVCI_SPEC": spec, "PYTHON": str(python), "UV_INDEX_URL": index.url,
+           "uvci_work": str(tmp_path / "work")}  # fmt: skip
     script = f"{sh.url_tool_function()}\nuvci_tool"
     result = subprocess.run(["sh", "-c", script], cwd=tmp_path, env=env, capture_output=True,
                             text=True, check=False, timeout=120)  # fmt: skip
-    installed = list((tmp_path / ".uvci" / "tool").glob("lib/python*/site-packages/uvci*"))
+    installed = list((tmp_path / "work" / "tool").glob("lib/python*/site-packages/uvci*"))
     assert (result.returncode == 0) is right, result.stderr
     assert bool(installed) is right
     assert right or "Hash mismatch" in result.stderr

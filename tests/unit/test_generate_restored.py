@@ -21,7 +21,8 @@ SHELLS = [
 ]
 VICTIM = "the user's file, outside the project\n"
 # the cell's own writes after the step, as export_requirements and the tests make them
-WRITES = (
+WRITES = (  # the job's own directories first (beside the project), then what it writes
+    f"{sh.work_dirs()}\n"
     f"echo export > {sh.REQUIREMENTS} && : > {sh.BUILD_REQUIREMENTS} && echo junit > {sh.JUNIT}"
     f" && mkdir -p {sh.VENV}/bin && echo venv > {sh.VENV}/bin/python"
 )
@@ -84,9 +85,10 @@ def test_planted_links_and_files_under_uvci_are_removed_and_never_written_throug
     left = sorted(p.name for p in wheels.iterdir())
     assert left == [".uvci-wheelhouse", "alpha-1.0-py3-none-any.whl", "manifest.json"]
     assert sorted(p.name for p in (project / ".uvci").iterdir()) == [
-        "build-requirements.txt", "junit.xml", "requirements.txt", "venv", "wheels",
+        "build-requirements.txt", "junit.xml", "requirements.txt", "wheels", "wheels-delta",
     ]  # fmt: skip
-    assert not (project / sh.VENV).is_symlink() and (project / sh.REQUIREMENTS).read_text()
+    venv = tmp_path / "project.uvci" / "venv"  # $uvci_work: beside the project, made anew
+    assert venv.is_dir() and not venv.is_symlink() and (project / sh.REQUIREMENTS).read_text()
     assert "removed 12 entries" in result.stdout, result.stdout
     assert "\n" not in result.stdout.strip()  # one line, no name from the cache in it
 
@@ -137,7 +139,7 @@ def test_every_job_cleans_uvci_first(layout: str, once: bool) -> None:
         first = script[1] if script[0] == 'cd "$CI_PROJECT_DIR"' else script[0]
         assert first.startswith("uvci_n=0\n"), name
         assert (f"{sh.DIST})" in first) is (once and name != "uvci-build")
-        assert (f"{sh.FILLED_FOR})" in first) is (layout == "shared" and name != "uvci-build")
+        assert (f"{sh.FILLED_FOR})" in first) is (layout == "shared")  # restored by the delta
 
 
 @pytest.mark.parametrize("layout", ["per-cell", "shared"])
@@ -147,7 +149,9 @@ def test_no_job_weakens_the_protected_cache_split(layout: str) -> None:
     jobs = build_jobs(shape, _options(build_once=True))
     caches = [c for n, job in jobs.items() if n != ".uvci" for c in job.get("cache", [])]
     assert caches and all("unprotect" not in cache for cache in caches)
-    assert all(str(cache["key"]).startswith("uvci-v2-wheels-") for cache in caches)
+    assert all(
+        str(cache["key"]).startswith(("uvci-v3-base-", "uvci-v3-delta-")) for cache in caches
+    )
 
 
 def test_a_build_once_cell_keeps_the_build_jobs_wheel_but_not_a_link_in_its_place(

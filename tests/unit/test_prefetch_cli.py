@@ -312,3 +312,34 @@ def test_frozen_uses_the_lock_as_it_is_without_asking_uv(
     rc, _, err = prefetch(capsys, str(project), "--python", "3.12", "--frozen")
     assert rc == 0, err  # the generated job checked it already (`uv export --locked`)
     assert (project / ".uvci" / "wheels" / "requirements-3.12.txt").is_file()
+
+
+def test_base_and_delta_status_files(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    uvci = project / ".uvci"
+    argv = [str(project), "--python", "3.12", "--wheelhouse", str(uvci / "wheels-delta")]
+    argv += ["--base", str(uvci / "wheels")]
+    rc, _, err = prefetch(capsys, *argv)
+    assert rc == 0, err
+    assert "base rewritten with the delta's files, delta emptied" in err  # cold: into the base
+    assert not (uvci / "wheels.unchanged").exists()
+    assert not (uvci / "wheels-delta.unchanged").exists()  # its manifest, for the next bump
+    rc, _, err = prefetch(capsys, *argv)
+    assert rc == 0, err
+    assert "base unchanged, delta unchanged" in err
+    assert (uvci / "wheels.unchanged").exists() and (uvci / "wheels-delta.unchanged").exists()
+
+
+def test_a_base_that_is_not_uvcis_is_refused_in_one_line(
+    locked_project: LockedProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = locked_project("pure")
+    foreign = project / "src"  # the project's own files: never a wheelhouse
+    before = sorted(foreign.rglob("*"))
+    argv = [str(project), "--python", "3.12", "--wheelhouse", str(project / ".uvci" / "d")]
+    rc, out, err = prefetch(capsys, *argv, "--base", str(foreign))
+    assert rc == 2 and out == ""
+    assert "not a wheelhouse uvci created" in err and err.count("\n") == 1
+    assert sorted(foreign.rglob("*")) == before  # nothing written or removed there

@@ -32,6 +32,7 @@ from uvci.wheelhouse.fill import (
     fill_wheelhouse,
     status_paths,
 )
+from uvci.wheelhouse.layers import FillArgs, LayeredResult, fill_layered
 from uvci.wheelhouse.ownership import claim_wheelhouse
 from uvci.wheelhouse.retention import Retain, parse_retain
 
@@ -87,6 +88,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the wheelhouse directory (default: PATH/.uvci/wheels); uvci removes files from it, "
         "so it must be new, empty or a wheelhouse uvci created",
+    )
+    group.add_argument(
+        "--base",
+        metavar="DIR",
+        help="a larger wheelhouse, rarely rewritten, read before --wheelhouse (the delta): its "
+        "files (verified by sha256) are not fetched again, new ones go into the delta, and "
+        "only when the delta's uploads since the last rewrite add up to about the base's size "
+        "are its files moved into the base (the delta emptied); writes BASE.unchanged too",
     )
     group.add_argument(
         "--cell",
@@ -148,6 +157,7 @@ class PrefetchOptions:
 
     request: PlanArgs
     wheelhouse: Path | None  # None: the project's .uvci/wheels
+    base: Path | None  # a base wheelhouse: --wheelhouse is its delta (uvci.wheelhouse.layers)
     cells: tuple[str, ...]
     jobs: int
     build_python: dict[str, str]
@@ -163,6 +173,7 @@ class PrefetchOptions:
         return cls(
             request=PlanArgs.parse(args),
             wheelhouse=None if args.wheelhouse is None else Path(args.wheelhouse),
+            base=None if args.base is None else Path(args.base),
             cells=tuple(args.cell),
             jobs=check_jobs(args.jobs),
             build_python=dict(args.build_python),
@@ -184,11 +195,15 @@ def run(args: argparse.Namespace) -> int:
     keep_out_of_git(root, wheelhouse)
     status = status_paths(wheelhouse)
     writable = _clear(status.unchanged, status.report)
-    result = _fill(opts, plan, wheelhouse)
+    if opts.base is None:
+        result = _fill(opts, plan, wheelhouse)
+        changed = result.changed
+    else:
+        result, changed = _fill_layered(opts, plan, opts.base, wheelhouse)
     report = json.dumps(result.to_json(), indent=2) + "\n"
     if writable:
         write_if_changed(status.report, report)
-        if not result.changed:
+        if not changed:
             write_if_changed(status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
     if opts.json:
         sys.stdout.write(report)
@@ -275,6 +290,39 @@ def _fill(opts: PrefetchOptions, plan: Plan, wheelhouse: Path) -> PrefetchResult
     for note in result.notes:
         print(f"uvci prefetch: note: {redact(note)}", file=sys.stderr)
     return result
+
+
+def _fill_layered(
+    opts: PrefetchOptions, plan: Plan, base: Path, delta: Path
+) -> tuple[PrefetchResult, bool]:
+    """Fill ``delta`` on top of ``base``; mark an unchanged base as ``<base>.unchanged`` (the
+    delta's mark is the caller's). Returns the report's fill and whether the delta changed."""
+    claim_wheelhouse(base)
+    base_status = status_paths(base)
+    writable = _clear(base_status.unchanged)
+    reporter = make_reporter(sys.stderr, section="uvci_prefetch")
+    args = FillArgs(opts.cells, opts.jobs, reporter, opts.build_python, None, opts.retain,
+                    opts.build)  # fmt: skip
+    try:
+        layered = fill_layered(plan, base, delta, args)
+    except BaseException:
+        reporter.end("")
+        raise
+    reporter.end(summary(layered.delta))
+    print(layer_summary(layered), file=sys.stderr)
+    for note in layered.delta.notes:
+        print(f"uvci prefetch: note: {redact(note)}", file=sys.stderr)
+    if writable and not layered.base_changed:
+        write_if_changed(base_status.unchanged, "wheelhouse unchanged by uvci prefetch\n")
+    return layered.delta, layered.delta_changed
+
+
+def layer_summary(layered: LayeredResult) -> str:
+    sizes = f"base {megabytes(layered.base_bytes)}, delta {megabytes(layered.delta_bytes)}"
+    if layered.rewrote:
+        return f"uvci prefetch: base rewritten with the delta's files, delta emptied ({sizes})"
+    state = "changed" if layered.delta_changed else "unchanged"
+    return f"uvci prefetch: base unchanged, delta {state} ({sizes})"
 
 
 def summary(result: PrefetchResult) -> str:

@@ -24,7 +24,8 @@ INSTALLING = frozenset(
 )
 PROJECT_INSTALLS = frozenset({"sync", "run", "pip install", "pip sync", "add", "lock", "export"})
 # the venv a generated cell installs uvci into (pinned by hash): a tool, not the project
-UVCI_TOOL_PYTHON = ".uvci/tool/bin/python"
+# (beside the checkout since the work dirs moved out of it; inside it before)
+UVCI_TOOL_PYTHONS = frozenset({"$uvci_work/tool/bin/python", ".uvci/tool/bin/python"})
 TRUE = frozenset({"1", "true", "yes", "on"})
 # tools that install the project's test environments with uv themselves (nox-uv, tox-uv)
 TEST_RUNNERS = frozenset({"nox", "tox", "hatch"})
@@ -180,7 +181,7 @@ class Context:
         return [
             cmd
             for cmd in self.downloads(job)
-            if subs[id(cmd)] in PROJECT_INSTALLS and cmd.option("--python") != UVCI_TOOL_PYTHON
+            if subs[id(cmd)] in PROJECT_INSTALLS and cmd.option("--python") not in UVCI_TOOL_PYTHONS
         ]
 
     def find_links(self, job: Job) -> list[str]:

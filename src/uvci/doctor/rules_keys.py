@@ -113,7 +113,7 @@ def _lock_key_edit(ctx: Context, cache: Cache) -> tuple[Edit, ...]:
     return (edits.set_key(ctx, cache.node, "key", key, "key the cache on uv.lock"),)
 
 
-_UVCI_PREFETCH = re.compile(r"\buvci prefetch\b")
+_UVCI_PREFETCH = re.compile(r"\buvci[\"']?\s+prefetch\b")  # uvci, or "$dir/bin/uvci"
 
 
 def uvc004(ctx: Context) -> Iterator[Finding]:

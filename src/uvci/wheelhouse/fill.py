@@ -171,19 +171,23 @@ def fill_wheelhouse(
     env: Mapping[str, str] | None = None,
     retain: Retain | None = None,
     build: bool = True,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> PrefetchResult:
     """Fill ``wheelhouse`` for the chosen ``cells`` of ``plan`` (all by default); see above.
 
     ``retain``: keep files no longer needed within that bound, most recently used first (else
     every file no cell needs is removed); ``build``: build wheels of sdist-only packages (else
-    the sdists stay for uv to build at install time). Concurrent calls on one wheelhouse
-    (threads or processes) run one after the other.
+    the sdists stay for uv to build at install time); ``elsewhere``: names of needed files a
+    caller verified in another wheelhouse (a base, :mod:`.layers`): not fetched, and removed
+    from this one. Concurrent calls on one wheelhouse (threads or processes) run one after
+    the other.
     """
     chosen = select_cells(plan, cells)
     claim_wheelhouse(wheelhouse)
     try:
         with exclusive(status_paths(wheelhouse).lock, reporter or Reporter()):
             job = _Fill(plan, wheelhouse, chosen, reporter or Reporter(), env)
+            job.elsewhere = elsewhere
             return job.run(jobs, interpreters or {}, retain, build)
     except OSError as exc:  # the wheelhouse's file system (network errors are handled inside)
         where = exc.filename or wheelhouse
@@ -206,6 +210,7 @@ class _Fill:
     ) -> None:
         self.plan, self.wheelhouse, self.chosen, self.reporter = plan, wheelhouse, chosen, reporter
         self.tally = Tally()
+        self.elsewhere: frozenset[str] = frozenset()
         self.before = snapshot(wheelhouse)
         self.old = load_manifest(wheelhouse)
         auth = load_auth(plan.project.root, env)
@@ -215,7 +220,7 @@ class _Fill:
     def run(
         self, jobs: int, interpreters: Mapping[str, str | Path], retain: Retain | None, build: bool
     ) -> PrefetchResult:
-        needed = needed_files(self.chosen)
+        needed = {n: p for n, p in needed_files(self.chosen).items() if n not in self.elsewhere}
         total = sum(p.size or 0 for p in needed.values())
         earlier = self.prune(retain.budget(total) if retain else None)
         self.reporter.begin(f"wheelhouse {display(self.wheelhouse)}", len(needed), total)
@@ -249,7 +254,7 @@ class _Fill:
         file), and a rebuild that gives the same bytes leaves the earlier file as it was."""
         plan = self.plan
         reqs = [name for python in plan.pythons for name in cell_file_names(python)]
-        keep = keep_names(needed_files(plan.cells), reqs)
+        keep = keep_names(needed_files(plan.cells), reqs) - self.elsewhere
         sdists = {p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist"}
         earlier = {
             n for n, e in self.old.files.items()

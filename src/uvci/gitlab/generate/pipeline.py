@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ruamel.yaml.comments import CommentedMap
 
@@ -22,10 +22,11 @@ from uvci.model.plan import Layout, Plan, local_packages
 from uvci.model.project import version_key
 
 DEFAULT_STAGES = (".pre", "build", "test", "deploy", ".post")
-UV_CACHE = ".uvci/uv-cache"
 PIPELINE_FILE = ".gitlab/ci/uvci.yml"
 BUILD_ENV = ".gitlab/ci/uvci-build"  # the build backend, locked with hashes (uvci generate)
-CACHE_FORMAT = "v2"  # in every cache key: a wheelhouse of another layout is never restored
+CACHE_FORMAT = "v3"  # in every cache key: a wheelhouse of another layout is never restored
+CachePart = Literal["base", "delta"]
+CACHE_PARTS: tuple[CachePart, ...] = ("base", "delta")
 DEFAULT_RETAIN = "2x"
 SCM_VERSION = "0.0.0+g$CI_COMMIT_SHORT_SHA"
 WRITER_JOB = "uvci-test-writer"  # the shared layout's one writer
@@ -152,15 +153,16 @@ def _test_doc(shape: Shape) -> str:
 # every job's variables (the .uvci template), with the comment the file carries
 BASE_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("UV_PYTHON_DOWNLOADS", "never", "the image's Python, never a downloaded one"),
-    ("UV_CACHE_DIR", UV_CACHE,
-     "beside .uvci/venv, so installs hard-link; never cached: only the wheels are"),
-    ("UV_LINK_MODE", "hardlink", "uv's cache and the venv share the build dir's mount"),
+    ("UV_LINK_MODE", "hardlink",
+     "uv's cache and the venv share a mount beside the checkout (never cached: the wheels are)"),
     ("UV_NO_PROGRESS", "1", "plain logs"),
-    ("CACHE_COMPRESSION_FORMAT", "tarzstd",
-     "wheels are zip files already: tar+zstd packs them faster than zip"),
+    ("CACHE_COMPRESSION_FORMAT", "zip",
+     "wheels are compressed already: stored zip entries cost no CPU (docs/benchmarks.md)"),
     ("CACHE_COMPRESSION_LEVEL", "fastest",
-     "wheels barely compress further (1-2 %): spend no CPU trying"),
-    ("FF_USE_FASTZIP", "true", "the runner's faster archiver; compression levels need it"),
+     "with fastzip: entries stored, archived and extracted in parallel (runner >= 13.9)"),
+    ("FF_USE_FASTZIP", "true", "the runner's parallel zip archiver (off by default before 19.4)"),
+    ("FF_USE_PARALLEL_CACHE_TRANSFER", "true",
+     "runner >= 19.0: ranged parallel download of a cache over 16 MiB; older ones ignore it"),
 )  # fmt: skip
 
 
@@ -200,37 +202,50 @@ def matrix(shape: Shape, pythons: tuple[str, ...]) -> CommentedMap:
     return mapping(("matrix", block([mapping(("PYTHON", values))])))
 
 
-def cache_key(shape: Shape, opts: GenerateOptions, python: str = "$PYTHON") -> str:
+def cache_key(
+    shape: Shape, opts: GenerateOptions, python: str = "$PYTHON", part: CachePart = "base"
+) -> str:
     cell = "all" if shape.layout == "shared" else f"py{python}"
-    return f"uvci-{CACHE_FORMAT}-wheels-{cell}-{opts.platform_slug}"
+    return f"uvci-{CACHE_FORMAT}-{part}-{cell}-{opts.platform_slug}"
 
 
-def cache_paths(shape: Shape) -> list[str]:
-    if shape.layout == "shared":
-        return [sh.WHEELHOUSE, sh.FILLED_FOR]
-    return [sh.WHEELHOUSE]
+def cache_paths(shape: Shape, part: CachePart = "base") -> list[str]:
+    if part == "base":
+        return [sh.WHEELHOUSE]
+    return [sh.DELTA, sh.FILLED_FOR] if shape.layout == "shared" else [sh.DELTA]
 
 
-def wheel_cache(shape: Shape, opts: GenerateOptions, policy: str, why: str) -> CommentedMap:
-    entry = mapping(
-        ("key", cache_key(shape, opts)),
-        ("paths", flow(cache_paths(shape))),
-        ("policy", policy, why),
-    )
-    if policy == "pull-push":  # a fill survives failing tests (the job decided before them)
-        entry["when"] = "always"
-        entry.yaml_add_eol_comment("files fetched before a test failed are kept too", "when")
-    return entry
+def wheel_caches(shape: Shape, opts: GenerateOptions, policy: str, why: str) -> list[Any]:
+    """The base and the delta, each its own key: a lock change uploads the delta alone."""
+    entries = []
+    for part in CACHE_PARTS:
+        entry = mapping(
+            ("key", cache_key(shape, opts, part=part)),
+            ("paths", flow(cache_paths(shape, part))),
+            ("policy", policy, why),
+        )
+        if policy == "pull-push":  # a fill survives failing tests (the job decided before them)
+            entry["when"] = "always"
+            entry.yaml_add_eol_comment("files fetched before a test failed are kept too", "when")
+        entries.append(entry)
+    return entries
 
 
 def build_job(shape: Shape, opts: GenerateOptions, builds: LocalBuilds) -> CommentedMap:
     python = newest(shape)
-    cache = mapping(
-        ("key", cache_key(shape, opts, python), f"the {python} cell's: it holds the backend"),
-        ("paths", flow([sh.WHEELHOUSE])),
-        ("policy", "pull"),
-    )
-    script = [script_line(clean_uvci_dir([sh.WHEELHOUSE]))]
+    caches = [
+        mapping(
+            (
+                "key",
+                cache_key(shape, opts, python, part),
+                f"the {python} cell's: it holds the backend",
+            ),
+            ("paths", flow(cache_paths(shape, part))),
+            ("policy", "pull"),
+        )
+        for part in CACHE_PARTS
+    ]
+    script = [script_line(_clean_step(shape, keep_dist=False)), script_line(sh.work_dirs())]
     script.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     script.append(script_line(sh.build_once(builds.directories)))
     return mapping(
@@ -238,7 +253,7 @@ def build_job(shape: Shape, opts: GenerateOptions, builds: LocalBuilds) -> Comme
         ("stage", opts.build_stage),
         ("image", image(opts, python)),
         ("variables", mapping(("UV_PYTHON", quoted(python)))),
-        ("cache", block([cache])),
+        ("cache", block(caches)),
         ("script", block(script)),
         ("artifacts", mapping(("paths", flow([f"{sh.DIST}/"])), ("expire_in", "1 day"))),
     )
@@ -270,7 +285,7 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
         policy, why = "pull", f"only {WRITER_JOB} uploads the shared wheelhouse"
     else:
         policy, why = "pull-push", "the runner uploads only what the job left in place"
-    job["cache"] = block([wheel_cache(shape, opts, policy, why)])
+    job["cache"] = block(wheel_caches(shape, opts, policy, why))
     job["script"] = block(_test_script(shape, opts, cell, policy == "pull-push"))
     if opts.coverage is not None:
         job["coverage"] = sh.COVERAGE_REGEX
@@ -279,44 +294,48 @@ def test_job(shape: Shape, opts: GenerateOptions, cell: CellJob) -> CommentedMap
     return job
 
 
-def _preamble(opts: GenerateOptions, clean: str) -> list[Any]:
-    """First, whatever a user's before_script did: back to the checkout; then what a restored
-    cache planted under .uvci removed (``clean``); the extra system packages
-    (--system-packages) before anything needs them."""
-    lines: list[Any] = ['cd "$CI_PROJECT_DIR"', script_line(clean)]
+def _preamble(opts: GenerateOptions, steps: list[str]) -> list[Any]:
+    """First, whatever a user's before_script did: back to the checkout; then ``steps`` (what
+    a restored cache planted under .uvci removed, the work dirs made); the extra system
+    packages (--system-packages) before anything needs them."""
+    lines: list[Any] = ['cd "$CI_PROJECT_DIR"', *(script_line(step) for step in steps)]
     if opts.system_packages:
         lines.append(script_line(sh.system_packages(opts.system_packages, opts.image_variant)))
     return lines
 
 
 def _test_script(shape: Shape, opts: GenerateOptions, cell: CellJob, uploads: bool) -> list[Any]:
-    lines = _preamble(opts, _clean_step(shape, cell))
+    lines = _preamble(opts, [_clean_step(shape, keep_dist=cell.once), sh.work_dirs()])
     lines.append(script_line(sh.export_requirements(opts.selection, _build_env(opts))))
     if opts.tool_env:
         lines.append(script_line(sh.tool_function(TOOL_ENV)))
     elif opts.tool_url:
         lines.append(script_line(sh.url_tool_function()))
-    every_cell = _fill(opts, [])
+    lines.append(script_line(sh.fill_function(_fill(opts, [] if cell.writer else ["$PYTHON"]))))
     if cell.writer:
-        lines.append(script_line(sh.writer_fill(every_cell)))
+        lines.append(script_line(sh.writer_fill()))
     lines += [
         sh.sh_join(["uv", "venv", "--python", "$PYTHON", sh.VENV]),
         script_line(sh.install_function(() if cell.once else cell.builds.directories, cell.once)),
-        script_line(sh.install_or_fill(every_cell if cell.writer else _fill(opts, ["$PYTHON"]))),
+        script_line(sh.install_or_fill()),
     ]
     if uploads:  # decided before the tests run: their result cannot change it
-        lines.append(script_line(sh.keep_if_changed(cache_paths(shape))))
+        caches = [cache_paths(shape, part) for part in CACHE_PARTS]
+        lines.append(script_line(sh.keep_if_changed(caches)))
     if isinstance(opts.coverage, sh.Raw):
         lines.append(script_line(sh.coverage_switch(opts.coverage)))
     lines += [sh.activate(), script_line(sh.run_tests(_test_command(opts), opts.pytest_junit))]
     return lines
 
 
-def _clean_step(shape: Shape, cell: CellJob) -> str:
-    """Remove what a restored cache planted under .uvci; keep what uvci's own cache paths and
-    the build job's artifact (``--build-once``) put there (see :mod:`.restored`)."""
-    dirs = [sh.WHEELHOUSE, *([sh.DIST] if cell.once else [])]
-    files = [p for p in cache_paths(shape) if p != sh.WHEELHOUSE]
+def _clean_step(shape: Shape, keep_dist: bool) -> str:
+    """Remove what a restored cache planted under .uvci; keep exactly what uvci's own cache
+    paths (``sh.RESTORED_PATHS``: the base and delta wheelhouses, the shared writer's record)
+    and the build job's artifact (``--build-once``) put there (see :mod:`.restored`)."""
+    restored = [p for part in CACHE_PARTS for p in cache_paths(shape, part)]
+    assert set(restored) <= set(sh.RESTORED_PATHS), restored
+    dirs = [*sh.WHEELHOUSES, *([sh.DIST] if keep_dist else [])]
+    files = [p for p in restored if p not in sh.WHEELHOUSES]
     return clean_uvci_dir(dirs, files)
 
 

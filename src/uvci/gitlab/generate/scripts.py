@@ -15,18 +15,32 @@ from collections.abc import Sequence
 from uvci.gitlab.generate.toolenv import NOT_IMPORTED_BY_PREFETCH
 from uvci.model.testcommand import is_pytest
 
-WHEELHOUSE = ".uvci/wheels"
-VENV = ".uvci/venv"
+# The restored wheelhouses, the only cached paths under .uvci/ (every other file there is made
+# by the job): a large base, rarely rewritten, and a small delta that takes what new locks add
+# (uvci.wheelhouse.layers). uv reads --find-links from both.
+WHEELHOUSE = ".uvci/wheels"  # the base
+DELTA = ".uvci/wheels-delta"
+WHEELHOUSES = (WHEELHOUSE, DELTA)
+# uv's cache and the cell's venvs: out of the build source (uv >= 0.11.26 warns about a cache
+# inside it), beside the checkout so both share one file system and installs hard-link.
+WORK = "$uvci_work"
+WORK_DIR = "${CI_PROJECT_DIR:-$PWD}.uvci"
+VENV = f"{WORK}/venv"
 VENV_PYTHON = f"{VENV}/bin/python"
 DIST = ".uvci/dist"
 JUNIT = ".uvci/junit.xml"
 REQUIREMENTS = ".uvci/requirements.txt"
 BUILD_REQUIREMENTS = ".uvci/build-requirements.txt"
+OFFLINE_LOG = ".uvci/offline-install.log"  # uv's output of the first, offline attempt
 UNCHANGED_ASIDE = ".uvci/unchanged"
-CHANGED = ".uvci/wheels.changed"  # exists when this job changed the wheelhouse
+CHANGED_SUFFIX = ".changed"  # W.changed exists when this job changed wheelhouse W
+CHANGED = WHEELHOUSE + CHANGED_SUFFIX
 FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: sha256 of the locks the writer filled for
+# every path under .uvci/ that a cache restores (a clean-up of .uvci/ at the job's start keeps
+# exactly these; pipeline.cache_paths says which cache holds which)
+RESTORED_PATHS = (*WHEELHOUSES, FILLED_FOR)
 REMEMBERED_LOCKS = 2  # the current lock and the one before (--retain 2x keeps about both)
-TOOL_VENV = ".uvci/tool"  # uvci, installed only by a cell that must fetch
+TOOL_VENV = f"{WORK}/tool"  # uvci, installed only by a cell that must fetch
 TOOL_REQUIREMENTS = ".uvci/tool-requirements.txt"
 
 _PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./*-]+")
@@ -69,8 +83,23 @@ def export_requirements(selection: Sequence[str], build_env: str | None) -> str:
     return "\n".join(lines)
 
 
+def _find_links() -> list[str]:
+    return [word for path in WHEELHOUSES for word in ("--find-links", path)]
+
+
 def _offline(*argv: str) -> list[str]:
-    return ["uv", *argv, "--offline", "--no-index", "--find-links", WHEELHOUSE]
+    return ["uv", *argv, "--offline", "--no-index", *_find_links()]
+
+
+def work_dirs() -> str:
+    """The job's own directories: uv's cache and the venvs beside the checkout (made anew:
+    a runner's builds volume may keep them from another job), both wheelhouses present so uv
+    can read them even when no cache was restored."""
+    return (
+        f'uvci_work="{WORK_DIR}"\n'
+        f'rm -rf "$uvci_work" && mkdir -p "$uvci_work" {" ".join(WHEELHOUSES)}\n'
+        'export UV_CACHE_DIR="$uvci_work/uv-cache"'
+    )
 
 
 def _build_flags() -> list[str]:
@@ -96,7 +125,7 @@ def install_function(builds: Sequence[str], prebuilt: bool) -> str:
 
 
 def build_command(directory: str, offline: bool) -> str:
-    argv = _offline("build") if offline else ["uv", "build", "--find-links", WHEELHOUSE]
+    argv = _offline("build") if offline else ["uv", "build", *_find_links()]
     return sh_join([*argv, *_build_flags(), "--wheel", "--out-dir", DIST, directory])
 
 
@@ -110,8 +139,9 @@ def prefetch_command(
     """``uvci prefetch ...``: with ``tool_env``, the uvci locked there (:func:`tool_function`),
     which also keeps its own wheels in the wheelhouse; with ``hashed_url``, the wheel
     ``$UVCI_SPEC`` names with its hash (:func:`url_tool_function`); else uvci's own checkout,
-    ``uvx --from "$UVCI_SPEC"`` (``.``)."""
-    argv = ["uvci", "prefetch", *plan_args]
+    ``uvx --from "$UVCI_SPEC"`` (``.``). The fill takes the base as it is and fetches what it
+    lacks into the delta (``--base``)."""
+    argv = ["uvci", "prefetch", *plan_args, "--base", WHEELHOUSE, "--wheelhouse", DELTA]
     for cell in cells:
         argv += ["--cell", cell]
     if tool_env is None and not hashed_url:
@@ -161,7 +191,7 @@ def tool_function(tool_env: str) -> str:
     venv = ["uv", "venv", "--quiet", "--clear", "--python", "$PYTHON", TOOL_VENV]
     pip = ["uv", "pip", "install", "--no-config", "--python", f"{TOOL_VENV}/bin/python"]
     pip += ["--require-hashes", "--no-deps", "-r", TOOL_REQUIREMENTS]
-    offline = sh_join([*pip, "--quiet", "--offline", "--no-index", "--find-links", WHEELHOUSE])
+    offline = sh_join([*pip, "--quiet", "--offline", "--no-index", *_find_links()])
     return (
         "uvci_tool() {\n"
         f"  {sh_join(export)} &&\n"
@@ -173,52 +203,91 @@ def tool_function(tool_env: str) -> str:
     )
 
 
-def install_or_fill(fill: str) -> str:
-    """Install offline; if a file is missing or fails its hash, ``fill`` fetches what the
-    wheelhouse lacks (verified against uv.lock) and the install runs once more. ``CHANGED``
-    marks a wheelhouse that ``uvci prefetch`` changed (it writes ``W.unchanged`` otherwise)."""
+def fill_function(fill: str) -> str:
+    """``uvci_fill``: ``fill`` (``uvci prefetch``), then ``W.changed`` for each wheelhouse W
+    it changed (it writes ``W.unchanged`` for the others)."""
     return (
-        "if uvci_install; then\n"
-        '  echo "uvci: installed offline from the restored wheelhouse"\n'
+        "uvci_fill() {\n"
+        f"  {fill} || return\n"
+        f"  for uvci_w in {' '.join(WHEELHOUSES)}; do\n"
+        f'    [ -f "$uvci_w.unchanged" ] || touch "$uvci_w{CHANGED_SUFFIX}"\n'
+        "  done\n"
+        "}"
+    )
+
+
+def restored() -> str:
+    """True when a cache restored anything into a wheelhouse (its names only: no record read)."""
+    listed = "".join(f"$(ls -A {path})" for path in WHEELHOUSES)
+    return f'[ -n "{listed}" ]'
+
+
+def install_or_fill() -> str:
+    """Install offline; if no wheelhouse was restored, or one lacks a file or fails its hash,
+    ``uvci_fill`` fetches what they lack (verified against uv.lock) and the install runs once
+    more. Every line the log shows is true: a cold cell shows no uv error, and uv's answer to
+    a failed offline attempt is quoted as uv's."""
+    return (
+        f"if ! {restored()}; then\n"
+        '  echo "uvci: no wheelhouse was restored (a new cache key, or the cache expired):'
+        ' fetching what uv.lock pins"\n'
+        "  uvci_fill\n"
+        '  echo "uvci: installing offline from the wheelhouse this job filled"\n'
+        "  uvci_install\n"
+        f"elif uvci_install 2> {OFFLINE_LOG}; then\n"
+        f"  cat {OFFLINE_LOG} >&2\n"
+        '  echo "uvci: installed offline from the ${uvci_from:-restored wheelhouse}"\n'
         "else\n"
-        '  echo "uvci: the wheelhouse lacks files for this uv.lock (or one failed its hash):'
-        ' fetching them"\n'
-        f"  {fill} && {{ [ -f {WHEELHOUSE}.unchanged ] || touch {CHANGED}; }}\n"
+        f"  sed 's/^/  uv: /' {OFFLINE_LOG}\n"
+        '  echo "uvci: the wheelhouse lacks files for this uv.lock (or one failed its hash, as uv'
+        ' says above): fetching them"\n'
+        "  uvci_fill\n"
         "  uvci_install\n"
         "fi"
     )
 
 
-def writer_fill(fill: str) -> str:
+def writer_fill() -> str:
     """Shared layout, the writer cell: fill for every cell unless the wheelhouse was filled for
     this uv.lock lately (the sha256 of the last ``REMEMBERED_LOCKS`` locks it filled for: two
     branches whose locks differ refill nothing). A hint only: each cell's install still checks
-    every hash, and a writer that lacks a file fills for every cell again."""
+    every hash, and a writer that lacks a file fills for every cell again. ``FILLED_FOR`` is
+    cached with the delta: a new lock uploads the delta, never the base alone."""
     remembered = f"head -n {REMEMBERED_LOCKS - 1} {FILLED_FOR} 2>/dev/null || true"
     return (
         "uvci_lock=$(sha256sum uv.lock | cut -d ' ' -f 1)\n"
         f'if ! grep -qsx "$uvci_lock" {FILLED_FOR}; then\n'
         '  echo "uvci: filling the shared wheelhouse for every cell of this uv.lock"\n'
-        f'  {fill} && {{ echo "$uvci_lock"; {remembered}; }} > {FILLED_FOR}.new &&\n'
-        f"    mv {FILLED_FOR}.new {FILLED_FOR} && touch {CHANGED}\n"
+        "  uvci_fill\n"
+        f'  {{ echo "$uvci_lock"; {remembered}; }} > {FILLED_FOR}.new\n'
+        f"  mv {FILLED_FOR}.new {FILLED_FOR} && touch {DELTA}{CHANGED_SUFFIX}\n"
+        '  uvci_from="wheelhouse this job filled"\n'
         "fi"
     )
 
 
-def keep_if_changed(paths: Sequence[str]) -> str:
-    """Leave the cache paths for the runner to upload only when this job changed them.
+_ROLE = {WHEELHOUSE: "base wheelhouse", DELTA: "delta wheelhouse"}
+
+
+def keep_if_changed(caches: Sequence[Sequence[str]]) -> str:
+    """Leave each cache's paths for the runner to upload only when this job changed them
+    (``W.changed`` for the cache's first path W).
 
     Otherwise they move aside: the runner finds nothing to upload ("no files to cache").
     """
-    moved = " ".join(paths)
-    return (
-        f"if [ -f {CHANGED} ]; then\n"
-        '  echo "uvci: the wheelhouse changed: the runner saves it"\n'
-        "else\n"
-        '  echo "uvci: the wheelhouse is unchanged: nothing to upload"\n'
-        f"  mkdir -p {UNCHANGED_ASIDE} && mv {moved} {UNCHANGED_ASIDE}/ 2>/dev/null || true\n"
-        "fi"
-    )
+    steps = []
+    for paths in caches:
+        what = f"the {_ROLE.get(paths[0], 'wheelhouse')} ({paths[0]})"
+        steps.append(
+            f"if [ -f {paths[0]}{CHANGED_SUFFIX} ]; then\n"
+            f'  echo "uvci: {what} changed: the runner saves it"\n'
+            "else\n"
+            f'  echo "uvci: {what} is unchanged: nothing to upload"\n'
+            f"  mkdir -p {UNCHANGED_ASIDE} && mv {' '.join(paths)} {UNCHANGED_ASIDE}/ 2>/dev/null"
+            " || true\n"
+            "fi"
+        )
+    return "\n".join(steps)
 
 
 def build_once(directories: Sequence[str]) -> str:
@@ -236,7 +305,7 @@ def build_once(directories: Sequence[str]) -> str:
 
 
 def activate() -> str:
-    return f'export VIRTUAL_ENV="$PWD/{VENV}" PATH="$PWD/{VENV}/bin:$PATH"'
+    return f'export VIRTUAL_ENV="{VENV}" PATH="{VENV}/bin:$PATH"'
 
 
 def run_tests(command: str, pytest_junit: bool | None = None) -> str:
