@@ -90,6 +90,7 @@ class Runs:
     linked: Run  # a restored cache with links under .uvci, into the image and out of it
     forged: Run  # a restored cache whose manifest names paths outside the wheelhouse
     grown: Run  # a dependency larger than the base: the delta passes its bound
+    stored: dict[str, dict[str, str]]  # run -> cell -> what its saved caches hold as POISONED
     planned: dict[str, frozenset[str]]  # each cell's files, from the plan (lock A)
     keys: dict[str, str]  # each cell's base cache key
     delta_keys: dict[str, str]  # each cell's delta cache key
@@ -108,6 +109,19 @@ def _with_index_backend(project: Path, index_dir: Path) -> None:
     text = text.replace('["alpha>=1.1"]', '["alpha>=1.1", "srconly>=1"]')
     pyproject.write_text(text.replace(IN_TREE_BACKEND, INDEX_BACKEND), encoding="utf-8")
     build_wheel(index_dir, "tinybackend", "1.0", module_source=BACKEND_SOURCE)
+
+
+def stored_poisoned(harness: Harness) -> dict[str, str]:
+    """Per cell, what its saved base and delta hold under POISONED right now: the sha256 of
+    the one regular file, "link" for a link, "" when neither holds it."""
+    found = {}
+    for python in PYTHONS:
+        paths = [harness.cache / key(python, part) / ".uvci" / d / POISONED
+                 for part, d in (("base", "wheels"), ("delta", "wheels-delta"))]  # fmt: skip
+        links = [path for path in paths if path.is_symlink()]
+        files = [path for path in paths if path.is_file() and not path.is_symlink()]
+        found[python] = "link" if links else file_sha256(files[0]) if len(files) == 1 else ""
+    return found
 
 
 def _poison(harness: Harness, donor: Path) -> None:
@@ -152,10 +166,13 @@ def _forge_manifest(harness: Harness, sdist_sha256: str) -> None:
         for name in (f"../../{PRECIOUS}", "/etc/os-release", "../../.gitlab-ci.yml", "a\nb.whl"):
             manifest["files"][name] = forged
         (wheels / "manifest.json").write_text(json.dumps(manifest))
-        (wheels / POISONED).unlink()
+        for part, directory in (("base", "wheels"), ("delta", "wheels-delta")):  # a needed one gone
+            (harness.cache / key(python, part) / ".uvci" / directory / POISONED).unlink(
+                missing_ok=True
+            )
 
 
-def _hostile_runs(harness: Harness, sha: str) -> tuple[Run, Run]:
+def _hostile_runs(harness: Harness, sha: str, stored: dict[str, dict[str, str]]) -> tuple[Run, Run]:
     project = harness.project
     (project / "tests" / "test_version.py").unlink(missing_ok=True)  # the failing test gone
     (project / PRECIOUS).parent.mkdir()
@@ -164,8 +181,11 @@ def _hostile_runs(harness: Harness, sha: str) -> tuple[Run, Run]:
     harness.commit("the project checks that nothing outside it was touched")
     _plant_links(harness)
     linked = harness.run()
+    stored["linked"] = stored_poisoned(harness)
     _forge_manifest(harness, sha)
-    return linked, harness.run()
+    forged = harness.run()
+    stored["forged"] = stored_poisoned(harness)
+    return linked, forged
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +217,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, container_images: Images) -> 
         assert all(path.is_dir() for path in saved), evicted.output  # refilled and saved
         _poison(harness, donor)
         poisoned = harness.run()
+        stored = {"poisoned": stored_poisoned(harness)}
         (project / "tests" / "test_version.py").write_text(FAILING_TEST, encoding="utf-8")
         harness.commit("a test that fails on 3.12")
         failing = harness.run()
@@ -208,9 +229,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory, container_images: Images) -> 
         sha = next(p.sha256 for p in plan.cells[0].packages if p.file == POISONED)
         sdist = next(p.sha256 for c in plan.cells for p in c.packages if p.kind == "sdist")
         assert sha is not None and sdist is not None
-        linked, forged = _hostile_runs(harness, sdist)
+        linked, forged = _hostile_runs(harness, sdist, stored)
         yield Runs(cold, warm, bump, back_to_a, evicted, poisoned, failing, linked, forged,
-                   grown, planned, keys, delta_keys, harness.cache, sha)  # fmt: skip
+                   grown, stored, planned, keys, delta_keys, harness.cache, sha)  # fmt: skip
 
 
 def _add_bulk(harness: Harness, uv_cache: Path) -> None:
@@ -315,8 +336,7 @@ def test_a_poisoned_cache_installs_nothing_from_it_and_is_repaired(runs: Runs) -
         log = run.cell_log(python)
         assert "Hash mismatch" in log and "fetching them" in log, log
         assert "base rewritten" in log  # a base file failed its hash: the base is rewritten
-        stored = runs.cache / key(python) / ".uvci" / "wheels" / POISONED
-        assert file_sha256(stored) == runs.poisoned_sha  # the real wheel, as uv.lock says
+        assert runs.stored["poisoned"][python] == runs.poisoned_sha  # the real wheel, by uv.lock
     # the repaired base is saved, and the delta emptied into it
     assert saved_keys(run) == {*runs.keys.values(), *runs.delta_keys.values()}
 
@@ -344,8 +364,7 @@ def test_links_in_a_restored_cache_are_removed_never_followed_and_the_cell_passe
         log = run.cell_log(python)
         assert "entries of the restored cache under .uvci" in log, log
         assert "test_files_outside_the_project_are_intact" in log and "... ok" in log, log
-        stored = runs.cache / key(python) / ".uvci" / "wheels" / POISONED
-        assert not stored.is_symlink() and file_sha256(stored) == runs.poisoned_sha
+        assert runs.stored["linked"][python] == runs.poisoned_sha  # a real file, not the link
     assert stored_links(runs.cache) == []  # the saved wheelhouse holds no link
 
 
@@ -359,8 +378,7 @@ def test_a_forged_manifest_removes_nothing_outside_the_wheelhouse_and_the_cell_p
     for python in PYTHONS:
         log = run.cell_log(python)
         assert "test_the_checkout_is_intact" in log and "FAIL" not in log, log
-        stored = runs.cache / key(python) / ".uvci" / "wheels" / POISONED
-        assert file_sha256(stored) == runs.poisoned_sha
+        assert runs.stored["forged"][python] == runs.poisoned_sha
 
 
 def test_a_delta_past_its_bound_rewrites_the_base_and_empties_the_delta(runs: Runs) -> None:

@@ -86,6 +86,7 @@ def test_planted_links_and_files_under_uvci_are_removed_and_never_written_throug
     assert left == [".uvci-wheelhouse", "alpha-1.0-py3-none-any.whl", "manifest.json"]
     assert sorted(p.name for p in (project / ".uvci").iterdir()) == [
         "build-requirements.txt", "junit.xml", "requirements.txt", "wheels", "wheels-delta",
+        "wheels.cleaned",  # the wheelhouse lost planted entries: the repaired one is saved
     ]  # fmt: skip
     venv = tmp_path / "project.uvci" / "venv"  # $uvci_work: beside the project, made anew
     assert venv.is_dir() and not venv.is_symlink() and (project / sh.REQUIREMENTS).read_text()
@@ -169,3 +170,22 @@ def test_a_build_once_cell_keeps_the_build_jobs_wheel_but_not_a_link_in_its_plac
     (tmp_path / "b" / sh.DIST).symlink_to(other / "dir", target_is_directory=True)
     assert run(["sh"], step, tmp_path / "b").returncode == 0
     assert not (tmp_path / "b" / sh.DIST).exists() and untouched(other)
+
+
+def test_a_clean_wheelhouse_is_not_marked_and_a_cleaned_one_is_saved(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / sh.WHEELHOUSE).mkdir(parents=True)
+    (project / sh.WHEELHOUSE / "alpha-1.0-py3-none-any.whl").write_text("a wheel\n")
+    step = clean_uvci_dir([sh.WHEELHOUSE, sh.DELTA], wheelhouses=2)
+    moves = sh.keep_if_changed([[sh.WHEELHOUSE], [sh.DELTA]])
+    result = run(["sh"], f"mkdir -p {sh.DELTA}\n{step}\n{moves}", project)
+    assert result.returncode == 0, result.stderr
+    assert not list((project / ".uvci").glob("*.cleaned"))  # nothing removed, nothing marked
+    assert "(.uvci/wheels) is unchanged: nothing to upload" in result.stdout
+    for restored in (sh.WHEELHOUSE, sh.DELTA):  # the next job restores both
+        (project / sh.UNCHANGED_ASIDE / Path(restored).name).rename(project / restored)
+    (project / sh.DELTA / "beta-1.0-py3-none-any.whl").symlink_to("/etc/os-release")
+    result = run(["sh"], f"{step}\n{moves}", project)
+    assert (project / f"{sh.DELTA}.cleaned").is_file() and not (project / sh.DELTA).is_symlink()
+    assert "(.uvci/wheels-delta) changed: the runner saves it" in result.stdout, result.stdout
+    assert "(.uvci/wheels) is unchanged" in result.stdout

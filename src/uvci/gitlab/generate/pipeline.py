@@ -336,7 +336,7 @@ def _clean_step(shape: Shape, keep_dist: bool) -> str:
     assert set(restored) <= set(sh.RESTORED_PATHS), restored
     dirs = [*sh.WHEELHOUSES, *([sh.DIST] if keep_dist else [])]
     files = [p for p in restored if p not in sh.WHEELHOUSES]
-    return clean_uvci_dir(dirs, files)
+    return clean_uvci_dir(dirs, files, wheelhouses=len(sh.WHEELHOUSES))
 
 
 def _test_command(opts: GenerateOptions) -> str:

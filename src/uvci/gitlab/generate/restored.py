@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from uvci.gitlab.generate.scripts import CLEANED_SUFFIX
+
 UVCI_DIR = ".uvci"
 
 
@@ -29,11 +31,14 @@ def _glob(directory: str) -> str:
     return f"{directory}/* {directory}/.[!.]* {directory}/..?*"
 
 
-def clean_uvci_dir(keep_dirs: Sequence[str], keep_files: Sequence[str] = ()) -> str:
+def clean_uvci_dir(
+    keep_dirs: Sequence[str], keep_files: Sequence[str] = (), wheelhouses: int = 1
+) -> str:
     """The step: ``keep_dirs`` (paths under ``.uvci``, e.g. ``.uvci/wheels``) stay when they
     are real directories, ``keep_files`` when they are regular files; everything else under
-    ``.uvci`` goes. The first of ``keep_dirs`` is the wheelhouse: only its regular files stay."""
-    wheelhouse = keep_dirs[0]
+    ``.uvci`` goes. The first ``wheelhouses`` of ``keep_dirs`` are wheelhouses: only their
+    regular files stay, and ``W.cleaned`` says that W lost entries (so the repaired W is
+    saved, not the archive that brought them)."""
     kept = [f'    {d}) [ -d "$uvci_f" ] && [ ! -L "$uvci_f" ] && continue ;;' for d in keep_dirs]
     kept += [f'    {f}) [ -f "$uvci_f" ] && [ ! -L "$uvci_f" ] && continue ;;' for f in keep_files]
     return "\n".join(
@@ -51,15 +56,21 @@ def clean_uvci_dir(keep_dirs: Sequence[str], keep_files: Sequence[str] = ()) -> 
             '    rm -rf "$uvci_f" && uvci_n=$((uvci_n + 1))',
             "  fi",
             "done",
-            f"for uvci_f in {_glob(wheelhouse)}; do",
-            '  if [ -L "$uvci_f" ] || { [ -e "$uvci_f" ] && [ ! -f "$uvci_f" ]; }; then',
-            '    rm -rf "$uvci_f" && uvci_n=$((uvci_n + 1))',
-            "  fi",
-            "done",
+            *(line for w in keep_dirs[:wheelhouses] for line in _regular_only(w)),
             'if [ "$uvci_n" -gt 0 ]; then',
             f'  echo "uvci: removed $uvci_n entries of the restored cache under {UVCI_DIR} that'
             f" uvci does not keep there (links, other files; only regular files stay in"
-            f' {wheelhouse})"',
+            f' {" and ".join(keep_dirs[:wheelhouses])})"',
             "fi",
         ]
     )
+
+
+def _regular_only(wheelhouse: str) -> list[str]:
+    return [
+        f"for uvci_f in {_glob(wheelhouse)}; do",
+        '  if [ -L "$uvci_f" ] || { [ -e "$uvci_f" ] && [ ! -f "$uvci_f" ]; }; then',
+        f'    rm -rf "$uvci_f" && uvci_n=$((uvci_n + 1)) && : > {wheelhouse}{CLEANED_SUFFIX}',
+        "  fi",
+        "done",
+    ]

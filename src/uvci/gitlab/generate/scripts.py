@@ -34,6 +34,7 @@ BUILD_REQUIREMENTS = ".uvci/build-requirements.txt"
 OFFLINE_LOG = ".uvci/offline-install.log"  # uv's output of the first, offline attempt
 UNCHANGED_ASIDE = ".uvci/unchanged"
 CHANGED_SUFFIX = ".changed"  # W.changed exists when this job changed wheelhouse W
+CLEANED_SUFFIX = ".cleaned"  # W.cleaned: the clean-up removed what a restored cache planted in W
 CHANGED = WHEELHOUSE + CHANGED_SUFFIX
 FILLED_FOR = ".uvci/wheels.filled-for"  # shared layout: sha256 of the locks the writer filled for
 # every path under .uvci/ that a cache restores (a clean-up of .uvci/ at the job's start keeps
@@ -271,7 +272,8 @@ _ROLE = {WHEELHOUSE: "base wheelhouse", DELTA: "delta wheelhouse"}
 
 def keep_if_changed(caches: Sequence[Sequence[str]]) -> str:
     """Leave each cache's paths for the runner to upload only when this job changed them
-    (``W.changed`` for the cache's first path W).
+    (``W.changed`` for the cache's first path W, or ``W.cleaned``: the clean-up step removed
+    what the restored cache planted there).
 
     Otherwise they move aside: the runner finds nothing to upload ("no files to cache").
     """
@@ -279,7 +281,7 @@ def keep_if_changed(caches: Sequence[Sequence[str]]) -> str:
     for paths in caches:
         what = f"the {_ROLE.get(paths[0], 'wheelhouse')} ({paths[0]})"
         steps.append(
-            f"if [ -f {paths[0]}{CHANGED_SUFFIX} ]; then\n"
+            f"if [ -f {paths[0]}{CHANGED_SUFFIX} ] || [ -f {paths[0]}{CLEANED_SUFFIX} ]; then\n"
             f'  echo "uvci: {what} changed: the runner saves it"\n'
             "else\n"
             f'  echo "uvci: {what} is unchanged: nothing to upload"\n'
