@@ -115,7 +115,7 @@ def _local_includes(
     for index, entry in enumerate(entries):
         container, key = (entries, index) if isinstance(value, list) else (doc.config, "include")
         loc = Loc(doc.path, roundtrip.line_of(container, key) or 0)
-        target = _local_target(entry)
+        target = local_target(entry)
         if target is not None:
             given = entry.get("inputs") if isinstance(entry, Mapping) else None
             locals_.append((target, loc, given if isinstance(given, Mapping) else {}))
@@ -124,7 +124,8 @@ def _local_includes(
     return locals_
 
 
-def _local_target(entry: Any) -> str | None:
+def local_target(entry: Any) -> str | None:
+    """The local file an ``include:`` (or a trigger's include) names, or None."""
     if isinstance(entry, str):
         return None if entry.startswith(("http://", "https://")) else entry
     if isinstance(entry, Mapping) and isinstance(entry.get("local"), str):

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from uvci.gitlab.read.loader import local_target
 from uvci.gitlab.read.nodes import Loc, Registry, site_of
 
 MAX_CHILD_DEPTH = 2  # GitLab: a child pipeline may trigger one more level of children
@@ -31,20 +32,12 @@ def child_includes(
                 site_of(include, index) if isinstance(include, list) else (trigger, "include")
             )
             loc = registry.locate(container, key) if container is not None else job_loc
-            target = _local(entry)
+            target = local_target(entry)
             if target is not None:
                 local.append((target, loc))
             else:
                 others.append((f"trigger: {_describe(entry)}", loc))
     return local, others
-
-
-def _local(entry: Any) -> str | None:
-    if isinstance(entry, str):
-        return None if entry.startswith(("http://", "https://")) else entry
-    if isinstance(entry, Mapping) and isinstance(entry.get("local"), str):
-        return str(entry["local"])
-    return None
 
 
 def _describe(entry: Any) -> str:
