@@ -58,30 +58,44 @@ def free_ports(count: int) -> list[int]:
 class SeaweedServer:
     """``weed server -s3`` with a temp data dir on free loopback ports; a context manager."""
 
-    def __init__(self, data_dir: Path, ready_timeout: float = 60) -> None:
+    ATTEMPTS = 3  # a port found free can be taken before weed binds it: start again on others
+
+    def __init__(self, data_dir: Path, ready_timeout: float = 90) -> None:
         self.data_dir = data_dir
         self.ready_timeout = ready_timeout
+        self._pick_ports()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _pick_ports(self) -> None:
         master, volume, filer, s3 = free_ports(4)
         self.endpoint = f"http://127.0.0.1:{s3}"
         self._args = [
             weed_binary(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            f"-dir={data_dir}", f"-master.port={master}", f"-volume.port={volume}",
+            f"-dir={self.data_dir}", f"-master.port={master}", f"-volume.port={volume}",
             f"-filer.port={filer}", "-s3", f"-s3.port={s3}", "-volume.max=0",
             "-master.volumeSizeLimitMB=1024", "-s3.port.iceberg=0", "-s3.port.lance=0",
             "-master.telemetry=false",
         ]  # fmt: skip
-        self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> SeaweedServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with (self.data_dir / "weed.log").open("wb") as log:
-            self._proc = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            self._wait_ready(deadline=time.monotonic() + self.ready_timeout)
-        except BaseException:  # never up (or Ctrl-C): no `with` body runs, so no __exit__ either
-            self.__exit__()
-            raise
-        return self
+        for attempt in range(self.ATTEMPTS):
+            with (self.data_dir / "weed.log").open("wb") as log:
+                self._proc = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                self._wait_ready(deadline=time.monotonic() + self.ready_timeout / self.ATTEMPTS)
+                return self
+            except StorageError:  # not up: stop it, and again on other ports
+                self.__exit__()
+                if attempt == self.ATTEMPTS - 1:
+                    raise
+                shutil.rmtree(self.data_dir)  # its state named the old ports
+                self.data_dir.mkdir(parents=True)
+                self._pick_ports()
+            except BaseException:  # Ctrl-C: no `with` body runs, so no __exit__ either
+                self.__exit__()
+                raise
+        raise AssertionError("unreachable")
 
     def _wait_ready(self, deadline: float) -> None:
         while time.monotonic() < deadline:

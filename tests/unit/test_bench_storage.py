@@ -109,3 +109,21 @@ def test_a_server_not_ready_in_time_is_stopped_not_left_running(tmp_path: Path) 
     with pytest.raises(StorageError, match="not ready in time"), server:
         pass
     assert server._proc is not None and server._proc.poll() is not None
+
+
+def test_a_server_not_ready_is_started_again_on_other_ports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A port found free may be taken before weed binds it: the next attempt picks others."""
+    endpoints = []
+
+    def first_fails(self: SeaweedServer, deadline: float) -> None:
+        endpoints.append(self.endpoint)
+        if len(endpoints) == 1:
+            raise StorageError("not ready in time")
+
+    monkeypatch.setattr(SeaweedServer, "_wait_ready", first_fails)
+    with SeaweedServer(tmp_path / "seaweed") as server:
+        assert len(endpoints) == 2 and endpoints[0] != endpoints[1]
+        assert server.endpoint == endpoints[1]
+    assert server._proc is not None and server._proc.poll() is not None
