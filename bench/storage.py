@@ -7,6 +7,7 @@ this client does the same against SeaweedFS's S3 API (anonymous when no identiti
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
 import socket
 import subprocess
@@ -55,6 +56,13 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
+def _loopback_env() -> dict[str, str]:
+    """The environment for weed: every part talks to the others on loopback, never through a
+    proxy (the tests set a dead one)."""
+    proxies = {"http_proxy", "https_proxy", "all_proxy", "grpc_proxy", "no_proxy"}
+    return {k: v for k, v in os.environ.items() if k.lower() not in proxies}
+
+
 class SeaweedServer:
     """``weed server -s3`` with a temp data dir on free loopback ports; a context manager."""
 
@@ -81,7 +89,9 @@ class SeaweedServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for attempt in range(self.ATTEMPTS):
             with (self.data_dir / "weed.log").open("wb") as log:
-                self._proc = subprocess.Popen(self._args, stdout=log, stderr=subprocess.STDOUT)
+                self._proc = subprocess.Popen(
+                    self._args, stdout=log, stderr=subprocess.STDOUT, env=_loopback_env()
+                )
             try:
                 self._wait_ready(deadline=time.monotonic() + self.ready_timeout / self.ATTEMPTS)
                 return self

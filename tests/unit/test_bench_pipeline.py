@@ -26,11 +26,12 @@ from bench.throttle import Throttle
 from bench.verdict import twenty, verdict
 from tests.support.projects import copy_project, hermetic_env, lock
 from tests.support.pyindex import LoopbackIndex
+from tests.support.seaweed import exclusive_seaweed
 
 
 @pytest.fixture(scope="module")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
-    with SeaweedServer(tmp_path_factory.mktemp("seaweed")) as server:
+    with exclusive_seaweed(tmp_path_factory.mktemp("seaweed")) as server:
         yield server
 
 

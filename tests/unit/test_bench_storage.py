@@ -12,13 +12,14 @@ import pytest
 from bench import archive
 from bench.storage import CacheStore, SeaweedServer, StorageError
 from bench.throttle import Throttle
+from tests.support.seaweed import exclusive_seaweed
 
 OLD = time.time() - 3600
 
 
 @pytest.fixture(scope="module")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
-    with SeaweedServer(tmp_path_factory.mktemp("seaweed")) as server:
+    with exclusive_seaweed(tmp_path_factory.mktemp("seaweed")) as server:
         yield server
 
 
